@@ -1,0 +1,15 @@
+"""sealseg: learned superpixels that hold object boundaries.
+
+The public functions are re-exported here; ``import sealseg`` does not import
+torch (the learned parts import it on first use).
+"""
+from .affinity import affinities_from_labels, rgb_affinities
+from .segmentation import ers
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ers",
+    "rgb_affinities",
+    "affinities_from_labels",
+]

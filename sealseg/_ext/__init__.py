@@ -1,0 +1,1 @@
+"""Private compiled kernels (Cython). Called only by the public wrappers."""

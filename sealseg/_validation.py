@@ -1,0 +1,181 @@
+"""Argument checks shared by the public functions.
+
+Every check raises ``ValueError``/``TypeError`` naming the argument and what
+is accepted; nothing is clipped or guessed.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+__all__ = [
+    "check_image",
+    "check_label_image",
+    "check_mask",
+    "check_n_segments",
+    "check_affinities",
+    "check_start_label",
+    "check_connectivity",
+]
+
+
+def check_n_segments(n_segments, n_pixels=None, *, name="n_segments"):
+    """Return ``n_segments`` as a Python int after checking it.
+
+    Accepts Python and numpy integers (not bool, not float).
+    """
+    if isinstance(n_segments, (bool, np.bool_)) or not isinstance(n_segments, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {n_segments!r} "
+                        f"of type {type(n_segments).__name__}")
+    n_segments = operator.index(n_segments)
+    if n_segments < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n_segments}")
+    if n_pixels is not None and n_segments > n_pixels:
+        raise ValueError(f"{name}={n_segments} is larger than the number of pixels "
+                         f"to segment ({n_pixels}); ask for at most {n_pixels}")
+    return n_segments
+
+
+def check_start_label(start_label):
+    if isinstance(start_label, (bool, np.bool_)) or not isinstance(start_label, numbers.Integral):
+        raise TypeError(f"start_label must be an integer, got {start_label!r}")
+    start_label = operator.index(start_label)
+    if start_label < 0:
+        raise ValueError(f"start_label must be >= 0, got {start_label}")
+    return start_label
+
+
+def check_connectivity(connectivity):
+    if isinstance(connectivity, (bool, np.bool_)) or connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    return int(connectivity)
+
+
+def _integer_range_to_unit(image):
+    info = np.iinfo(image.dtype)
+    if info.min < 0:
+        # Signed integers: the non-negative half of the range is the colour range.
+        if image.min() < 0:
+            raise ValueError(f"image of dtype {image.dtype} has negative values; "
+                             "integer images must be non-negative")
+    return image.astype(np.float64) / float(info.max)
+
+
+def check_image(image, channel_axis=-1, *, name="image"):
+    """Return ``image`` as a C-contiguous float64 array of shape (H, W, C) in [0, 1].
+
+    Parameters
+    ----------
+    image : (M, N[, C]) array_like
+        2-D grey image (``channel_axis=None`` or a 2-D array), or an image with
+        a channel axis.  ``uint8`` is taken as 0-255, other integer types by
+        their dtype's range, floats as [0, 1].
+    channel_axis : int or None
+        Axis of the channels.  ``None`` means a grey 2-D image.
+    """
+    if image is None:
+        raise TypeError(f"{name} must be an array, got None")
+    arr = np.asarray(image)
+    if arr.dtype == object or np.issubdtype(arr.dtype, np.complexfloating) \
+            or arr.dtype.kind in "USVMm":
+        raise TypeError(f"{name} must be a real numeric array (bool, integer or float), "
+                        f"got dtype {arr.dtype}")
+    if channel_axis is None:
+        if arr.ndim != 2:
+            raise ValueError(f"{name} must be 2-D when channel_axis is None, "
+                             f"got shape {arr.shape}")
+        arr = arr[..., np.newaxis]
+    else:
+        if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(channel_axis, numbers.Integral):
+            raise TypeError(f"channel_axis must be an integer or None, got {channel_axis!r}")
+        if arr.ndim == 2:
+            # A 2-D array is a grey image whatever channel_axis says (as in skimage.slic).
+            arr = arr[..., np.newaxis]
+        elif arr.ndim == 3:
+            if not -3 <= channel_axis <= 2:
+                raise ValueError(f"channel_axis={channel_axis} is out of range for a "
+                                 f"3-D {name} of shape {arr.shape}")
+            arr = np.moveaxis(arr, channel_axis, -1)
+        else:
+            raise ValueError(f"{name} must be 2-D (M, N) or 3-D (M, N, C) with a channel "
+                             f"axis, got {arr.ndim}-D shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0 or arr.shape[2] == 0:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    if arr.dtype == np.bool_:
+        out = arr.astype(np.float64)
+    elif np.issubdtype(arr.dtype, np.integer):
+        out = _integer_range_to_unit(arr)
+    else:
+        out = arr.astype(np.float64)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        lo, hi = out.min(), out.max()
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"float {name} must have values in [0, 1], got range "
+                             f"[{lo:g}, {hi:g}]; scale it (e.g. skimage.util.img_as_float) "
+                             "or pass an integer image")
+    return np.ascontiguousarray(out)
+
+
+def check_label_image(labels, *, name="labels", shape=None):
+    """Return ``labels`` as a C-contiguous int64 (H, W) array."""
+    if labels is None:
+        raise TypeError(f"{name} must be a 2-D integer array, got None")
+    arr = np.asarray(labels)
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.int64)
+    elif not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and arr.size and np.all(np.isfinite(arr)) \
+                and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must be an integer label array, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D label map, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {arr.shape}, expected {tuple(shape)}")
+    if arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} has values beyond the int64 range")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def check_mask(mask, shape):
+    """Return ``mask`` as a C-contiguous bool (H, W) array, or None."""
+    if mask is None:
+        return None
+    arr = np.asarray(mask)
+    if arr.dtype != np.bool_:
+        raise TypeError(f"mask must be a boolean array, got dtype {arr.dtype}")
+    if arr.shape != tuple(shape):
+        raise ValueError(f"mask has shape {arr.shape}, expected the image's (H, W) "
+                         f"shape {tuple(shape)}")
+    if not arr.any():
+        raise ValueError("mask selects no pixel; at least one pixel must be True")
+    return np.ascontiguousarray(arr)
+
+
+def check_affinities(affinities, shape=None, *, name="affinities"):
+    """Return affinities as a C-contiguous float32/float64 (2, H, W) array in [0, 1]."""
+    arr = np.asarray(affinities)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
+                                   or np.issubdtype(arr.dtype, np.integer)
+                                   or arr.dtype == np.bool_):
+        raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
+    if arr.ndim != 3 or arr.shape[0] != 2:
+        raise ValueError(f"{name} must have shape (2, H, W) ([0] horizontal, [1] vertical), "
+                         f"got {arr.shape}")
+    if arr.shape[1] == 0 or arr.shape[2] == 0:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    if shape is not None and arr.shape[1:] != tuple(shape):
+        raise ValueError(f"{name} has spatial shape {arr.shape[1:]}, expected {tuple(shape)}")
+    # float32 stays float32 (the kernels take both); everything else becomes float64.
+    dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    lo, hi = out.min(), out.max()
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"{name} must have values in [0, 1], got range [{lo:g}, {hi:g}]")
+    return out

@@ -1,0 +1,91 @@
+"""Pixel affinities: hand-crafted, from ground truth, and learned.
+
+Affinities are (2, H, W) arrays in [0, 1]: ``A[0, y, x]`` is the affinity of
+pixel (x, y) to its right neighbour (x+1, y), ``A[1, y, x]`` the affinity to
+the pixel below, (x, y+1).  The last column of ``A[0]`` and the last row of
+``A[1]`` have no neighbour and are set to 1.
+"""
+import numpy as np
+
+from ._validation import check_image, check_label_image
+
+__all__ = ["rgb_affinities", "affinities_from_labels"]
+
+
+def rgb_affinities(image, *, sigma=15.0, channel_axis=-1):
+    """Colour affinities of 4-connected neighbours, as ERS computes them.
+
+    Parameters
+    ----------
+    image : (M, N[, C]) ndarray
+        Input image; ``uint8`` is taken as 0-255, floats as [0, 1].
+    sigma : float, optional
+        Width of the Gaussian on the L1 colour distance, in 0-255 colour units.
+    channel_axis : int or None, optional
+        Axis of the channels; ``None`` for a grey image.
+
+    Returns
+    -------
+    affinities : (2, M, N) ndarray of float64
+        ``exp(-d**2 / (2 * sigma**2))`` with ``d`` the L1 distance of the two
+        pixels' colour vectors on the 0-255 scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sealseg.affinity import rgb_affinities
+    >>> image = np.zeros((4, 4), dtype=np.uint8)
+    >>> image[:, 2:] = 255
+    >>> rgb_affinities(image, channel_axis=None)[0, 0]
+    array([1., 0., 1., 1.])
+    """
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    colours = check_image(image, channel_axis) * 255.0
+    affinities = np.ones((2,) + colours.shape[:2])
+    dx = np.abs(np.diff(colours, axis=1)).sum(axis=-1)
+    dy = np.abs(np.diff(colours, axis=0)).sum(axis=-1)
+    affinities[0, :, :-1] = np.exp(-dx ** 2 / (2.0 * sigma ** 2))
+    affinities[1, :-1, :] = np.exp(-dy ** 2 / (2.0 * sigma ** 2))
+    return affinities
+
+
+def affinities_from_labels(groundtruth):
+    """Affinities of a label map: 0 across a label transition, 1 elsewhere.
+
+    These are the training targets of the Pixel Affinity Net and, averaged over
+    several annotations, the "oracle" affinities of the SEAL paper.
+
+    Parameters
+    ----------
+    groundtruth : (M, N) ndarray of int, or list of them
+        One label map or several annotations of the same image.
+
+    Returns
+    -------
+    affinities : (2, M, N) ndarray of float64
+        Mean over the annotations of the per-annotation binary affinities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sealseg.affinity import affinities_from_labels
+    >>> labels = np.array([[1, 1, 2],
+    ...                    [1, 1, 2]])
+    >>> affinities_from_labels(labels)[0]
+    array([[1., 0., 1.],
+           [1., 0., 1.]])
+    """
+    maps = groundtruth if isinstance(groundtruth, (list, tuple)) else [groundtruth]
+    if len(maps) == 0:
+        raise ValueError("groundtruth must be a label map or a non-empty list of them")
+    first = check_label_image(maps[0], name="groundtruth")
+    total = np.zeros((2,) + first.shape)
+    for k, labels in enumerate(maps):
+        labels = check_label_image(labels, name=f"groundtruth[{k}]", shape=first.shape)
+        total[0, :, :-1] += labels[:, :-1] == labels[:, 1:]
+        total[1, :-1, :] += labels[:-1, :] == labels[1:, :]
+    total /= len(maps)
+    total[0, :, -1] = 1.0
+    total[1, -1, :] = 1.0
+    return total
