@@ -5,6 +5,8 @@ torch (the learned parts import it on first use).
 """
 from .affinity import affinities_from_labels, rgb_affinities
 from .segmentation import ers
+from .metrics import (asa, boundary_precision, boundary_recall, compactness,
+                      explained_variation, undersegmentation_error)
 
 __version__ = "0.1.0.dev0"
 
@@ -12,4 +14,10 @@ __all__ = [
     "ers",
     "rgb_affinities",
     "affinities_from_labels",
+    "asa",
+    "undersegmentation_error",
+    "boundary_recall",
+    "boundary_precision",
+    "explained_variation",
+    "compactness",
 ]

@@ -11,6 +11,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t, uint8_t
+from libc.stdlib cimport free, malloc
 
 cnp.import_array()
 
@@ -25,13 +26,10 @@ def relabel_dense(const int64_t[::1] labels):
     cdef Py_ssize_t n_pix = labels.shape[0]
     cdef Py_ssize_t i, n = 0
     cdef int64_t lo, hi, v
-    cdef uint64_t span, h, mask
-    cdef int shift
-    cdef Py_ssize_t cap
+    cdef uint64_t span, h
     dense_arr = np.empty(n_pix, dtype=np.int64)
     cdef int64_t[::1] dense = dense_arr
     cdef int64_t[::1] table
-    cdef int64_t[::1] keys
     if n_pix == 0:
         return dense_arr, 0
     lo = labels[0]
@@ -55,29 +53,82 @@ def relabel_dense(const int64_t[::1] labels):
                     n += 1
                 dense[i] = table[h]
         return dense_arr, n
-    # Open addressing with linear probing; capacity a power of two >= 2 N.
-    cap = 16
-    shift = 60
-    while cap < 2 * n_pix:
-        cap *= 2
-        shift -= 1
-    mask = <uint64_t>(cap - 1)
-    keys = np.empty(cap, dtype=np.int64)
-    table = np.full(cap, -1, dtype=np.int64)
+    # Open addressing with linear probing, grown (doubled and rehashed) when
+    # half full, so the table stays as small as the number of distinct labels.
     with nogil:
-        for i in range(n_pix):
-            v = labels[i]
-            # Fibonacci hashing: the high bits of the product are well mixed.
-            h = (<uint64_t>v * <uint64_t>0x9E3779B97F4A7C15ULL) >> shift
-            h = h & mask
-            while table[h] >= 0 and keys[h] != v:
-                h = (h + 1) & mask
-            if table[h] < 0:
-                keys[h] = v
-                table[h] = n
-                n += 1
-            dense[i] = table[h]
+        n = _relabel_hash(labels, dense)
+    if n < 0:
+        raise MemoryError("relabel_dense: out of memory for the label hash table")
     return dense_arr, n
+
+
+cdef inline uint64_t _slot(int64_t v, int shift) noexcept nogil:
+    # Fibonacci hashing: the high bits of the product are well mixed.
+    return (<uint64_t>v * <uint64_t>0x9E3779B97F4A7C15ULL) >> shift
+
+
+cdef Py_ssize_t _relabel_hash(const int64_t[::1] labels, int64_t[::1] dense) noexcept nogil:
+    """Dense ids through a growing hash table; -1 when out of memory."""
+    cdef Py_ssize_t n_pix = labels.shape[0]
+    cdef Py_ssize_t i, j, n = 0, cap = 1024
+    cdef int shift = 54  # 64 - log2(cap)
+    cdef uint64_t h, mask = cap - 1
+    cdef int64_t v, prev = 0, prev_id = -1
+    cdef int64_t* keys = <int64_t*>malloc(cap * sizeof(int64_t))
+    cdef int64_t* ids = <int64_t*>malloc(cap * sizeof(int64_t))
+    cdef int64_t* new_keys
+    cdef int64_t* new_ids
+    if keys == NULL or ids == NULL:
+        free(keys)
+        free(ids)
+        return -1
+    for j in range(cap):
+        ids[j] = -1
+    for i in range(n_pix):
+        v = labels[i]
+        # Label maps come in runs: a pixel equal to the previous one needs no
+        # look-up.
+        if prev_id >= 0 and v == prev:
+            dense[i] = prev_id
+            continue
+        h = _slot(v, shift)
+        while ids[h] >= 0 and keys[h] != v:
+            h = (h + 1) & mask
+        if ids[h] < 0:
+            keys[h] = v
+            ids[h] = n
+            n += 1
+        prev = v
+        prev_id = ids[h]
+        dense[i] = prev_id
+        if 2 * n > cap:
+            new_keys = <int64_t*>malloc(2 * cap * sizeof(int64_t))
+            new_ids = <int64_t*>malloc(2 * cap * sizeof(int64_t))
+            if new_keys == NULL or new_ids == NULL:
+                free(new_keys)
+                free(new_ids)
+                free(keys)
+                free(ids)
+                return -1
+            for j in range(2 * cap):
+                new_ids[j] = -1
+            shift -= 1
+            mask = 2 * cap - 1
+            for j in range(cap):
+                if ids[j] >= 0:
+                    h = _slot(keys[j], shift)
+                    while new_ids[h] >= 0:
+                        h = (h + 1) & mask
+                    new_keys[h] = keys[j]
+                    new_ids[h] = ids[j]
+            free(keys)
+            free(ids)
+            keys = new_keys
+            ids = new_ids
+            cap = 2 * cap
+    free(keys)
+    free(ids)
+    return n
 
 
 cdef void _group_by(const int64_t[::1] seg, Py_ssize_t n_seg,
