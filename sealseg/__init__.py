@@ -7,6 +7,7 @@ from .affinity import affinities_from_labels, rgb_affinities
 from .segmentation import ers
 from .metrics import (asa, boundary_precision, boundary_recall, compactness,
                       explained_variation, undersegmentation_error)
+from .datasets import load_bsds500, load_cityscapes, load_folder
 
 __version__ = "0.1.0.dev0"
 
@@ -20,4 +21,7 @@ __all__ = [
     "boundary_precision",
     "explained_variation",
     "compactness",
+    "load_bsds500",
+    "load_cityscapes",
+    "load_folder",
 ]

@@ -1,0 +1,212 @@
+"""Tests of sealseg.datasets on tiny fake trees, and on BSDS500 when present."""
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+from numpy.testing import assert_equal
+from skimage import io
+
+from sealseg.datasets import Dataset, Sample, load_bsds500, load_cityscapes, load_folder
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def real_bsds500_root():
+    """The real BSDS500 folder, or None."""
+    candidates = []
+    if os.environ.get("SEALSEG_DATA"):
+        candidates.append(Path(os.environ["SEALSEG_DATA"]) / "BSDS500")
+    candidates.append(REPO.parent / "shared" / "datasets" / "BSDS500")
+    for c in candidates:
+        if (c / "data" / "images" / "val").is_dir():
+            return c
+    return None
+
+
+def _save(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    io.imsave(path, array, check_contrast=False)
+
+
+def _save_mat(path, maps):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cells = np.empty((1, len(maps)), dtype=object)
+    for k, m in enumerate(maps):
+        boundaries = np.zeros(m.shape, np.uint8)
+        cells[0, k] = {"Segmentation": m.astype(np.uint16), "Boundaries": boundaries}
+    scipy.io.savemat(path, {"groundTruth": cells})
+
+
+def make_bsds_tree(root, split="val", names=("2", "1"), shape=(6, 8), n_gt=3):
+    rng = np.random.default_rng(0)
+    data = root / "BSDS500" / "data"
+    truth = {}
+    for name in names:
+        image = rng.integers(0, 256, shape + (3,), dtype=np.uint8)
+        maps = [rng.integers(1, 5, shape) for _ in range(n_gt)]
+        _save(data / "images" / split / f"{name}.jpg", image)
+        _save_mat(data / "groundTruth" / split / f"{name}.mat", maps)
+        truth[name] = maps
+    return root / "BSDS500", truth
+
+
+# --------------------------------------------------------------------------- BSDS500
+
+def test_bsds500_fake_tree(tmp_path):
+    root, truth = make_bsds_tree(tmp_path)
+    dataset = load_bsds500(root, split="val")
+    assert isinstance(dataset, Dataset)
+    assert len(dataset) == 2
+    assert dataset.names == ["1", "2"]
+    samples = list(dataset)
+    assert [s.name for s in samples] == ["1", "2"]
+    for sample in samples:
+        assert isinstance(sample, Sample)
+        assert sample.image.dtype == np.uint8
+        assert sample.image.shape == (6, 8, 3)
+        assert len(sample.groundtruths) == 3
+        for got, expected in zip(sample.groundtruths, truth[sample.name]):
+            assert got.dtype == np.int64
+            assert_equal(got, expected)
+    assert dataset[-1].name == "2"
+    assert dataset["2"].name == "2"
+    assert len(dataset[:1]) == 1
+    with pytest.raises(KeyError, match="no sample named"):
+        dataset["3"]
+    # The data folder itself is accepted too, and datasets pickle (for workers).
+    assert load_bsds500(root / "data").names == ["1", "2"]
+    assert pickle.loads(pickle.dumps(dataset)).names == ["1", "2"]
+
+
+def test_bsds500_default_root_env(tmp_path, monkeypatch):
+    make_bsds_tree(tmp_path / "data_home", split="train", names=("7",))
+    monkeypatch.setenv("SEALSEG_DATA", str(tmp_path / "data_home"))
+    assert load_bsds500(split="train").names == ["7"]
+
+
+def test_bsds500_default_root_cwd(tmp_path, monkeypatch):
+    make_bsds_tree(tmp_path / "shared" / "datasets", split="val", names=("5",))
+    (tmp_path / "repo").mkdir()
+    monkeypatch.delenv("SEALSEG_DATA", raising=False)
+    monkeypatch.chdir(tmp_path / "repo")
+    assert load_bsds500().names == ["5"]
+
+
+def test_bsds500_missing_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEALSEG_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="BSDS500 not found") as info:
+        load_bsds500()
+    message = str(info.value)
+    assert str(tmp_path / "nowhere" / "BSDS500") in message
+    assert str(tmp_path.parent / "shared" / "datasets" / "BSDS500") in message
+    assert "download" in message and "SEALSEG_DATA" in message
+    with pytest.raises(FileNotFoundError, match="looked in: .*elsewhere"):
+        load_bsds500(tmp_path / "elsewhere")
+
+
+def test_bsds500_missing_split_and_files(tmp_path):
+    root, _ = make_bsds_tree(tmp_path, split="val")
+    with pytest.raises(FileNotFoundError, match="split 'train' not found"):
+        load_bsds500(root, split="train")
+    with pytest.raises(ValueError, match="split must be one of"):
+        load_bsds500(root, split="validation")
+    os.remove(root / "data" / "groundTruth" / "val" / "1.mat")
+    with pytest.raises(FileNotFoundError, match="has no ground truth"):
+        load_bsds500(root)
+
+
+def test_bsds500_unreadable_files(tmp_path):
+    root, _ = make_bsds_tree(tmp_path, split="val")
+    (root / "data" / "groundTruth" / "val" / "1.mat").write_bytes(b"not a mat file")
+    (root / "data" / "images" / "val" / "2.jpg").write_bytes(b"not a jpeg")
+    dataset = load_bsds500(root)
+    with pytest.raises(ValueError, match="cannot read BSDS500 ground truth .*1.mat"):
+        dataset[0]
+    with pytest.raises(ValueError, match="cannot read image .*2.jpg"):
+        dataset[1]
+
+
+def test_bsds500_shape_mismatch(tmp_path):
+    root, _ = make_bsds_tree(tmp_path, split="val", names=("1",))
+    _save_mat(root / "data" / "groundTruth" / "val" / "1.mat", [np.ones((8, 6))])
+    with pytest.raises(ValueError, match="has shape"):
+        load_bsds500(root)[0]
+
+
+@pytest.mark.skipif(real_bsds500_root() is None,
+                    reason="BSDS500 not found at $SEALSEG_DATA or ../shared/datasets")
+def test_bsds500_real_val():
+    dataset = load_bsds500(real_bsds500_root(), split="val")
+    assert len(dataset) == 100
+    sample = dataset[0]
+    assert sample.image.dtype == np.uint8 and sample.image.ndim == 3
+    assert sorted(sample.image.shape[:2]) == [321, 481]
+    assert 4 <= len(sample.groundtruths) <= 9
+    assert all(g.shape == sample.image.shape[:2] and g.min() >= 1 for g in sample.groundtruths)
+
+
+# --------------------------------------------------------------------------- Cityscapes
+
+def test_cityscapes_fake_tree(tmp_path):
+    rng = np.random.default_rng(1)
+    names = ["aachen_000000_000019", "bonn_000001_000002"]
+    truth = {}
+    for name in names:
+        city = name.split("_")[0]
+        _save(tmp_path / "leftImg8bit" / "val" / city / f"{name}_leftImg8bit.png",
+              rng.integers(0, 256, (5, 7, 3), dtype=np.uint8))
+        ids = rng.choice(np.array([0, 7, 8, 26001, 26002, 24000], np.uint16), (5, 7))
+        _save(tmp_path / "gtFine" / "val" / city / f"{name}_gtFine_instanceIds.png", ids)
+        truth[name] = ids
+    dataset = load_cityscapes(tmp_path, split="val")
+    assert dataset.names == names
+    for sample in dataset:
+        assert sample.image.shape == (5, 7, 3)
+        assert len(sample.groundtruths) == 1
+        assert_equal(sample.groundtruths[0], truth[sample.name])
+    with pytest.raises(FileNotFoundError, match="Cityscapes split 'train' not found"):
+        load_cityscapes(tmp_path, split="train")
+    with pytest.raises(TypeError, match="root must be the Cityscapes folder"):
+        load_cityscapes(None)
+    os.remove(tmp_path / "gtFine" / "val" / "bonn" / f"{names[1]}_gtFine_instanceIds.png")
+    with pytest.raises(FileNotFoundError, match="has no ground truth"):
+        load_cityscapes(tmp_path)
+
+
+# --------------------------------------------------------------------------- folder
+
+def test_folder_16bit_labels(tmp_path):
+    labels = (np.arange(12).reshape(3, 4) * 5000).astype(np.uint16)
+    _save(tmp_path / "img" / "b.png", np.full((3, 4), 9, np.uint8))  # grey -> RGB
+    _save(tmp_path / "img" / "a.jpg", np.zeros((3, 4, 3), np.uint8))
+    _save(tmp_path / "lab" / "a.png", labels)
+    _save(tmp_path / "lab" / "b.png", labels[::-1].copy())
+    (tmp_path / "img" / "notes.txt").write_text("not an image")
+    dataset = load_folder(tmp_path / "img", str(tmp_path / "lab"))
+    assert dataset.names == ["a", "b"]
+    a, b = dataset
+    assert_equal(a.groundtruths[0], labels)
+    assert_equal(b.groundtruths[0], labels[::-1])
+    assert b.image.shape == (3, 4, 3) and b.image.dtype == np.uint8
+    assert (b.image == 9).all()
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="images folder"):
+        load_folder(tmp_path / "img", tmp_path / "lab")
+    (tmp_path / "img").mkdir()
+    (tmp_path / "lab").mkdir()
+    with pytest.raises(FileNotFoundError, match="no image"):
+        load_folder(tmp_path / "img", tmp_path / "lab")
+    _save(tmp_path / "img" / "a.png", np.zeros((3, 4, 3), np.uint8))
+    with pytest.raises(FileNotFoundError, match="has no label map"):
+        load_folder(tmp_path / "img", tmp_path / "lab")
+    _save(tmp_path / "lab" / "a.png", np.zeros((3, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match="single-channel integer PNG"):
+        load_folder(tmp_path / "img", tmp_path / "lab")[0]
+    with pytest.raises(TypeError, match="images must be a folder"):
+        load_folder(None, tmp_path)
