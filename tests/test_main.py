@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+from skimage import io
+
+from sealseg.__main__ import main
+
+
+def test_segment_example_writes_png_and_labels(tmp_path, capsys):
+    out = tmp_path / "overlay.png"
+    labels_path = tmp_path / "labels.npy"
+    assert main(["segment", "--example", "coins", "-n", "50", "-o", str(out),
+                 "--labels", str(labels_path), "--method", "ers"]) == 0
+    overlay = io.imread(out)
+    labels = np.load(labels_path)
+    assert overlay.shape[:2] == labels.shape
+    assert np.unique(labels).size == 50
+    assert "50 superpixels" in capsys.readouterr().out
+
+
+def test_segment_file(tmp_path):
+    image = np.zeros((20, 30, 3), np.uint8)
+    image[:, 15:] = 255
+    path = tmp_path / "two.png"
+    io.imsave(path, image, check_contrast=False)
+    labels_path = tmp_path / "l.npy"
+    assert main(["segment", str(path), "-n", "2", "-o", str(tmp_path / "o.png"),
+                 "--labels", str(labels_path), "--method", "ers"]) == 0
+    labels = np.load(labels_path)
+    assert np.all(labels[:, :15] == 1) and np.all(labels[:, 15:] == 2)
+
+
+@pytest.mark.parametrize("make_input, message", [
+    (lambda tmp: str(tmp / "missing.png"), "no such image file"),
+    (lambda tmp: (tmp / "bad.png").write_bytes(b"not an image") and str(tmp / "bad.png"),
+     "cannot read"),
+])
+def test_segment_bad_file_is_one_line_exit_2(tmp_path, capsys, make_input, message):
+    path = make_input(tmp_path)
+    assert main(["segment", path, "-o", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_segment_too_many_segments_is_exit_2(tmp_path, capsys):
+    image = np.zeros((4, 4), np.uint8)
+    path = tmp_path / "tiny.png"
+    io.imsave(path, image, check_contrast=False)
+    assert main(["segment", str(path), "-n", "17", "-o", str(tmp_path / "o.png"),
+                 "--method", "ers"]) == 2
+    assert "n_segments" in capsys.readouterr().err
+
+
+def test_segment_bad_n_is_usage_error(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["segment", "--example", "coins", "-n", "0", "-o", str(tmp_path / "o.png")])
+    assert exc.value.code == 2

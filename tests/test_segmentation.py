@@ -1,0 +1,276 @@
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from scipy import ndimage as ndi
+from skimage import data
+
+from sealseg import ers
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ers"
+if "SEALSEG_FIXTURES" in os.environ:
+    FIXTURES = Path(os.environ["SEALSEG_FIXTURES"]) / "ers"
+
+
+def _same_partition(a, b):
+    """True when label maps a and b are equal up to renumbering."""
+    pairs = np.unique(np.stack([a.ravel(), b.ravel()]), axis=1)
+    return pairs.shape[1] == np.unique(a).size == np.unique(b).size
+
+
+def _asa(s, g):
+    _, s_idx = np.unique(s, return_inverse=True)
+    _, g_idx = np.unique(g, return_inverse=True)
+    table = np.zeros((s_idx.max() + 1, g_idx.max() + 1))
+    np.add.at(table, (s_idx.ravel(), g_idx.ravel()), 1)
+    return table.max(axis=1).sum() / s.size
+
+
+def _load_cases(mode):
+    path = FIXTURES / "cases.json"
+    if not path.is_file():
+        pytest.skip(f"reference ERS fixtures not found at {FIXTURES}")
+    return [c for c in json.loads(path.read_text()) if c["mode"] == mode]
+
+
+def _n_labels(labels):
+    return np.unique(labels).size
+
+
+def _each_label_connected(labels, connectivity):
+    structure = np.ones((3, 3), bool) if connectivity == 8 else None
+    for value in np.unique(labels):
+        _, n = ndi.label(labels == value, structure=structure)
+        if n != 1:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def small_image():
+    return data.astronaut()[100:164:2, 150:230:2]  # 32x40 RGB uint8
+
+
+# --- agreement with the reference implementation ---------------------------------------
+
+def test_affinity_fixtures_match_reference_labels():
+    cases = _load_cases("affinities")
+    assert len(cases) == 48
+    exact = []
+    for case in cases:
+        ref = np.load(FIXTURES / case["file"])
+        labels = ers(None, int(ref["n_segments"]), affinities=ref["affinities"],
+                     connectivity=int(ref["connectivity"]), lam=float(ref["lam"]))
+        assert _n_labels(labels) == case["n_labels"]
+        exact.append(_same_partition(labels, ref["labels"]))
+    assert sum(exact) >= 46, f"only {sum(exact)} of 48 fixture cases match the reference"
+
+
+def test_image_fixtures_agree_with_reference_by_asa():
+    cases = _load_cases("rgb")
+    scores = []
+    for case in cases:
+        ref = np.load(FIXTURES / case["file"])
+        labels = ers(ref["image"], int(ref["n_segments"]), connectivity=int(ref["connectivity"]),
+                     lam=float(ref["lam"]), sigma=float(ref["sigma_gaussian"]))
+        scores.append(min(_asa(labels, ref["labels"]), _asa(ref["labels"], labels)))
+    assert np.mean(scores) >= 0.8
+
+
+# --- properties ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+@pytest.mark.parametrize("n_segments", [1, 7, 50, 1280])
+def test_exact_count_connected_regions(small_image, connectivity, n_segments):
+    labels = ers(small_image, n_segments, connectivity=connectivity)
+    assert labels.shape == small_image.shape[:2]
+    assert labels.dtype == np.int64
+    assert_array_equal(np.unique(labels), np.arange(1, n_segments + 1))
+    assert _each_label_connected(labels, connectivity)
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_affinity_input_count_and_connectivity(connectivity):
+    rng = np.random.default_rng(0)
+    affinities = rng.random((2, 25, 31))
+    labels = ers(None, 40, affinities=affinities, connectivity=connectivity)
+    assert _n_labels(labels) == 40
+    assert _each_label_connected(labels, connectivity)
+
+
+def test_deterministic(small_image):
+    assert_array_equal(ers(small_image, 60), ers(small_image, 60))
+
+
+def test_start_label(small_image):
+    base = ers(small_image, 30)
+    assert_array_equal(ers(small_image, 30, start_label=0), base - 1)
+    assert_array_equal(ers(small_image, 30, start_label=5), base + 4)
+
+
+def test_labels_numbered_in_raster_order(small_image):
+    labels = ers(small_image, 30)
+    _, first = np.unique(labels.ravel(), return_index=True)
+    assert np.all(np.diff(first) > 0)
+
+
+def test_strong_affinity_edges_are_respected():
+    # Two halves joined by zero affinity: with 2 segments, the cut is the zero edge.
+    affinities = np.ones((2, 10, 12))
+    affinities[0, :, 5] = 0.0
+    labels = ers(None, 2, affinities=affinities, connectivity=4)
+    assert_array_equal(labels[:, :6], 1)
+    assert_array_equal(labels[:, 6:], 2)
+
+
+def test_colour_step_is_respected():
+    image = np.zeros((12, 16), dtype=np.uint8)
+    image[:, 9:] = 200
+    labels = ers(image, 2, channel_axis=None)
+    assert_array_equal(labels[:, :9], 1)
+    assert_array_equal(labels[:, 9:], 2)
+
+
+def test_mask(small_image):
+    mask = np.zeros(small_image.shape[:2], bool)
+    mask[4:28, 5:30] = True
+    labels = ers(small_image, 20, mask=mask)
+    assert np.all(labels[~mask] == 0)
+    assert_array_equal(np.unique(labels[mask]), np.arange(1, 21))
+    assert _each_label_connected(np.where(mask, labels, -1)[4:28, 5:30], 8)
+
+
+def test_mask_pieces_more_than_segments_is_refused():
+    mask = np.zeros((10, 10), bool)
+    mask[1, 1] = mask[5, 5] = mask[8, 1] = True
+    with pytest.raises(ValueError, match="separate"):
+        ers(np.zeros((10, 10)), 2, mask=mask, channel_axis=None)
+
+
+def test_dtypes_give_the_same_colours(small_image):
+    as_uint8 = ers(small_image, 40)
+    as_float = ers(small_image / 255.0, 40)
+    as_uint16 = ers(small_image.astype(np.uint16) * 257, 40)
+    assert_array_equal(as_uint8, as_float)
+    assert_array_equal(as_uint8, as_uint16)
+
+
+def test_channel_axis_first(small_image):
+    assert_array_equal(ers(np.moveaxis(small_image, -1, 0), 40, channel_axis=0),
+                       ers(small_image, 40))
+
+
+def test_grey_and_many_channels():
+    rng = np.random.default_rng(0)
+    assert _n_labels(ers(rng.random((20, 20)), 10, channel_axis=None)) == 10
+    assert _n_labels(ers(rng.random((20, 20, 7)), 10)) == 10
+
+
+def test_float32_and_float64_affinities_agree():
+    rng = np.random.default_rng(1)
+    affinities = rng.random((2, 15, 17)).astype(np.float32)
+    assert_array_equal(ers(None, 12, affinities=affinities),
+                       ers(None, 12, affinities=affinities.astype(np.float64)))
+
+
+def test_non_contiguous_views():
+    image = data.astronaut()[::-3, ::3]
+    assert_array_equal(ers(image, 25), ers(np.ascontiguousarray(image), 25))
+
+
+def test_one_segment_per_pixel():
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    labels = ers(image, 12, channel_axis=None)
+    assert_array_equal(np.sort(labels.ravel()), np.arange(1, 13))
+
+
+def test_threads_give_serial_results(small_image):
+    expected = ers(small_image, 50)
+    results = [None] * 4
+
+    def work(i):
+        results[i] = ers(small_image, 50)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert_array_equal(r, expected)
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n_segments, error, match", [
+    (0, ValueError, "n_segments"),
+    (-3, ValueError, "n_segments"),
+    (2.5, TypeError, "n_segments"),
+    (True, TypeError, "n_segments"),
+    (10_000, ValueError, "larger than the number of pixels"),
+])
+def test_bad_n_segments(small_image, n_segments, error, match):
+    with pytest.raises(error, match=match):
+        ers(small_image, n_segments)
+
+
+def test_numpy_integer_n_segments(small_image):
+    assert _n_labels(ers(small_image, np.int32(9))) == 9
+
+
+@pytest.mark.parametrize("image, error, match", [
+    (np.zeros((0, 5, 3)), ValueError, "empty"),
+    (np.full((5, 5), np.nan), ValueError, "NaN"),
+    (np.full((5, 5), 2.0), ValueError, r"\[0, 1\]"),
+    (np.zeros(5), ValueError, "2-D"),
+    (np.zeros((2, 3, 4, 5)), ValueError, "2-D"),
+    (np.zeros((5, 5), dtype=complex), TypeError, "dtype"),
+    (np.zeros((5, 5), dtype=object), TypeError, "dtype"),
+])
+def test_bad_images(image, error, match):
+    with pytest.raises(error, match=match):
+        ers(image, 2)
+
+
+@pytest.mark.parametrize("affinities, match", [
+    (np.ones((3, 5, 5)), r"\(2, H, W\)"),
+    (np.ones((5, 5)), r"\(2, H, W\)"),
+    (np.full((2, 5, 5), 1.5), r"\[0, 1\]"),
+    (np.full((2, 5, 5), -0.1), r"\[0, 1\]"),
+    (np.full((2, 5, 5), np.nan), "NaN"),
+])
+def test_bad_affinities(affinities, match):
+    with pytest.raises(ValueError, match=match):
+        ers(None, 2, affinities=affinities)
+
+
+def test_affinities_and_image_shapes_must_match():
+    with pytest.raises(ValueError, match="must match"):
+        ers(np.zeros((4, 4)), 2, affinities=np.ones((2, 5, 5)), channel_axis=None)
+
+
+def test_no_image_and_no_affinities():
+    with pytest.raises(TypeError, match="image or affinities"):
+        ers(None, 2)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"connectivity": 6}, ValueError, "connectivity"),
+    ({"sigma": 0}, ValueError, "sigma"),
+    ({"sigma": np.inf}, ValueError, "sigma"),
+    ({"lam": -1}, ValueError, "lam"),
+    ({"start_label": -1}, ValueError, "start_label"),
+    ({"start_label": 1.5}, TypeError, "start_label"),
+    ({"mask": np.ones((3, 3), bool)}, ValueError, "mask"),
+    ({"mask": np.zeros((32, 40), bool)}, ValueError, "mask"),
+    ({"mask": np.ones((32, 40), int)}, TypeError, "mask"),
+    ({"mask": np.ones((32, 40), bool), "start_label": 0}, ValueError, "start_label"),
+    ({"channel_axis": 3}, ValueError, "channel_axis"),
+])
+def test_bad_keyword_arguments(small_image, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ers(small_image, 5, **kwargs)
