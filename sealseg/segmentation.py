@@ -15,7 +15,7 @@ from ._validation import (
     check_start_label,
 )
 
-__all__ = ["ers"]
+__all__ = ["ers", "seal_ers"]
 
 
 def _check_positive_real(value, name, *, allow_zero=False):
@@ -166,3 +166,87 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
         labels[inside] += start_label
         labels[~inside] = 0
     return labels
+
+
+def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
+             start_label=1, mask=None, weights="bsds500", device=None):
+    """Segment an image into superpixels by SEAL-ERS: ERS on learned affinities.
+
+    The Pixel Affinity Net trained with the segmentation-aware affinity loss
+    (SEAL) predicts the affinities of neighbouring pixels; Entropy Rate
+    Superpixels then segments the pixel graph weighted by them.
+
+    Parameters
+    ----------
+    image : (M, N[, 3]) ndarray
+        RGB or grey image; ``uint8`` is taken as 0-255, floats as [0, 1].
+    n_segments : int, optional
+        Number of superpixels; the result has exactly this many labels.
+    connectivity : {4, 8}, optional
+        Pixel graph of ERS.  With 8, the diagonal weights are formed from the
+        4-connected affinities (see :func:`ers`).
+    lam : float, optional
+        Weight of ERS's balancing term, >= 0.
+    channel_axis : int or None, optional
+        Axis of ``image`` holding the channels; None for a grey image.
+    start_label : int, optional
+        Label of the first superpixel.
+    mask : (M, N) ndarray of bool, optional
+        Only pixels where ``mask`` is True are segmented; the others get 0.
+    weights : str or path, optional
+        Network weights: a registered name (``"bsds500"``) or a weight file.
+    device : str or torch.device, optional
+        Where the net runs; None picks CUDA when available, else the CPU.
+
+    Returns
+    -------
+    labels : (M, N) ndarray of int64
+        Superpixel labels from ``start_label``; 0 outside ``mask``.
+
+    Raises
+    ------
+    ValueError
+        Invalid ``n_segments``, ``lam``, ``connectivity``, ``mask``, image,
+        or weights (see :func:`sealseg.learn_affinities` and :func:`ers`).
+    TypeError
+        Arguments of the wrong type.
+
+    Notes
+    -----
+    ``seal_ers(image, n, ...)`` is ``ers(None, n, affinities=
+    learn_affinities(image, ...), ...)``.  Training used 4-connected ERS on
+    300 superpixels per 481x321 image; the learned affinities are applied
+    unchanged at any ``n_segments``.
+
+    References
+    ----------
+    .. [1] W.-C. Tu, M.-Y. Liu, V. Jampani, D. Sun, S.-Y. Chien, M.-H. Yang and
+           J. Kautz, "Learning superpixels with segmentation-aware affinity
+           loss", CVPR 2018. :DOI:`10.1109/CVPR.2018.00066`
+    .. [2] M.-Y. Liu, O. Tuzel, S. Ramalingam and R. Chellappa, "Entropy rate
+           superpixel segmentation", CVPR 2011. :DOI:`10.1109/CVPR.2011.5995323`
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from sealseg import seal_ers
+    >>> labels = seal_ers(data.astronaut()[::4, ::4], n_segments=50)
+    >>> labels.shape, labels.min(), labels.max()
+    ((128, 128), np.int64(1), np.int64(50))
+    """
+    from .affinity import learn_affinities
+
+    connectivity = check_connectivity(connectivity)
+    start_label = check_start_label(start_label)
+    lam = _check_positive_real(lam, "lam", allow_zero=True)
+    n_segments = check_n_segments(n_segments)
+    shape = check_image(image, channel_axis).shape[:2]
+    _, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
+    check_n_segments(n_segments, n_pixels)
+    if mask is not None and start_label == 0:
+        raise ValueError("start_label must be >= 1 when a mask is given: "
+                         "pixels outside the mask take label 0")
+    affinities = learn_affinities(image, weights=weights, device=device,
+                                  channel_axis=channel_axis)
+    return ers(None, n_segments, affinities=affinities.astype(np.float64),
+               connectivity=connectivity, lam=lam, start_label=start_label, mask=mask)
