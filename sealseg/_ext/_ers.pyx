@@ -11,7 +11,9 @@ import numpy as np
 from libc.math cimport exp, log, sqrt
 from libc.stdlib cimport free, malloc
 
-from ._graph cimport HeapEntry, heap_heapify, heap_pop, heap_sift_down, uf_find, uf_union
+from libc.stdint cimport uint64_t
+
+from ._graph cimport RadixQueue, priority_key, rq_free, rq_init, rq_push, rq_settle, uf_find, uf_union
 
 ctypedef fused real_t:
     float
@@ -154,7 +156,8 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     ----------
     weights : (H * W * n_dirs,) float64
         Edge weights (see the module docstring); -1 marks a missing edge.
-        Modified in place (normalised by the total weight).
+        Modified in place: normalised by the total weight, and edges that
+        touch a masked pixel are marked missing.
     mask : (H, W) uint8 or None
         Pixels with 0 take no part in the graph.
 
@@ -167,6 +170,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     """
     cdef Py_ssize_t n_dirs = n_directions(connectivity)
     cdef Py_ssize_t n_pixels = height * width
+    cdef Py_ssize_t n_slots = n_pixels * n_dirs
     cdef Py_ssize_t offsets[4]
     offsets[0] = 1
     offsets[1] = width
@@ -178,23 +182,27 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     labels_arr = np.empty((height, width), dtype=np.int64)
     cdef long long[:, ::1] labels = labels_arr
 
+    # Self-loop weight of each pixel: the part of its edge weights not yet
+    # moved onto a chosen edge.
     cdef double* loop = <double*>malloc(n_pixels * sizeof(double))
     # Entropy-rate gain of each edge, valid until a join changes the self-loop
     # of one of its ends (then ER_STALE): most re-evaluations in the lazy
     # greedy loop are due to the balancing term alone and skip the logarithms.
-    cdef double* er_gain = <double*>malloc(n_pixels * n_dirs * sizeof(double))
+    cdef double* er_gain = <double*>malloc(n_slots * sizeof(double))
     cdef double* size_xlogx = <double*>malloc((n_pixels + 1) * sizeof(double))
     cdef Py_ssize_t* parent = <Py_ssize_t*>malloc(n_pixels * sizeof(Py_ssize_t))
     cdef Py_ssize_t* size = <Py_ssize_t*>malloc(n_pixels * sizeof(Py_ssize_t))
-    cdef HeapEntry* heap = <HeapEntry*>malloc(n_pixels * n_dirs * sizeof(HeapEntry))
-    if not (loop and parent and size and heap and er_gain and size_xlogx):
-        free(loop); free(parent); free(size); free(heap); free(er_gain); free(size_xlogx)
-        raise MemoryError("not enough memory for the ERS graph of "
-                          f"{height}x{width} pixels")
+    cdef RadixQueue queue
+    rq_init(&queue)
+    if not (loop and parent and size and er_gain and size_xlogx):
+        free(loop); free(parent); free(size); free(er_gain); free(size_xlogx)
+        raise MemoryError(f"not enough memory for the ERS graph of {height}x{width} pixels")
 
-    cdef Py_ssize_t p, q, d, e, a, b, ra, rb, n_edges = 0, n_vertices = 0, n_clusters
-    cdef Py_ssize_t heap_size, next_label
-    cdef double w, total = 0.0, g, max_er = 0.0, max_b = 0.0, beta, n_real
+    cdef Py_ssize_t p, q, d, e, a, b, ra, rb, n_edges = 0, n_vertices = 0, n_clusters = 0
+    cdef Py_ssize_t next_label
+    cdef double w, total = 0.0, g, max_er = 0.0, max_b = 0.0, beta, start_balance
+    cdef uint64_t key, top_key
+    cdef bint out_of_memory = False
     try:
         with nogil:
             for p in range(n_pixels):
@@ -203,42 +211,41 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 size[p] = 1
                 if not has_mask or mask_ptr[p]:
                     n_vertices += 1
-            # Edges that exist and join two pixels of the mask; self-loop weights.
+            # Keep the edges that join two pixels of the mask; sum self-loops.
             for p in range(n_pixels):
-                if has_mask and not mask_ptr[p]:
-                    continue
                 for d in range(n_dirs):
                     e = p * n_dirs + d
                     w = weights[e]
                     if w < 0.0:
                         continue
                     q = p + offsets[d]
-                    if has_mask and not mask_ptr[q]:
+                    if has_mask and not (mask_ptr[p] and mask_ptr[q]):
+                        weights[e] = -1.0
                         continue
                     loop[p] += w
                     loop[q] += w
-                    heap[n_edges].item = e
                     n_edges += 1
             for p in range(n_pixels):
                 total += loop[p]
             if total > 0.0:
                 for p in range(n_pixels):
                     loop[p] /= total
-                for a in range(n_edges):
-                    weights[heap[a].item] /= total
-            # Initial gains; all clusters are single pixels.
-            n_real = <double>n_vertices
-            for a in range(n_edges):
-                e = heap[a].item
+                for e in range(n_slots):
+                    if weights[e] >= 0.0:
+                        weights[e] /= total
+            # Initial gains; every cluster is a single pixel, so the balancing
+            # gain is the same for all edges.
+            for e in range(n_slots):
+                w = weights[e]
+                if w < 0.0:
+                    continue
                 p = e // n_dirs
                 q = p + offsets[e - p * n_dirs]
-                w = weights[e]
-                heap[a].key = entropy_rate_gain(w, loop[p] - w, loop[q] - w)
-                er_gain[e] = heap[a].key
-                if heap[a].key > max_er:
-                    max_er = heap[a].key
+                er_gain[e] = entropy_rate_gain(w, loop[p] - w, loop[q] - w)
+                if er_gain[e] > max_er:
+                    max_er = er_gain[e]
             for p in range(n_vertices + 1):
-                size_xlogx[p] = xlogx(p / n_real)
+                size_xlogx[p] = xlogx(p / <double>n_vertices)
             if n_edges > 0:
                 max_b = balancing_gain(size_xlogx, 1, 1)
             if max_b > 0.0 and max_er > 0.0:
@@ -247,35 +254,46 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 beta = 0.0  # two pixels: the balancing gain is 0 for every join
             else:
                 beta = 1.0  # no entropy-rate signal (all weights 0): balance sizes only
-            g = beta * max_b
-            for a in range(n_edges):
-                heap[a].key += g
-            heap_heapify(heap, n_edges)
+            start_balance = beta * max_b
+            top_key = 0xFFFFFFFFFFFFFFFF
+            for e in range(n_slots):
+                if weights[e] >= 0.0:
+                    key = priority_key(er_gain[e] + start_balance)
+                    if key < top_key:
+                        top_key = key
+            queue.last = top_key
+            for e in range(n_slots):
+                if weights[e] >= 0.0 and rq_push(&queue, priority_key(er_gain[e] + start_balance), e):
+                    out_of_memory = True
+                    break
 
-            # Lazy greedy: keys are upper bounds of the current gains (both terms
-            # are submodular), so an edge whose recomputed gain still tops the
-            # heap is the best join.
-            heap_size = n_edges
+            # Lazy greedy: queued gains are upper bounds of the current gains
+            # (both terms only decrease as clusters grow), so an edge whose
+            # recomputed gain is unchanged is the best join.  A changed gain
+            # goes back into the queue.
             n_clusters = n_vertices
-            while n_clusters > n_segments and heap_size > 0:
-                e = heap[0].item
+            while not out_of_memory and n_clusters > n_segments and queue.count > 0:
+                if rq_settle(&queue):
+                    out_of_memory = True
+                    break
+                queue.size[0] -= 1
+                queue.count -= 1
+                e = queue.bucket[0][queue.size[0]].item
                 a = e // n_dirs
                 b = a + offsets[e - a * n_dirs]
                 ra = uf_find(parent, a)
                 rb = uf_find(parent, b)
                 if ra == rb:
-                    heap_size = heap_pop(heap, heap_size)
-                    continue
+                    continue  # already in one cluster: the edge is dropped
                 w = weights[e]
                 if er_gain[e] == ER_STALE:
                     er_gain[e] = entropy_rate_gain(w, loop[a] - w, loop[b] - w)
                 g = er_gain[e] + beta * balancing_gain(size_xlogx, size[ra], size[rb])
-                if g != heap[0].key:
-                    heap[0].key = g
-                    heap_sift_down(heap, heap_size, 0)
-                    if heap[0].item != e:
-                        continue
-                heap_size = heap_pop(heap, heap_size)
+                key = priority_key(g)
+                if key > queue.last:  # the gain went down: not the best any more
+                    if rq_push(&queue, key, e):
+                        out_of_memory = True
+                    continue
                 uf_union(parent, size, ra, rb)
                 loop[a] -= w
                 loop[b] -= w
@@ -285,23 +303,26 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
 
             # Number the clusters in raster order of their first pixel; the
             # size buffer is no longer needed and becomes the root -> label map.
-            next_label = 0
-            for p in range(n_pixels):
-                size[p] = -1
-            for p in range(n_pixels):
-                if has_mask and not mask_ptr[p]:
-                    labels[p // width, p % width] = -1
-                    continue
-                ra = uf_find(parent, p)
-                if size[ra] < 0:
-                    size[ra] = next_label
-                    next_label += 1
-                labels[p // width, p % width] = size[ra]
+            if not out_of_memory:
+                next_label = 0
+                for p in range(n_pixels):
+                    size[p] = -1
+                for p in range(n_pixels):
+                    if has_mask and not mask_ptr[p]:
+                        labels[p // width, p % width] = -1
+                        continue
+                    ra = uf_find(parent, p)
+                    if size[ra] < 0:
+                        size[ra] = next_label
+                        next_label += 1
+                    labels[p // width, p % width] = size[ra]
     finally:
         free(loop)
         free(parent)
         free(size)
-        free(heap)
         free(er_gain)
         free(size_xlogx)
+        rq_free(&queue)
+    if out_of_memory:
+        raise MemoryError(f"not enough memory for the ERS queue of {height}x{width} pixels")
     return labels_arr, n_clusters
