@@ -3,8 +3,8 @@
 The public functions are re-exported here; ``import sealseg`` does not import
 torch (the learned parts import it on first use).
 """
-from .affinity import affinities_from_labels, rgb_affinities
-from .segmentation import ers
+from .affinity import affinities_from_labels, learn_affinities, rgb_affinities
+from .segmentation import ers, seal_ers
 from .metrics import (asa, boundary_precision, boundary_recall, compactness,
                       explained_variation, undersegmentation_error)
 from .datasets import load_bsds500, load_cityscapes, load_folder
@@ -12,6 +12,8 @@ from .datasets import load_bsds500, load_cityscapes, load_folder
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "seal_ers",
+    "learn_affinities",
     "ers",
     "rgb_affinities",
     "affinities_from_labels",

@@ -1,0 +1,135 @@
+"""Pixel Affinity Net: inference per image size and device, one training step.
+
+asv style; also a plain script (``python benchmarks/benchmark_pan.py
+[--quick]``).  Inference uses the shipped ``"bsds500"`` weights when they are
+in the package and otherwise a randomly initialised net of the same
+architecture (the speed does not depend on the weight values).  CUDA is
+benchmarked when ``torch.cuda.is_available()``.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from sealseg import learn_affinities
+
+if __package__:
+    from ._common import timing_weights
+    from .benchmark_ers import SIZES, make_image
+else:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks._common import timing_weights
+    from benchmarks.benchmark_ers import SIZES, make_image
+
+
+def _devices():
+    try:
+        import torch
+    except ImportError:
+        return ["cpu"]
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+def _synchronize(device):
+    if device == "cuda":
+        import torch
+        torch.cuda.synchronize()
+
+
+class LearnAffinities:
+    """``learn_affinities`` on the astronaut at 0.15, 0.6 and 2.1 Mpx."""
+
+    params = (list(SIZES), _devices())
+    param_names = ["size", "device"]
+    quick_params = (["0.15Mpx"], _devices())
+    timeout = 600
+
+    def setup(self, size, device):
+        self.image = make_image(size)
+        self.weights, self.kind = timing_weights()
+        # Load the net (and import torch) outside the timed call.
+        learn_affinities(self.image[:32, :32], weights=self.weights, device=device)
+
+    def time_learn_affinities(self, size, device):
+        learn_affinities(self.image, weights=self.weights, device=device)
+        _synchronize(device)
+
+    def peakmem_learn_affinities(self, size, device):
+        learn_affinities(self.image, weights=self.weights, device=device)
+
+    def track_megapixels_per_second(self, size, device):
+        import time
+        start = time.perf_counter()
+        learn_affinities(self.image, weights=self.weights, device=device)
+        _synchronize(device)
+        return self.image.shape[0] * self.image.shape[1] / 1e6 / (time.perf_counter() - start)
+
+    track_megapixels_per_second.unit = "Mpx/s"
+
+
+def _scene(rng, size, n_regions):
+    """A random-colour Voronoi image (uint8 RGB) and its labels."""
+    seeds = rng.random((n_regions, 2)) * size
+    yy, xx = np.mgrid[:size, :size]
+    labels = np.argmin((yy[..., None] - seeds[:, 0]) ** 2
+                       + (xx[..., None] - seeds[:, 1]) ** 2, axis=-1)
+    colours = rng.integers(0, 256, (n_regions, 3))
+    image = np.clip(colours[labels] + rng.normal(0, 8, (size, size, 3)), 0, 255)
+    return image.astype(np.uint8), labels.astype(np.int64) + 1
+
+
+class TrainingStep:
+    """One step of SEAL training at the default settings (batch 4, 128x128
+    crops, width 32): forward, 4-connected ERS per crop, SEAL weights, loss,
+    backward and Adam update, on a fixed synthetic batch."""
+
+    params = (["seal", "balanced_bce"],)
+    param_names = ["loss"]
+    quick_params = (["seal"],)
+    timeout = 600
+
+    def setup(self, loss):
+        import torch
+
+        from sealseg.pan.model import PixelAffinityNet, prepare_input
+        from sealseg.pan.train import TrainConfig, model_config
+
+        self.cfg = TrainConfig(loss=loss)
+        torch.manual_seed(0)
+        self.model = PixelAffinityNet(**model_config(self.cfg))
+        self.model.train()
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg["lr"])
+        rng = np.random.default_rng(0)
+        crop, batch = self.cfg["crop"], self.cfg["batch"]
+        scenes = [_scene(rng, crop, 12) for _ in range(batch)]
+        self.x = torch.cat([prepare_input(img.astype(np.float32) / 255) for img, _ in scenes])
+        self.gts = np.stack([labels for _, labels in scenes])
+
+    def _step(self):
+        from sealseg.pan.train import compute_loss
+
+        timer = dict(data=0.0, forward=0.0, ers=0.0, gamma=0.0, backward=0.0)
+        loss, _ = compute_loss(self.model, self.x, self.gts, self.cfg, timer)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return timer
+
+    def time_train_step(self, loss):
+        self._step()
+
+    def peakmem_train_step(self, loss):
+        self._step()
+
+    def track_ers_share_of_step(self, loss):
+        import time
+        start = time.perf_counter()
+        timer = self._step()
+        return timer["ers"] / (time.perf_counter() - start)
+
+    track_ers_share_of_step.unit = "fraction"
+
+
+if __name__ == "__main__":
+    from benchmarks.run import main
+    sys.exit(main(["--only", "benchmark_pan"] + sys.argv[1:]))
