@@ -39,20 +39,25 @@ def _segment(args):
 
     import sealseg
 
+    # Output folders are checked before the (possibly long) segmentation.
+    out = Path(args.output)
+    for target in [out] + ([Path(args.labels)] if args.labels is not None else []):
+        if not target.parent.is_dir():
+            raise CommandError(f"output folder does not exist: {target.parent}")
     image = _load_image(args)
     channel_axis = -1 if image.ndim == 3 else None
     segmenter = getattr(sealseg, args.method)
     try:
         labels = segmenter(image, args.n_segments, channel_axis=channel_axis)
-    except (ValueError, TypeError) as exc:
-        raise CommandError(str(exc)) from None
+    except (ValueError, TypeError, OSError) as exc:   # OSError: a missing weight file
+        raise CommandError(str(exc).splitlines()[0]) from None
     overlay = segmentation.mark_boundaries(util.img_as_float(image), labels, color=(1, 1, 0))
-    out = Path(args.output)
-    if not out.parent.is_dir():
-        raise CommandError(f"output folder does not exist: {out.parent}")
-    io.imsave(out, util.img_as_ubyte(np.clip(overlay, 0, 1)), check_contrast=False)
-    if args.labels is not None:
-        np.save(args.labels, labels)
+    try:
+        io.imsave(out, util.img_as_ubyte(np.clip(overlay, 0, 1)), check_contrast=False)
+        if args.labels is not None:
+            np.save(args.labels, labels)
+    except (OSError, ValueError) as exc:   # unwritable path, unknown image extension
+        raise CommandError(f"cannot write the output: {exc}".splitlines()[0]) from None
     print(f"{args.method}: {labels.max() - labels.min() + 1} superpixels on a "
           f"{image.shape[1]}x{image.shape[0]} image -> {out}"
           + (f", labels -> {args.labels}" if args.labels else ""))

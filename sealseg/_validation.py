@@ -3,6 +3,7 @@
 Every check raises ``ValueError``/``TypeError`` naming the argument and what
 is accepted; nothing is clipped or guessed.
 """
+import math
 import numbers
 import operator
 
@@ -16,6 +17,7 @@ __all__ = [
     "check_affinities",
     "check_start_label",
     "check_connectivity",
+    "check_positive_real",
 ]
 
 
@@ -46,9 +48,23 @@ def check_start_label(start_label):
 
 
 def check_connectivity(connectivity):
-    if isinstance(connectivity, (bool, np.bool_)) or connectivity not in (4, 8):
+    # Integers only: 4.0 == 4 would pass a plain ``in (4, 8)`` test, and a
+    # float here is as much a caller's mistake as a float n_segments.
+    if isinstance(connectivity, (bool, np.bool_)) \
+            or not isinstance(connectivity, numbers.Integral) or connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
     return int(connectivity)
+
+
+def check_positive_real(value, name, *, allow_zero=False):
+    """Return ``value`` as a float after checking it is finite and > 0 (or >= 0)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        accepted = "a finite number >= 0" if allow_zero else "a finite number > 0"
+        raise ValueError(f"{name} must be {accepted}, got {value!r}")
+    return value
 
 
 def _integer_range_to_unit(image):

@@ -7,7 +7,7 @@ the pixel below, (x, y+1).  The last column of ``A[0]`` and the last row of
 """
 import numpy as np
 
-from ._validation import check_image, check_label_image
+from ._validation import check_image, check_label_image, check_positive_real
 
 __all__ = ["rgb_affinities", "affinities_from_labels", "learn_affinities"]
 
@@ -18,7 +18,8 @@ def rgb_affinities(image, *, sigma=15.0, channel_axis=-1):
     Parameters
     ----------
     image : (M, N[, C]) ndarray
-        Input image; ``uint8`` is taken as 0-255, floats as [0, 1].
+        Input image with any number of channels ``C`` (the distance sums
+        over them); ``uint8`` is taken as 0-255, floats as [0, 1].
     sigma : float, optional
         Width of the Gaussian on the L1 colour distance, in 0-255 colour units.
     channel_axis : int or None, optional
@@ -30,6 +31,14 @@ def rgb_affinities(image, *, sigma=15.0, channel_axis=-1):
         ``exp(-d**2 / (2 * sigma**2))`` with ``d`` the L1 distance of the two
         pixels' colour vectors on the 0-255 scale.
 
+    Raises
+    ------
+    ValueError
+        An image that is empty, not 2-D/3-D, NaN/inf, a float image outside
+        [0, 1], or ``sigma`` not finite and > 0.
+    TypeError
+        A non-numeric image (object, complex, strings) or a non-real ``sigma``.
+
     Examples
     --------
     >>> import numpy as np
@@ -39,8 +48,7 @@ def rgb_affinities(image, *, sigma=15.0, channel_axis=-1):
     >>> rgb_affinities(image, channel_axis=None)[0, 0].round(6)
     array([1., 0., 1., 1.])
     """
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    sigma = check_positive_real(sigma, "sigma")
     colours = check_image(image, channel_axis) * 255.0
     affinities = np.ones((2,) + colours.shape[:2])
     dx = np.abs(np.diff(colours, axis=1)).sum(axis=-1)
@@ -97,8 +105,10 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1):
     Parameters
     ----------
     image : (M, N[, 3]) ndarray
-        RGB or grey image (a grey image is repeated into three channels);
-        ``uint8`` is taken as 0-255, floats as [0, 1].
+        RGB or grey image (a grey image, or one with a single channel, is
+        repeated into three channels); ``uint8`` is taken as 0-255, floats as
+        [0, 1].  The net was trained on RGB, so 2, 4 or more channels are
+        refused rather than guessed at (drop alpha with ``image[..., :3]``).
     weights : str or path, optional
         A registered name (``"bsds500"``: trained on BSDS500 train with the
         SEAL loss) or the path of a weight file saved by ``sealseg train``.

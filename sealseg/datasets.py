@@ -177,6 +177,15 @@ def _check_split(split, allowed):
     return split
 
 
+def _as_folder(value, name):
+    """``value`` as a Path; a TypeError naming ``name`` for anything not path-like."""
+    try:
+        return Path(os.fspath(value))
+    except TypeError:
+        raise TypeError(f"{name} must be a folder path (str or path-like), got "
+                        f"{value!r} of type {type(value).__name__}") from None
+
+
 def _image_files(folder):
     return sorted(p for p in Path(folder).iterdir()
                   if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
@@ -256,7 +265,7 @@ def load_bsds500(root=None, split="val"):
     if root is None:
         tried = _bsds500_candidates()
     else:
-        tried = [Path(os.fspath(root))]
+        tried = [_as_folder(root, "root")]
     data = None
     for candidate in tried:
         data = _bsds500_data_dir(candidate)
@@ -335,7 +344,7 @@ def load_cityscapes(root, split="val"):
     if root is None:
         raise TypeError("root must be the Cityscapes folder (holding leftImg8bit/ and "
                         f"gtFine/), got None; get the data from {_CITYSCAPES_URL}")
-    root = Path(os.fspath(root))
+    root = _as_folder(root, "root")
     image_dir = root / "leftImg8bit" / split
     gt_dir = root / "gtFine" / split
     for folder in (image_dir, gt_dir):
@@ -401,8 +410,8 @@ def load_folder(images, labels):
     for arg, value in (("images", images), ("labels", labels)):
         if value is None:
             raise TypeError(f"{arg} must be a folder path, got None")
-    image_dir = Path(os.fspath(images))
-    label_dir = Path(os.fspath(labels))
+    image_dir = _as_folder(images, "images")
+    label_dir = _as_folder(labels, "labels")
     for arg, folder in (("images", image_dir), ("labels", label_dir)):
         if not folder.is_dir():
             raise FileNotFoundError(f"{arg} folder {folder} does not exist")

@@ -1,7 +1,4 @@
 """Graph-based superpixel segmenters: ERS on colour or on learned affinities."""
-import math
-import numbers
-
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -12,20 +9,14 @@ from ._validation import (
     check_image,
     check_mask,
     check_n_segments,
+    check_positive_real,
     check_start_label,
 )
 
 __all__ = ["ers", "seal_ers"]
 
-
-def _check_positive_real(value, name, *, allow_zero=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        accepted = "a finite number >= 0" if allow_zero else "a finite number > 0"
-        raise ValueError(f"{name} must be {accepted}, got {value!r}")
-    return value
+# Former private name, kept for modules written against it.
+_check_positive_real = check_positive_real
 
 
 def _prepare_mask(mask, shape, connectivity, n_segments):
@@ -56,10 +47,12 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     Parameters
     ----------
     image : (M, N[, C]) ndarray or None
-        Input image, grey or with a channel axis (any number of channels).
-        ``uint8`` is taken as 0-255, other integer types by the range of their
-        dtype, floats as [0, 1] (they are scaled by 255).  May be None when
-        ``affinities`` is given.
+        Input image, grey or with a channel axis holding any number of
+        channels ``C`` >= 1 (2, 4 or 16 are fine: the colour distance sums
+        over them).  ``uint8`` is taken as 0-255, other integer types by the
+        range of their dtype, bool as {0, 1}, floats as [0, 1] (they are
+        scaled by 255).  Views of any strides and byte order are accepted.
+        May be None when ``affinities`` is given.
     n_segments : int, optional
         Number of superpixels; the result has exactly this many labels.
     sigma : float, optional
@@ -114,6 +107,14 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     rate plus ``beta`` times the gain in cluster-size entropy, with
     ``beta = lam * n_segments * max ER gain / max balancing gain`` at the
     start, until ``n_segments`` clusters remain.  The result is deterministic.
+    Joins of exactly equal gain are taken in raster order of their edges, so
+    symmetries of the input carry over to the result only when no two gains
+    tie: with continuous affinities, swapping ``affinities[0]`` and
+    ``affinities[1]`` and transposing both transposes the segmentation (for
+    4- and 8-connectivity), but with quantised affinities or a flat image it
+    need not.  The kernels use 64-bit indices throughout (no 32-bit limit on
+    the image size); memory is the limit: a colour image takes about 300
+    bytes per pixel at its peak with 8-connectivity, 180 with 4.
 
     References
     ----------
@@ -131,7 +132,7 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     """
     connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
-    lam = _check_positive_real(lam, "lam", allow_zero=True)
+    lam = check_positive_real(lam, "lam", allow_zero=True)
     if affinities is not None:
         affinities = check_affinities(affinities)
         shape = affinities.shape[1:]
@@ -143,7 +144,7 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     elif image is None:
         raise TypeError("ers needs an image or affinities; both are None")
     else:
-        sigma = _check_positive_real(sigma, "sigma")
+        sigma = check_positive_real(sigma, "sigma")
         colours = check_image(image, channel_axis) * 255.0
         shape = colours.shape[:2]
     n_segments = check_n_segments(n_segments)
@@ -180,6 +181,8 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
     ----------
     image : (M, N[, 3]) ndarray
         RGB or grey image; ``uint8`` is taken as 0-255, floats as [0, 1].
+        Images with 2, 4 or more channels are refused (the net was trained on
+        RGB; see :func:`sealseg.learn_affinities`).
     n_segments : int, optional
         Number of superpixels; the result has exactly this many labels.
     connectivity : {4, 8}, optional
@@ -208,6 +211,8 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
     ValueError
         Invalid ``n_segments``, ``lam``, ``connectivity``, ``mask``, image,
         or weights (see :func:`sealseg.learn_affinities` and :func:`ers`).
+    FileNotFoundError
+        A weight file that does not exist.
     TypeError
         Arguments of the wrong type.
 
@@ -238,7 +243,7 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
 
     connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
-    lam = _check_positive_real(lam, "lam", allow_zero=True)
+    lam = check_positive_real(lam, "lam", allow_zero=True)
     n_segments = check_n_segments(n_segments)
     shape = check_image(image, channel_axis).shape[:2]
     _, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
