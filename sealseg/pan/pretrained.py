@@ -5,7 +5,9 @@ A weight file is a ``torch.save`` of ``{"format": "sealseg-pan-1", "config":
 ``torch.load(..., weights_only=True)``.  A bare state dict is accepted too: its
 architecture is then read off the tensor shapes.
 """
+import pickle
 import threading
+import warnings
 from pathlib import Path
 
 __all__ = ["REGISTRY", "weights_path", "get_model", "resolve_device", "clear_cache"]
@@ -61,6 +63,19 @@ def _infer_config(state_dict):
                 fusion=int(fuse.shape[0]))
 
 
+def _first_line(exc):
+    """The informative line of an exception's message.
+
+    ``load_state_dict`` puts "Error(s) in loading state_dict" first and the
+    mismatch (e.g. a tensor of another width) on the next lines.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("size mismatch", "Missing key", "Unexpected key")):
+            return line
+    return lines[0] if lines else type(exc).__name__
+
+
 def _load(path, device):
     import torch
 
@@ -68,13 +83,27 @@ def _load(path, device):
 
     expected = ("a sealseg Pixel Affinity Net weight file (a dict with 'config' and "
                 "'state_dict', or a PixelAffinityNet state dict)")
+    if path.is_dir():
+        raise IsADirectoryError(f"weight file {str(path)!r} is a folder; expected {expected}")
     if not path.is_file():
         raise FileNotFoundError(f"weight file {str(path)!r} does not exist; expected {expected}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:   # corrupt or not a torch file
-        raise ValueError(f"cannot read weight file {str(path)!r} ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''}); expected "
+        with warnings.catch_warnings():
+            # A foreign pickle makes torch warn about its protocol before it
+            # refuses the file; the refusal below is the message that matters.
+            warnings.simplefilter("ignore", UserWarning)
+            # weights_only=True: tensors and plain containers only, so a
+            # weight file can never run code while it is read.
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's own message suggests weights_only=False, which is exactly
+        # what must not be done with a file of unknown origin.
+        raise ValueError(f"weight file {str(path)!r} holds Python objects other than tensors "
+                         "and is refused (loading it could run arbitrary code); expected "
+                         f"{expected}") from exc
+    except Exception as exc:   # truncated, corrupt or not a torch file
+        raise ValueError(f"cannot read weight file {str(path)!r}: truncated, corrupt or not a "
+                         f"torch file ({type(exc).__name__}: {_first_line(exc)}); expected "
                          f"{expected}") from exc
     if not isinstance(payload, dict):
         raise ValueError(f"weight file {str(path)!r} holds a {type(payload).__name__}; "
@@ -90,8 +119,7 @@ def _load(path, device):
     except (KeyError, RuntimeError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise ValueError(f"weight file {str(path)!r} does not match the Pixel Affinity Net "
                          f"architecture; expected {expected}. Details: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-                         ) from exc
+                         f"{_first_line(exc)}") from exc
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

@@ -18,6 +18,7 @@ import argparse
 import csv
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -117,7 +118,7 @@ class TrainConfig(dict):
         if self["gamma_norm"] not in ("raw", "mean_size", "size"):
             raise ValueError(f"gamma_norm must be 'raw', 'mean_size' or 'size', "
                              f"got {self['gamma_norm']!r}")
-        for key in ("iters", "width", "crop", "batch"):
+        for key in ("iters", "width", "crop", "batch", "threads"):
             if int(self[key]) != self[key] or self[key] < 1:
                 raise ValueError(f"{key} must be a positive integer, got {self[key]!r}")
 
@@ -140,7 +141,12 @@ def _atomic_save(obj, path):
 
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        # On disk before the rename, so that even a power cut leaves either
+        # the old checkpoint or the complete new one under ``path``.
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -304,10 +310,14 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     if state is not None and log_path.exists():
         with open(log_path) as f:
             rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
-    with open(log_path, "w", newline="") as f:
+    # Rewritten through a temporary file: a kill during the rewrite must not
+    # lose the rows of the run so far.
+    tmp_log = log_path.with_name(log_path.name + ".tmp")
+    with open(tmp_log, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
+    os.replace(tmp_log, log_path)
 
     def log(row):
         with open(log_path, "a", newline="") as f:
@@ -412,9 +422,32 @@ def add_train_parser(subparsers):
     return p
 
 
-def run_train(args):
+def _check_train_args(args):
+    """The run's config, after the checks that need no training; bad input -> ValueError."""
     keys = set(TrainConfig.DEFAULTS)
     cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in keys})
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a run directory")
+    if args.max_minutes is not None and not args.max_minutes > 0:
+        raise ValueError(f"--max-minutes must be > 0, got {args.max_minutes}")
+    if not cfg["lr"] > 0:
+        raise ValueError(f"--lr must be > 0, got {cfg['lr']}")
+    from ..datasets import load_bsds500
+
+    # Lists the files only (cheap); raises FileNotFoundError with a download hint.
+    load_bsds500(_bsds_root(cfg["root"]), "train")
+    return cfg
+
+
+def run_train(args):
+    """Run the ``train`` subcommand; bad input -> one-line error and exit code 2."""
+    try:
+        cfg = _check_train_args(args)
+    except (ValueError, TypeError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"python -m sealseg train: error: {message}", file=sys.stderr)
+        raise SystemExit(2) from None
     max_s = None if args.max_minutes is None else 60 * args.max_minutes
     train(cfg, args.out, resume=args.resume, max_seconds=max_s)
     return 0
