@@ -99,7 +99,8 @@ def affinities_from_labels(groundtruth):
     return total
 
 
-def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1):
+def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
+                     max_pixels_per_tile=None):
     """Pixel affinities predicted by the Pixel Affinity Net of SEAL.
 
     Parameters
@@ -116,6 +117,16 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1):
         Where the net runs; None picks CUDA when available, else the CPU.
     channel_axis : int or None, optional
         Axis of ``image`` holding the channels; None for a grey image.
+    max_pixels_per_tile : int or None, optional
+        Largest area (pixels, overlap included) the net processes at once.
+        Larger images are cut into overlapping tiles whose overlap is the
+        net's receptive-field radius (9 pixels for the shipped
+        architecture), so the stitched result equals the untiled one up to
+        float rounding while the net's memory stays bounded (about 0.6 kB
+        per tile pixel at width 32).  None picks 2**20 pixels scaled by
+        32 / width (~0.7 GB peak); must be at least ``(2 * radius + 1)**2``.
+
+        .. versionadded:: 0.1
 
     Returns
     -------
@@ -129,7 +140,8 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1):
     ValueError
         An image that is not grey or 3-channel, empty, NaN/inf, a float
         image outside [0, 1], an unknown weight name, a weight file that is
-        corrupt or of another architecture (the message names the file).
+        corrupt or of another architecture (the message names the file), a
+        ``max_pixels_per_tile`` below the minimum.
     FileNotFoundError
         A weight path that does not exist.
     TypeError
@@ -142,7 +154,9 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1):
     predicts horizontal affinities; the vertical ones are the same net applied
     to the transposed image ("one-way prediction").  The weights are loaded
     once, on the first call, and cached per (weights, device); torch is
-    imported only then.
+    imported only then.  Tiling is exact because every layer but the
+    convolutions acts per pixel (BatchNorm runs in eval mode) and the Canny
+    edges are computed once on the whole image, not per tile.
 
     References
     ----------
@@ -163,14 +177,42 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1):
         rgb = np.repeat(rgb, 3, axis=2)
     elif rgb.shape[2] != 3:
         raise ValueError(f"image must be grey or RGB (3 channels), got {rgb.shape[2]} channels")
+    if max_pixels_per_tile is not None:
+        if isinstance(max_pixels_per_tile, (bool, np.bool_)) or not isinstance(
+                max_pixels_per_tile, (int, np.integer)):
+            raise TypeError(f"max_pixels_per_tile must be None or a positive integer, "
+                            f"got {type(max_pixels_per_tile).__name__}")
+        if max_pixels_per_tile < 1:
+            raise ValueError(f"max_pixels_per_tile must be None or a positive integer, "
+                             f"got {max_pixels_per_tile}")
     import torch
 
-    from .pan.model import prepare_input
+    from .pan.model import canny_edges, prepare_input
     from .pan.pretrained import get_model
+    from .pan.tiling import DEFAULT_TILE_PIXELS, plan_tiles, receptive_radius
 
     model = get_model(weights, device)
     dev = next(model.parameters()).device
-    x = prepare_input(rgb.astype(np.float32)).to(dev)
+    if max_pixels_per_tile is None:
+        max_pixels_per_tile = max(1, DEFAULT_TILE_PIXELS * 32 // model.config["width"])
+    tiles = plan_tiles(rgb.shape[:2], receptive_radius(model), int(max_pixels_per_tile))
+    rgb = rgb.astype(np.float32)
+    # Canny on the whole image: its smoothing and hysteresis are not local to
+    # a tile, so per-tile edges would differ from the untiled ones.
+    x = prepare_input(rgb, canny_edges(rgb))
+    if len(tiles) == 1:
+        with torch.inference_mode():
+            out = model(x.to(dev))[0].to("cpu", torch.float32).numpy()
+        return np.ascontiguousarray(out)
+    out = np.empty((2,) + rgb.shape[:2], dtype=np.float32)
     with torch.inference_mode():
-        out = model(x)[0].to("cpu", torch.float32).numpy()
-    return np.ascontiguousarray(out)
+        for (y0, y1, x0, x1), (Y0, Y1, X0, X1) in tiles:
+            tile = model(x[:, :, Y0:Y1, X0:X1].contiguous().to(dev))[0]
+            # Keep the core only: its outputs saw real neighbours, not padding.
+            out[:, y0:y1, x0:x1] = tile[:, y0 - Y0:y1 - Y0, x0 - X0:x1 - X0].to(
+                "cpu", torch.float32).numpy()
+    # The model set the last column/row of every tile to 1; only the image's
+    # own last column/row must be (interior tile borders lie in the halo).
+    out[0, :, -1] = 1.0
+    out[1, -1, :] = 1.0
+    return out

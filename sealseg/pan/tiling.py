@@ -1,0 +1,122 @@
+"""Overlapping tiles for running the Pixel Affinity Net on large images.
+
+Pure Python (no torch): the tile grid is planned here and
+:func:`sealseg.learn_affinities` runs the net tile by tile.  A tile is the
+*core* region whose outputs are kept, grown by a *halo* of ``halo`` pixels on
+every side that is not an image border.  When the halo is at least the
+receptive-field radius of the net, every kept output sees exactly the pixels
+it sees in the untiled run, so the stitched result equals the untiled one up
+to float rounding.
+"""
+import math
+
+__all__ = ["receptive_radius", "plan_tiles", "DEFAULT_TILE_PIXELS"]
+
+#: Automatic tile budget (pixels per tile, halo included) for the default net
+#: width 32.  The activations of one pass cost ~0.6 kB per pixel at width 32,
+#: so a 2**20-pixel tile peaks at ~0.7 GB; the budget scales with 32 / width.
+DEFAULT_TILE_PIXELS = 2 ** 20
+
+
+def receptive_radius(model):
+    """Receptive-field radius (pixels) of a PixelAffinityNet, in both axes.
+
+    The radius is the sum of the half-widths of every spatial convolution on
+    the path from the input to the output (1x1 convolutions and the
+    per-pixel BatchNorm/ReLU/sigmoid add nothing).  For the paper's net
+    (1x7 head, three residual blocks of two 3x3 convolutions) that is 3 + 6
+    = 9 pixels along x and 6 along y for the horizontal pass; the vertical
+    pass is the same net on the transposed image, so the axes swap and the
+    radius in both axes is ``max(9, 6) = 9``.
+    """
+    from torch import nn
+
+    ry = rx = 0
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            (ky, kx), (dy, dx) = module.kernel_size, module.dilation
+            ry += dy * (ky - 1) // 2
+            rx += dx * (kx - 1) // 2
+    # one_way: the vertical affinities come from the transposed image, where
+    # the roles of the axes swap; taking the max covers both passes.
+    return max(ry, rx)
+
+
+def _spans(length, n_parts, halo):
+    """Split ``range(length)`` into ``n_parts`` cores; (core, with-halo) spans."""
+    bounds = [round(k * length / n_parts) for k in range(n_parts + 1)]
+    spans = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        spans.append(((start, stop), (max(0, start - halo), min(length, stop + halo))))
+    return spans
+
+
+def _longest(length, n_parts, halo):
+    """Longest tile extent (core plus halo) when ``length`` is cut in ``n_parts``."""
+    return max(b - a for _, (a, b) in _spans(length, n_parts, halo))
+
+
+def plan_tiles(shape, halo, max_pixels):
+    """Tiles covering an image of ``shape`` with at most ``max_pixels`` each.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Height and width of the image.
+    halo : int
+        Pixels of context added on each interior side of a tile.
+    max_pixels : int
+        Largest tile area, halo included.
+
+    Returns
+    -------
+    tiles : list of ((y0, y1, x0, x1), (Y0, Y1, X0, X1))
+        Core region and region read (core plus halo), in raster order.  The
+        cores partition the image.  The fewest tiles that fit the budget are
+        chosen (ties: the least computed area).
+
+    Raises
+    ------
+    ValueError
+        ``max_pixels`` too small to hold a tile with its halo: at least
+        ``(2 * halo + 1) ** 2`` is needed unless the image fits whole.
+
+    Examples
+    --------
+    >>> from sealseg.pan.tiling import plan_tiles
+    >>> len(plan_tiles((100, 100), 9, 100 * 100))
+    1
+    >>> [core for core, _ in plan_tiles((100, 100), 9, 60 * 100)]
+    [(0, 50, 0, 100), (50, 100, 0, 100)]
+    """
+    height, width = (int(v) for v in shape)
+    if height * width <= max_pixels:
+        return [((0, height, 0, width), (0, height, 0, width))]
+    smallest = (2 * halo + 1) ** 2
+    if max_pixels < smallest:
+        raise ValueError(f"max_pixels_per_tile must be at least {smallest} for this net "
+                         f"(a 1-pixel core plus a {halo}-pixel halo on each side), "
+                         f"got {max_pixels}")
+    best = None
+    for ny in range(1, height + 1):
+        tile_h = _longest(height, ny, halo)
+        if tile_h * min(width, 2 * halo + 1) > max_pixels:
+            continue
+        # Fewest columns whose tiles fit next to this row height.
+        max_w = max_pixels // tile_h
+        nx = 1 if width <= max_w else max(1, math.ceil(width / max(1, max_w - 2 * halo)))
+        while nx < width and tile_h * _longest(width, nx, halo) > max_pixels:
+            nx += 1
+        if tile_h * _longest(width, nx, halo) > max_pixels:
+            continue
+        area = sum((b - a) * (d - c) for _, (a, b) in _spans(height, ny, halo)
+                   for _, (c, d) in _spans(width, nx, halo))
+        key = (ny * nx, area)
+        if best is None or key < best[0]:
+            best = (key, ny, nx)
+        if ny * 1 > best[0][0]:
+            break   # more rows alone already exceed the best tile count
+    _, ny, nx = best
+    return [((y0, y1, x0, x1), (Y0, Y1, X0, X1))
+            for (y0, y1), (Y0, Y1) in _spans(height, ny, halo)
+            for (x0, x1), (X0, X1) in _spans(width, nx, halo)]
