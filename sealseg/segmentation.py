@@ -170,7 +170,8 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
 
 
 def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
-             start_label=1, mask=None, weights="bsds500", device=None):
+             start_label=1, mask=None, weights="bsds500", device=None,
+             max_pixels_per_tile=None):
     """Segment an image into superpixels by SEAL-ERS: ERS on learned affinities.
 
     The Pixel Affinity Net trained with the segmentation-aware affinity loss
@@ -200,6 +201,11 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
         Network weights: a registered name (``"bsds500"``) or a weight file.
     device : str or torch.device, optional
         Where the net runs; None picks CUDA when available, else the CPU.
+    max_pixels_per_tile : int or None, optional
+        Memory budget of the net: larger images are processed in exactly
+        stitched overlapping tiles (see :func:`sealseg.learn_affinities`).
+
+        .. versionadded:: 0.1
 
     Returns
     -------
@@ -252,6 +258,7 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
         raise ValueError("start_label must be >= 1 when a mask is given: "
                          "pixels outside the mask take label 0")
     affinities = learn_affinities(image, weights=weights, device=device,
-                                  channel_axis=channel_axis)
+                                  channel_axis=channel_axis,
+                                  max_pixels_per_tile=max_pixels_per_tile)
     return ers(None, n_segments, affinities=affinities.astype(np.float64),
                connectivity=connectivity, lam=lam, start_label=start_label, mask=mask)
