@@ -8,6 +8,7 @@ from .segmentation import ers, seal_ers
 from .metrics import (asa, boundary_precision, boundary_recall, compactness,
                       explained_variation, undersegmentation_error)
 from .datasets import load_bsds500, load_cityscapes, load_folder
+from .collection import segment_collection
 
 __version__ = "0.1.0.dev0"
 
@@ -26,4 +27,5 @@ __all__ = [
     "load_bsds500",
     "load_cityscapes",
     "load_folder",
+    "segment_collection",
 ]

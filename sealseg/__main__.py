@@ -1,4 +1,4 @@
-"""Command line: ``python -m sealseg segment|... ``.
+"""Command line: ``python -m sealseg segment|evaluate|train|batch ...``.
 
 Every command answers bad input with a one-line message and exit code 2.
 """
@@ -101,6 +101,9 @@ def build_parser():
 
     from .pan.train import add_train_parser
     add_train_parser(commands)
+
+    from .collection import add_batch_parser
+    add_batch_parser(commands)
     return parser
 
 
@@ -108,11 +111,12 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.run(args)
+        # A command may return a non-zero code (batch: 1 when some images failed).
+        status = args.run(args)
     except CommandError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":
