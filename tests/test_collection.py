@@ -99,7 +99,7 @@ def test_receptive_radius_of_the_paper_net():
 @pytest.mark.parametrize("kwargs", [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"}])
 # Budgets from a 1-pixel core (19 x 19 tiles with their halo) to a few tiles;
 # square images take the model's batched image+transpose path.
-@pytest.mark.parametrize("shape, budget", [((14, 17), 361), ((70, 93), 1500), ((66, 66), 2000),
+@pytest.mark.parametrize("shape, budget", [((20, 23), 361), ((70, 93), 1500), ((66, 66), 2000),
                                            ((40, 200), 2500)])
 def test_tiled_learn_affinities_equal_untiled(tmp_path, kwargs, shape, budget):
     from sealseg import learn_affinities
