@@ -122,9 +122,9 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         Larger images are cut into overlapping tiles whose overlap is the
         net's receptive-field radius (9 pixels for the shipped
         architecture), so the stitched result equals the untiled one up to
-        float rounding while the net's memory stays bounded (about 0.6 kB
-        per tile pixel at width 32).  None picks 2**20 pixels scaled by
-        32 / width (~0.7 GB peak); must be at least ``(2 * radius + 1)**2``.
+        float rounding while the net's memory stays bounded (about 1.6 kB
+        per tile pixel at width 32).  None picks 2**18 pixels scaled by
+        32 / width (~0.4 GB peak); must be at least ``(2 * radius + 1)**2``.
 
         .. versionadded:: 0.1
 
