@@ -3,4 +3,6 @@ import sys
 
 from benchmarks.run import main
 
-sys.exit(main())
+# asv imports every module of the benchmark folder, this one included: run only as a script.
+if __name__ == "__main__":
+    sys.exit(main())
