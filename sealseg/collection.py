@@ -481,7 +481,11 @@ def segment_collection(paths, out_dir, n_segments, *, method="ers", jobs=1, form
         sources = find_images(folder, exclude=out_dir)
         root = folder.resolve()
     else:
-        sources = [Path(p) for p in paths]
+        try:
+            sources = [Path(p) for p in paths]
+        except TypeError:
+            raise TypeError(f"paths must be a folder or an iterable of image file paths, "
+                            f"got {type(paths).__name__}") from None
         parents = [str(p.resolve().parent) for p in sources]
         root = Path(os.path.commonpath(parents)) if parents else Path.cwd()
     outs, overlays, clashes = _output_paths(sources, root, out_dir, format, overlay)
