@@ -67,6 +67,53 @@ class LearnAffinities:
     track_megapixels_per_second.unit = "Mpx/s"
 
 
+class PaperWidth:
+    """learn_affinities on one 321 x 481 image (BSDS500 size), 2 threads, CPU:
+    the shipped width (32) against the paper's width (128), same architecture
+    otherwise, randomly initialised (speed does not depend on the weights).
+    ``track_share_of_paper_width`` is the ratio of the two, measured in the
+    same run."""
+
+    params = ([32, 128],)
+    param_names = ["width"]
+    timeout = 600
+
+    def setup(self, width):
+        import tempfile
+
+        import torch
+
+        from sealseg.pan.model import PixelAffinityNet
+        from sealseg.pan.train import model_file_payload
+
+        torch.set_num_threads(2)
+        self.image = make_image("0.15Mpx")
+        folder = Path(tempfile.mkdtemp(prefix="sealseg_bench_width_"))
+        self.weights = {}
+        for w in (32, 128):
+            torch.manual_seed(0)
+            self.weights[w] = str(folder / f"width{w}.pt")
+            torch.save(model_file_payload(PixelAffinityNet(width=w)), self.weights[w])
+            learn_affinities(self.image[:32, :32], weights=self.weights[w], device="cpu")
+
+    def _seconds(self, width, repeat=3):
+        import time
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            learn_affinities(self.image, weights=self.weights[width], device="cpu")
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    def time_learn_affinities(self, width):
+        learn_affinities(self.image, weights=self.weights[width], device="cpu")
+
+    def track_share_of_paper_width(self, width):
+        return self._seconds(width) / self._seconds(128)
+
+    track_share_of_paper_width.unit = "x width-128 time"
+
+
 def _scene(rng, size, n_regions):
     """A random-colour Voronoi image (uint8 RGB) and its labels."""
     seeds = rng.random((n_regions, 2)) * size

@@ -92,8 +92,8 @@ def build_parser():
     seg.add_argument("-o", "--output", required=True, help="PNG file to write the overlay to")
     seg.add_argument("--labels", metavar="OUT.npy",
                      help="also save the label array (int64, H x W) as .npy")
-    seg.add_argument("--method", choices=METHODS, default="ers",
-                     help="segmenter (default: ers)")
+    seg.add_argument("--method", choices=METHODS, default="seal_ers",
+                     help="seal_ers: learned affinities (default); ers: colour affinities")
     seg.set_defaults(run=_segment)
 
     from .evaluation import add_evaluate_parser

@@ -53,6 +53,29 @@ def test_one_way_transposition(shape):
     assert_allclose(at[1], a[0].T, atol=1e-5)
 
 
+
+@pytest.mark.parametrize("shape", [(16, 16), (13, 21)])
+def test_fuse_for_inference_same_function(shape):
+    torch.manual_seed(2)
+    net = PixelAffinityNet(8)
+    # Non-trivial BatchNorm statistics, so folding them is really exercised.
+    for module in net.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.2, 0.2)
+    net.eval()
+    x = prepare_input(_image(*shape))
+    with torch.no_grad():
+        before = net(x)
+        net.fuse_for_inference()
+        after = net(x)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    assert_allclose(after.numpy(), before.numpy(), atol=1e-5)
+    with pytest.raises(RuntimeError, match="eval mode"):
+        PixelAffinityNet(8).train().fuse_for_inference()
+
 def test_canny_edges_binary():
     e = canny_edges(_image(32, 32))
     assert e.dtype == np.float32 and set(np.unique(e)) <= {0.0, 1.0}

@@ -123,7 +123,8 @@ def _load(path, device):
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return model.to(device)
+    # The cached model only ever runs inference: fold BatchNorm, channels-last.
+    return model.fuse_for_inference().to(device)
 
 
 def get_model(weights="bsds500", device=None):
