@@ -127,11 +127,33 @@ def _run_felzenszwalb(image, n, groundtruths, *, max_calls=12, rel_tol=0.02):
     return best[0], best[2]
 
 
+def _seeds_setting(h, w, n):
+    """(requested count, levels) of OpenCV SEEDS whose grid count is closest to n.
+
+    SEEDS lays out a grid of blocks whose sizes are powers of two, so the count
+    it returns jumps (on 321x481 with 4 levels: 60, 150, 260, 600, 2400) and
+    always lands below the request.  Its grid is fixed at construction, so
+    trying a few settings costs no iteration; ties prefer more levels (the
+    SEEDS default, 4, first).
+    """
+    import cv2
+    best = None
+    for levels in (4, 3, 2):
+        for factor in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0):
+            request = max(1, int(round(n * factor)))
+            count = cv2.ximgproc.createSuperpixelSEEDS(w, h, 3, request, levels, 2,
+                                                       5).getNumberOfSuperpixels()
+            if best is None or abs(count - n) < best[0]:
+                best = (abs(count - n), request, levels)
+    return best[1], best[2]
+
+
 def _run_seeds(image, n, groundtruths):
     import cv2
     h, w = image.shape[:2]
     hsv = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2HSV)
-    seeds = cv2.ximgproc.createSuperpixelSEEDS(w, h, 3, int(n), 4, 2, 5)
+    request, levels = _seeds_setting(h, w, int(n))
+    seeds = cv2.ximgproc.createSuperpixelSEEDS(w, h, 3, request, levels, 2, 5)
     seeds.iterate(hsv, 10)
     return seeds.getLabels()
 

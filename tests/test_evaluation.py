@@ -363,3 +363,17 @@ def test_real_bsds500_two_images(tmp_path):
         # little on two images (the 100-image means agree to 0.005).
         assert abs(s["asa"] - ref_asa) < 0.01
         assert abs(s["br"] - ref_br) < 0.03
+
+
+def test_seeds_lands_near_the_requested_count():
+    # OpenCV SEEDS' count jumps between grid sizes (with its default 4 levels,
+    # 260 or 600 on this size when 400 or 600 are asked); the wrapper picks the
+    # grid setting closest to the request.
+    pytest.importorskip("cv2.ximgproc", reason="OpenCV contrib (ximgproc) is not installed")
+    from sealseg.evaluation import _run_seeds
+
+    rng = np.random.default_rng(0)
+    image = (rng.random((321, 481, 3)) * 255).astype(np.uint8)
+    for n in (200, 600):
+        count = np.unique(_run_seeds(image, n, None)).size
+        assert abs(count - n) <= 0.1 * n, (n, count)
