@@ -11,7 +11,8 @@ SEAL weights.  The paper weights a boundary pixel of superpixel S_k by the raw
 over-segmentation error ``w_k = |S_k| - |S_k n G_j|`` (a pixel count).  Raw
 counts scale with the superpixel size, i.e. with the crop area over the
 number of superpixels, so the same error weighs differently for a different
-crop; ``normalize="mean_size"`` (the default used for training here) divides
+crop; ``normalize="mean_size"`` (the default of ``seal_gamma``; ``sealseg train``
+defaults to the paper's raw counts, ``--gamma-norm raw``) divides
 w_k by the mean superpixel area N/K, which makes gamma "the error in units of
 one average superpixel" (typically 0-3, with a long tail) and keeps the loss
 scale independent of crop size.  ``normalize=None`` gives the paper's raw
