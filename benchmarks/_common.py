@@ -1,6 +1,10 @@
 """Helpers shared by the benchmark suites (not a suite itself)."""
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,3 +64,49 @@ def timing_weights():
         torch.save(model_file_payload(model), path)
         _TIMING_WEIGHTS["path"] = str(path)
     return _TIMING_WEIGHTS["path"], "random-init"
+
+
+_PEAK_CODE = """
+import sys
+sys.path.insert(0, {root!r})
+from benchmarks.{module} import make_image
+from sealseg import ers, seal_ers
+
+def rss_kb(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1])
+
+image = make_image({size!r})
+{warmup}
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak (VmHWM) to the current RSS
+before = rss_kb("VmRSS:")
+{call}
+print(before, rss_kb("VmHWM:"))
+"""
+
+
+def peak_rss_mb(module, size, call, warmup=""):
+    """(peak RSS, rise over the RSS before the call) in MB of ``call`` run in a
+    fresh process, on ``image = benchmarks.<module>.make_image(size)``.
+
+    A fresh process, so the peak is the call's own and not an earlier
+    benchmark's; Linux only (/proc/self/clear_refs resets VmHWM).
+    """
+    code = _PEAK_CODE.format(root=str(REPO), module=module, size=size, call=call,
+                             warmup=warmup)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    before, peak = (int(v) / 1024 for v in out[-2:])
+    return peak, peak - before
+
+
+def median_seconds(func, repeat):
+    """Median wall time (s) of ``repeat`` calls of ``func()``."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

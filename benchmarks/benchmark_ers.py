@@ -6,15 +6,19 @@ prints time and peak memory of ``sealseg.ers`` at 0.15, 0.6 and 2.1 Mpx and
 the ratio to ``skimage.segmentation.slic`` on the same image and n_segments,
 measured in the same run.
 """
-import subprocess
 import sys
-import time
+from pathlib import Path
 
-import numpy as np
 from skimage import data, transform, util
 from skimage.segmentation import slic
 
 from sealseg import ers
+
+if __package__:
+    from ._common import median_seconds, peak_rss_mb
+else:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks._common import median_seconds, peak_rss_mb
 
 # (height, width): BSDS500, 0.6 Mpx, Cityscapes.
 SIZES = {"0.15Mpx": (321, 481), "0.6Mpx": (642, 962), "2.1Mpx": (1024, 2048)}
@@ -57,44 +61,9 @@ class ERSSegmentsSuite:
         ers(self.image, n_segments)
 
 
-def _median_seconds(func, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-_PEAK_CODE = """
-import sys
-sys.path.insert(0, {root!r})
-from benchmarks.benchmark_ers import make_image
-from sealseg import ers
-
-def rss_kb(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1])
-
-image = make_image({size!r})
-before = rss_kb("VmRSS:")
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # reset the peak (VmHWM) to the current RSS
-ers(image, {n})
-print(before, rss_kb("VmHWM:"))
-"""
-
-
 def peak_memory_mb(size, n_segments):
     """Peak RSS (MB) of a fresh process during one ers call, and its rise over the input."""
-    from pathlib import Path
-    root = str(Path(__file__).resolve().parents[1])
-    out = subprocess.run([sys.executable, "-c", _PEAK_CODE.format(root=root, size=size,
-                                                                   n=n_segments)],
-                         capture_output=True, text=True, check=True).stdout.split()
-    before, after = (int(v) / 1024 for v in out)
-    return after, after - before
+    return peak_rss_mb("benchmark_ers", size, f"ers(image, {n_segments})")
 
 
 def main():
@@ -104,15 +73,15 @@ def main():
     for size in SIZES:
         image = make_image(size)
         repeat = 5 if size == "0.15Mpx" else 3
-        t8 = _median_seconds(lambda: ers(image, n_segments, connectivity=8), repeat)
-        t4 = _median_seconds(lambda: ers(image, n_segments, connectivity=4), repeat)
-        ts = _median_seconds(lambda: slic(image, n_segments, start_label=1), repeat)
+        t8 = median_seconds(lambda: ers(image, n_segments, connectivity=8), repeat)
+        t4 = median_seconds(lambda: ers(image, n_segments, connectivity=4), repeat)
+        ts = median_seconds(lambda: slic(image, n_segments, start_label=1), repeat)
         peak, extra = peak_memory_mb(size, n_segments)
         print(f"{size:>8} {n_segments:>5} {t8:8.3f} {t4:8.3f} {ts:8.3f} {t8 / ts:9.2f} "
               f"{peak:8.0f} {extra:7.0f}")
     image = make_image("2.1Mpx")
     for n in (100, 1200, 6000):
-        print(f"  2.1Mpx n={n}: ers8 {_median_seconds(lambda: ers(image, n), 1):.3f} s")
+        print(f"  2.1Mpx n={n}: ers8 {median_seconds(lambda: ers(image, n), 1):.3f} s")
 
 
 if __name__ == "__main__":

@@ -14,10 +14,8 @@ initialised net of the same architecture (speed does not depend on values).
 """
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +24,10 @@ from skimage import data, transform, util
 from sealseg import ers, seal_ers, segment_collection
 
 if __package__:
-    from ._common import bsds500_root, timing_weights
+    from ._common import bsds500_root, median_seconds, peak_rss_mb, timing_weights
 else:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks._common import bsds500_root, timing_weights
+    from benchmarks._common import bsds500_root, median_seconds, peak_rss_mb, timing_weights
 
 #: (height, width): BSDS500, 0.6 Mpx, Cityscapes, 2x and 4x Cityscapes.
 SIZES = {"0.15Mpx": (321, 481), "0.6Mpx": (642, 962), "2.1Mpx": (1024, 2048),
@@ -126,44 +124,9 @@ class Batch:
     track_images_per_second.unit = "images/s"
 
 
-_PEAK_CODE = """
-import sys
-sys.path.insert(0, {root!r})
-from benchmarks.benchmark_scale import make_image
-from sealseg import ers, seal_ers
-
-def kb(field):
-    for line in open("/proc/self/status"):
-        if line.startswith(field):
-            return int(line.split()[1])
-
-image = make_image({size!r})
-{warmup}
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # reset the peak (VmHWM) to the current RSS
-start = kb("VmRSS:")
-{call}
-print(start, kb("VmHWM:"))
-"""
-
-
 def peak_memory_mb(size, call, warmup=""):
     """(peak RSS, rise over the RSS before the call) in MB, in a fresh process."""
-    root = str(Path(__file__).resolve().parents[1])
-    code = _PEAK_CODE.format(root=root, size=size, call=call, warmup=warmup)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
-    before, peak = (int(v) / 1024 for v in out[-2:])
-    return peak, peak - before
-
-
-def _seconds(func, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return peak_rss_mb("benchmark_scale", size, call, warmup)
 
 
 def main(argv=None):
@@ -178,7 +141,7 @@ def main(argv=None):
     pixels, seconds = [], []
     for size in sizes:
         image = make_image(size)
-        t = _seconds(lambda: ers(image, 600), 3 if image.size < 4e6 * 3 else 1)
+        t = median_seconds(lambda: ers(image, 600), 3 if image.size < 4e6 * 3 else 1)
         peak, rise = peak_memory_mb(size, "ers(image, 600)")
         pixels.append(image.shape[0] * image.shape[1])
         seconds.append(t)
@@ -189,12 +152,12 @@ def main(argv=None):
     if not args.skip_large:
         image = make_image("2.1Mpx")
         weights, kind = timing_weights()
-        t = _seconds(lambda: ers(image, 6000), 3)
+        t = median_seconds(lambda: ers(image, 6000), 3)
         peak, rise = peak_memory_mb("2.1Mpx", "ers(image, 6000)")
         print(f"ers      2048x1024 n=6000: {t:6.2f} s, peak {peak:5.0f} MB "
               f"(+{rise:.0f} MB over the loaded image)")
         seal_ers(image[:64, :64], 10, weights=weights, device="cpu")   # load the net
-        t = _seconds(lambda: seal_ers(image, 6000, weights=weights, device="cpu"), 2)
+        t = median_seconds(lambda: seal_ers(image, 6000, weights=weights, device="cpu"), 2)
         warm = f"seal_ers(image[:64, :64], 10, weights={str(weights)!r}, device='cpu')"
         peak, rise = peak_memory_mb("2.1Mpx", f"seal_ers(image, 6000, weights="
                                     f"{str(weights)!r}, device='cpu')", warmup=warm)
