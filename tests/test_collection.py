@@ -94,9 +94,12 @@ def test_receptive_radius_of_the_paper_net():
     # vertical pass runs on the transposed image, so 9 in both axes.
     assert receptive_radius(PixelAffinityNet(8)) == 9
     assert receptive_radius(PixelAffinityNet(8, kernel="7x7")) == 9
+    # dilated blocks: 3 + 2 * (1 + 2 + 4)
+    assert receptive_radius(PixelAffinityNet(8, dilations=(1, 2, 4))) == 17
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"}])
+@pytest.mark.parametrize("kwargs", [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"},
+                                    {"dilations": (1, 2, 4)}])
 # Budgets from a 1-pixel core (19 x 19 tiles with their halo) to a few tiles;
 # square images take the model's batched image+transpose path.
 @pytest.mark.parametrize("shape, budget", [((20, 23), 361), ((70, 93), 1500), ((66, 66), 2000),
@@ -106,9 +109,13 @@ def test_tiled_learn_affinities_equal_untiled(tmp_path, kwargs, shape, budget):
 
     weights = _weights(tmp_path / "w.pt", **kwargs)
     image = _picture(*shape, seed=3)
+    halo = 17 if "dilations" in kwargs else 9
+    budget = max(budget, (2 * halo + 1) ** 2)
+    if budget >= shape[0] * shape[1]:
+        pytest.skip("the dilated net's smallest tile holds this whole image")
     whole = learn_affinities(image, weights=weights, max_pixels_per_tile=shape[0] * shape[1])
     tiled = learn_affinities(image, weights=weights, max_pixels_per_tile=budget)
-    assert len(plan_tiles(shape, 9, budget)) > 1
+    assert len(plan_tiles(shape, halo, budget)) > 1
     assert tiled.dtype == np.float32 and tiled.flags.c_contiguous
     assert_allclose(tiled, whole, rtol=0, atol=1e-5)
     assert_array_equal(tiled[0, :, -1], 1) and assert_array_equal(tiled[1, -1, :], 1)

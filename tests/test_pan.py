@@ -28,7 +28,8 @@ def _image(h=24, w=20, seed=0):
 # --------------------------------------------------------------------------- model
 
 @pytest.mark.parametrize("kwargs", [{}, {"kernel": "7x7"}, {"use_edges": False},
-                                    {"one_way": False}, {"padding_mode": "reflect"}])
+                                    {"one_way": False}, {"padding_mode": "reflect"},
+                                    {"dilations": (1, 2, 4)}])
 def test_net_shapes_and_range(kwargs):
     torch.manual_seed(0)
     net = PixelAffinityNet(8, **kwargs).eval()
@@ -87,6 +88,12 @@ def test_net_bad_arguments():
         PixelAffinityNet(8, kernel="3x3")
     with pytest.raises(ValueError, match="width"):
         PixelAffinityNet(0)
+    with pytest.raises(ValueError, match="dilations"):
+        PixelAffinityNet(8, dilations=(1, 2))
+    with pytest.raises(ValueError, match="dilations"):
+        PixelAffinityNet(8, dilations=(1, 0, 2))
+    with pytest.raises(TypeError, match="dilations"):
+        PixelAffinityNet(8, dilations=4)
     with pytest.raises(ValueError, match="B, 4, H, W"):
         PixelAffinityNet(8).forward_logits(torch.zeros(1, 3, 5, 5))
 
@@ -353,6 +360,9 @@ def test_train_parser():
                               "--crop", "96", "--resume", "--iters", "10", "--seed", "2"])
     assert (args.loss, args.width, args.crop, args.resume, args.iters, args.seed) == \
         ("bce", 16, 96, True, 10, 2)
+    assert args.dilations == [1, 1, 1]
+    args = parser.parse_args(["train", "--out", "x", "--dilations", "1", "2", "4"])
+    assert args.dilations == [1, 2, 4]
 
 
 # --------------------------------------------------------------------------- pretrained
@@ -369,12 +379,13 @@ def test_weights_round_trip_and_cache(tmp_path):
     from sealseg.affinity import learn_affinities
     from sealseg.pan import pretrained
 
-    path = _save_weights(tmp_path / "w.pt", kernel="7x7")
+    path = _save_weights(tmp_path / "w.pt", kernel="7x7", dilations=(1, 2, 4))
     pretrained.clear_cache()
     a = learn_affinities(_image(), weights=str(path), device="cpu")
     assert a.shape == (2, 24, 20) and a.dtype == np.float32
     assert a.min() > 0 and a.max() <= 1
     assert pretrained.get_model(str(path), "cpu") is pretrained.get_model(path, "cpu")
+    assert pretrained.get_model(path, "cpu").config["dilations"] == [1, 2, 4]
     # a bare state dict works too (architecture read off the shapes)
     torch.save(PixelAffinityNet(8, use_edges=False).state_dict(), tmp_path / "bare.pt")
     net = pretrained.get_model(str(tmp_path / "bare.pt"), "cpu")

@@ -54,13 +54,13 @@ def prepare_input(rgb, edges=None):
 class _ResBlock(nn.Module):
     """conv3x3-BN-ReLU-conv3x3-BN + identity, ReLU (He et al. 2016)."""
 
-    def __init__(self, channels, padding_mode):
+    def __init__(self, channels, padding_mode, dilation=1):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding_mode,
-                               bias=False)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation,
+                               padding_mode=padding_mode, bias=False)
         self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding_mode,
-                               bias=False)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=dilation, dilation=dilation,
+                               padding_mode=padding_mode, bias=False)
         self.bn2 = nn.BatchNorm2d(channels)
         self.relu = nn.ReLU(inplace=True)
 
@@ -90,6 +90,10 @@ class PixelAffinityNet(nn.Module):
         Hidden channels of the two final 1x1 convolutions.
     padding_mode : {"replicate", "reflect"}, optional
         Edge-preserving padding of every spatial convolution.
+    dilations : sequence of 3 positive ints, optional
+        Dilation of the 3x3 convolutions of each residual block.  The paper's
+        net has (1, 1, 1); (1, 2, 4) widens the receptive field from 19 to 35
+        pixels along the row at the same cost in multiply-adds.
 
     Notes
     -----
@@ -102,7 +106,7 @@ class PixelAffinityNet(nn.Module):
     """
 
     def __init__(self, width=32, *, kernel="1x7", use_edges=True, one_way=True, fusion=16,
-                 padding_mode="replicate"):
+                 padding_mode="replicate", dilations=(1, 1, 1)):
         super().__init__()
         if kernel not in ("1x7", "7x7"):
             raise ValueError(f"kernel must be '1x7' or '7x7', got {kernel!r}")
@@ -112,8 +116,16 @@ class PixelAffinityNet(nn.Module):
             raise ValueError(f"width must be a positive integer, got {width!r}")
         if int(fusion) != fusion or fusion < 1:
             raise ValueError(f"fusion must be a positive integer, got {fusion!r}")
+        try:
+            dilations = [int(d) for d in dilations]
+        except (TypeError, ValueError):
+            raise TypeError(f"dilations must be a sequence of 3 positive ints, "
+                            f"got {dilations!r}") from None
+        if len(dilations) != 3 or min(dilations) < 1:
+            raise ValueError(f"dilations must be 3 positive ints, got {dilations!r}")
         self.config = dict(width=int(width), kernel=kernel, use_edges=bool(use_edges),
-                           one_way=bool(one_way), fusion=int(fusion), padding_mode=padding_mode)
+                           one_way=bool(one_way), fusion=int(fusion), padding_mode=padding_mode,
+                           dilations=dilations)
         width = int(width)
         n_out = 1 if one_way else 2
         in_ch = 4 if use_edges else 3
@@ -126,7 +138,7 @@ class PixelAffinityNet(nn.Module):
             nn.BatchNorm2d(width),
             nn.ReLU(inplace=True),
         )
-        self.blocks = nn.Sequential(*[_ResBlock(width, padding_mode) for _ in range(3)])
+        self.blocks = nn.Sequential(*[_ResBlock(width, padding_mode, d) for d in dilations])
         self.mid = nn.Conv2d(width, n_out, 1)
         fuse_in = 2 * n_out if use_edges else n_out
         self.fuse = nn.Sequential(

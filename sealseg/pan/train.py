@@ -106,7 +106,8 @@ class TrainConfig(dict):
     DEFAULTS = dict(iters=10000, loss="seal", width=32, kernel="1x7", use_edges=True,
                     one_way=True, crop=128, batch=4, lr=1e-4, weight_decay=1e-4, seed=0,
                     gamma_norm="raw", n_segments=None, threads=2, ckpt_minutes=3.0,
-                    log_every=25, val_every=500, val_images=6, root=None)
+                    log_every=25, val_every=500, val_images=6, root=None,
+                    dilations=(1, 1, 1))
 
     def __init__(self, **kw):
         unknown = set(kw) - set(self.DEFAULTS)
@@ -125,7 +126,7 @@ class TrainConfig(dict):
 
 def model_config(cfg):
     return dict(width=int(cfg["width"]), kernel=cfg["kernel"], use_edges=bool(cfg["use_edges"]),
-                one_way=bool(cfg["one_way"]))
+                one_way=bool(cfg["one_way"]), dilations=list(cfg["dilations"]))
 
 
 def lr_at(cfg, step):
@@ -405,6 +406,8 @@ def add_train_parser(subparsers):
     p.add_argument("--kernel", choices=["1x7", "7x7"], default=d["kernel"])
     p.add_argument("--no-edges", dest="use_edges", action="store_false")
     p.add_argument("--two-output", dest="one_way", action="store_false")
+    p.add_argument("--dilations", type=int, nargs=3, default=list(d["dilations"]),
+                   metavar="D", help="dilation of each residual block's 3x3 convolutions")
     p.add_argument("--crop", type=int, default=d["crop"], help="square crop side (pixels)")
     p.add_argument("--batch", type=int, default=d["batch"])
     p.add_argument("--lr", type=float, default=d["lr"])
