@@ -67,6 +67,48 @@ def _run_oracle(image, n, groundtruths):
     return ers(None, n, affinities=affinities_from_labels(list(groundtruths)))
 
 
+class _SealErsWeights:
+    """seal_ers with a weight file of one's own (method name ``seal_ers@WEIGHTS``)."""
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def __call__(self, image, n, groundtruths):
+        from . import segmentation
+        return segmentation.seal_ers(image, n, weights=self.weights)
+
+
+def _canny_affinities(image):
+    """Affinities from Canny edges: 1 - smoothed edge map (the paper's Fig. 4 baseline).
+
+    Canny (``skimage.feature.canny`` on the grey image, sigma 1, hysteresis
+    thresholds 0.1/0.2: the settings of the PAN's edge channel), blurred by a
+    Gaussian of sigma 1 pixel so that nearby edges still weaken an edge, scaled
+    to a maximum of 1.  An edge between two pixels takes 1 - the larger
+    strength of its two ends.
+    """
+    from skimage.color import rgb2gray
+    from skimage.feature import canny
+    from skimage.filters import gaussian
+    from skimage.util import img_as_float
+
+    image = img_as_float(image)
+    grey = rgb2gray(image) if image.ndim == 3 else image
+    strength = gaussian(canny(grey, sigma=1.0, low_threshold=0.1,
+                              high_threshold=0.2).astype(np.float64), sigma=1.0)
+    if strength.max() > 0:
+        strength /= strength.max()
+    affinities = np.ones((2,) + strength.shape)
+    affinities[0, :, :-1] = 1.0 - np.maximum(strength[:, :-1], strength[:, 1:])
+    affinities[1, :-1, :] = 1.0 - np.maximum(strength[:-1, :], strength[1:, :])
+    return affinities
+
+
+def _run_canny_ers(image, n, groundtruths):
+    from .segmentation import ers
+    return ers(None, n, affinities=_canny_affinities(image))
+
+
 def _run_slic(image, n, groundtruths):
     from skimage.segmentation import slic
     return slic(image, n_segments=n, compactness=10, start_label=1)
@@ -224,6 +266,7 @@ _METHODS = {
     "lsc": (_run_lsc, _needs_opencv),
     "snic": (_run_snic, _needs_module("pysnic", "pysnic is not installed; pip install pysnic")),
     "oracle": (_run_oracle, _always),
+    "canny_ers": (_run_canny_ers, _always),
 }
 
 
@@ -284,6 +327,20 @@ def _resolve_methods(methods):
                 resolved.append((name, runner))
             else:
                 skipped.append((name, reason))
+        elif isinstance(method, str) and method.startswith("seal_ers@"):
+            weights = method.partition("@")[2]
+            reason = _needs_seal_ers()
+            if reason is not None and "weights" not in reason:
+                skipped.append((name, reason))
+                continue
+            try:
+                from .pan.pretrained import weights_path
+                path = weights_path(weights)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"method {method!r}: {exc}") from None
+            if not Path(path).is_file():
+                raise ValueError(f"method {method!r}: no weight file at {path}")
+            resolved.append((name, _SealErsWeights(weights)))
         elif isinstance(method, str) and ":" in method:
             module, _, attr = method.partition(":")
             try:
@@ -296,7 +353,8 @@ def _resolve_methods(methods):
             resolved.append((name, _UserMethod(func)))
         else:
             raise ValueError(f"unknown method {method!r}; known: {', '.join(_METHODS)}, "
-                             "'module:function', or a callable f(image, n_segments)")
+                             "'seal_ers@WEIGHTS', 'module:function', or a callable "
+                             "f(image, n_segments)")
     return resolved, skipped
 
 
@@ -567,8 +625,10 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         of samples as returned by :mod:`sealseg.datasets`.
     methods : list of str or callable, or dict
         Built-in names (``ers``, ``seal_ers``, ``slic``, ``slico``,
-        ``felzenszwalb``, ``seeds``, ``lsc``, ``snic``, ``oracle``),
-        ``'module:function'`` strings, or callables ``f(image, n_segments) ->
+        ``felzenszwalb``, ``seeds``, ``lsc``, ``snic``, ``oracle``,
+        ``canny_ers``: ERS on 1 - smoothed Canny edges), ``'seal_ers@WEIGHTS'``
+        (seal_ers with a registered name or a weight file of one's own, e.g. a
+        ``model.pt`` of ``python -m sealseg train``), ``'module:function'`` strings, or callables ``f(image, n_segments) ->
         labels``; a dict maps display names to any of these.  Built-in methods
         whose optional dependency is missing are skipped with a message.
     n_segments : sequence of int, optional
@@ -754,7 +814,8 @@ def _add_evaluate_arguments(parser):
     parser.add_argument("--labels", help="label-map folder of the 'folder' dataset")
     parser.add_argument("--split", default="val", help="dataset split (default: val)")
     parser.add_argument("--methods", nargs="*", default=["ers", "slic"],
-                        help=f"methods to compare: {', '.join(_METHODS)} or "
+                        help=f"methods to compare: {', '.join(_METHODS)}, "
+                             "seal_ers@WEIGHTS (a weight file or registered name) or "
                              "module:function (default: ers slic)")
     parser.add_argument("--n", nargs="*", type=int, dest="n_segments",
                         default=list(DEFAULT_N_SEGMENTS),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 import scipy.io
 from skimage import io
 
@@ -124,7 +125,7 @@ def test_felzenszwalb_lands_near_n(rng=np.random.default_rng(0)):
 def test_available_methods_names():
     methods = available_methods()
     for name in ("ers", "seal_ers", "slic", "slico", "felzenszwalb", "seeds", "lsc", "snic",
-                 "oracle"):
+                 "oracle", "canny_ers"):
         assert name in methods
     assert methods["slic"] is None and methods["ers"] is None
 
@@ -146,6 +147,40 @@ def test_oracle_on_tiny():
     assert summary[0]["n_obtained"] == 2
     # On "two" the oracle halves match its only annotation exactly.
     assert summary[0]["asa"] >= 0.5
+
+
+def test_canny_affinities_cut_at_edges():
+    from sealseg.evaluation import _canny_affinities
+
+    image = np.zeros((20, 24, 3), np.uint8)
+    image[:, 12:] = 200
+    a = _canny_affinities(image)
+    assert a.shape == (2, 20, 24) and a.min() >= 0 and a.max() <= 1
+    # the weakest horizontal edges sit on the step; flat parts far from it are 1
+    assert a[0, 10].argmin() in (10, 11, 12)
+    assert_allclose(a[:, :, :5], 1.0)
+    assert_allclose(a[1], 1.0, atol=1 - a[0].min() + 1e-12)
+    summary = evaluate(TinyDataset([Sample("step", image, [(np.arange(24) >= 12)[None]
+                                                           .repeat(20, 0).astype(int)])]),
+                       ["canny_ers"], [2], progress=False)
+    # the cut lands on the step or one column beside it (Canny marks one side)
+    assert summary[0]["asa"] > 0.99 and summary[0]["n_obtained"] == 2
+
+
+def test_seal_ers_with_own_weights(tmp_path):
+    torch = pytest.importorskip("torch")
+    from sealseg.pan.model import PixelAffinityNet
+    from sealseg.pan.train import model_file_payload
+
+    torch.manual_seed(0)
+    path = tmp_path / "mine.pt"
+    torch.save(model_file_payload(PixelAffinityNet(4).eval()), path)
+    summary = evaluate(make_tiny(), [f"seal_ers@{path}"], [2], progress=False)
+    assert summary[0]["method"] == f"seal_ers@{path}" and summary[0]["n_obtained"] == 2
+    with pytest.raises(ValueError, match="no weight file"):
+        evaluate(make_tiny(), [f"seal_ers@{tmp_path / 'none.pt'}"], [2], progress=False)
+    with pytest.raises(ValueError, match="neither a registered name"):
+        evaluate(make_tiny(), ["seal_ers@nonsense"], [2], progress=False)
 
 
 # --------------------------------------------------------------------------- files and resume
@@ -333,8 +368,8 @@ def test_cli_subprocess_exit_code(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "python -m sealseg evaluate: error: unknown method 'nope'; known: ers, seal_ers, "
-        "slic, slico, felzenszwalb, seeds, lsc, snic, oracle, 'module:function', or a "
-        "callable f(image, n_segments)"]
+        "slic, slico, felzenszwalb, seeds, lsc, snic, oracle, canny_ers, 'seal_ers@WEIGHTS', "
+        "'module:function', or a callable f(image, n_segments)"]
 
 
 # --------------------------------------------------------------------------- real data
