@@ -4,7 +4,7 @@ The public functions are re-exported here; ``import sealseg`` does not import
 torch (the learned parts import it on first use).
 """
 from .affinity import affinities_from_labels, learn_affinities, rgb_affinities
-from .segmentation import ers, seal_ers
+from .segmentation import ers, felzenszwalb_affinity, seal_ers
 from .metrics import (asa, boundary_precision, boundary_recall, compactness,
                       explained_variation, undersegmentation_error)
 from .datasets import load_bsds500, load_cityscapes, load_folder
@@ -16,6 +16,7 @@ __all__ = [
     "seal_ers",
     "learn_affinities",
     "ers",
+    "felzenszwalb_affinity",
     "rgb_affinities",
     "affinities_from_labels",
     "asa",

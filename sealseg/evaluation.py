@@ -123,24 +123,24 @@ def _count(labels):
     return _metrics.relabel_dense(np.ascontiguousarray(labels, dtype=np.int64).ravel())[1]
 
 
-def _run_felzenszwalb(image, n, groundtruths, *, max_calls=12, rel_tol=0.02):
-    """skimage's felzenszwalb with ``scale`` searched so the count lands near ``n``.
+def _search_scale(segment, n, initial_scale, *, max_calls=12, rel_tol=0.02):
+    """Search the ``scale`` of an FH segmenter so its count lands near ``n``.
 
-    The count falls roughly as a power of ``scale``: secant steps in log-log
-    space, kept inside the bracket found so far (bisection otherwise).  The
-    time reported is that of the call whose count is closest to ``n``.
+    ``segment(scale) -> labels`` is called at most ``max_calls`` times,
+    starting at ``initial_scale``.  The count falls roughly as a power of
+    ``scale``: secant steps in log-log space, kept inside the bracket found so
+    far (bisection otherwise); the search stops within ``max(1, rel_tol * n)``
+    of ``n``.  Returns ``(labels, seconds)`` of the call whose count is
+    closest to ``n``.
     """
-    from skimage.segmentation import felzenszwalb
-
     tol = max(1.0, rel_tol * n)
-    n_pixels = image.shape[0] * image.shape[1]
     lo, hi = -math.inf, math.inf        # log scale with count > n / count < n
-    x = math.log(max(0.5 * n_pixels / n, 1e-3))
+    x = math.log(max(initial_scale, 1e-3))
     best = None
     previous = None
     for _ in range(max_calls):
         start = time.perf_counter()
-        labels = felzenszwalb(image, scale=math.exp(x), sigma=0.8, min_size=20)
+        labels = segment(math.exp(x))
         seconds = time.perf_counter() - start
         k = _count(labels)
         if best is None or abs(k - n) < abs(best[1] - n):
@@ -167,6 +167,48 @@ def _run_felzenszwalb(image, n, groundtruths, *, max_calls=12, rel_tol=0.02):
             break
         x = new
     return best[0], best[2]
+
+
+def _run_felzenszwalb(image, n, groundtruths, *, max_calls=12, rel_tol=0.02):
+    """skimage's felzenszwalb with ``scale`` searched so the count lands near ``n``.
+
+    See :func:`_search_scale`; the time reported is that of the call whose
+    count is closest to ``n``.
+    """
+    from skimage.segmentation import felzenszwalb
+
+    def segment(scale):
+        return felzenszwalb(image, scale=scale, sigma=0.8, min_size=20)
+
+    n_pixels = image.shape[0] * image.shape[1]
+    return _search_scale(segment, n, 0.5 * n_pixels / n, max_calls=max_calls,
+                         rel_tol=rel_tol)
+
+
+def _run_seal_fh(image, n, groundtruths, *, max_calls=12, rel_tol=0.02):
+    """FH on the learned affinities (shipped weights), ``scale`` searched as for felzenszwalb.
+
+    The affinities are computed once per call; the time reported is that of
+    the net plus the FH call whose count is closest to ``n`` (seal_ers's time
+    includes the net too).
+    """
+    from .affinity import learn_affinities
+    from .segmentation import felzenszwalb_affinity
+
+    start = time.perf_counter()
+    affinities = learn_affinities(image)
+    net_seconds = time.perf_counter() - start
+
+    def segment(scale):
+        return felzenszwalb_affinity(affinities, scale, min_size=20)
+
+    # Learned dissimilarities are larger than skimage's colour distances
+    # (whose scale is on the 0-255 range): about 0.01 * pixels / n lands near
+    # n on BSDS500.
+    n_pixels = image.shape[0] * image.shape[1]
+    labels, seconds = _search_scale(segment, n, 0.01 * n_pixels / n, max_calls=max_calls,
+                                    rel_tol=rel_tol)
+    return labels, net_seconds + seconds
 
 
 def _seeds_setting(h, w, n):
@@ -233,23 +275,30 @@ def _needs_opencv():
     return None if hasattr(cv2, "ximgproc") else _OPENCV_HINT
 
 
-def _needs_seal_ers():
-    try:
-        from . import segmentation
-    except ImportError as exc:  # pragma: no cover - the package itself is broken
-        return f"sealseg.segmentation cannot be imported: {exc}"
-    if not hasattr(segmentation, "seal_ers"):
-        return "sealseg.seal_ers is not available in this version"
-    if importlib.util.find_spec("torch") is None:
-        return "seal_ers needs torch; pip install torch"
-    try:
-        from .pan.pretrained import weights_path
-        path = weights_path("bsds500")
-    except Exception as exc:  # the registry is another module's business
-        return f"seal_ers weights cannot be located: {exc}"
-    if not Path(path).is_file():
-        return f"the shipped seal_ers weights {path} are not present"
-    return None
+def _needs_learned(function, method):
+    """Check for a method on learned affinities: ``sealseg.<function>``, torch, weights."""
+    def check():
+        try:
+            from . import segmentation
+        except ImportError as exc:  # pragma: no cover - the package itself is broken
+            return f"sealseg.segmentation cannot be imported: {exc}"
+        if not hasattr(segmentation, function):
+            return f"sealseg.{function} is not available in this version"
+        if importlib.util.find_spec("torch") is None:
+            return f"{method} needs torch; pip install torch"
+        try:
+            from .pan.pretrained import weights_path
+            path = weights_path("bsds500")
+        except Exception as exc:  # the registry is another module's business
+            return f"{method} weights cannot be located: {exc}"
+        if not Path(path).is_file():
+            return f"the shipped {method} weights {path} are not present"
+        return None
+    return check
+
+
+_needs_seal_ers = _needs_learned("seal_ers", "seal_ers")
+_needs_seal_fh = _needs_learned("felzenszwalb_affinity", "seal_fh")
 
 
 def _always():
@@ -267,6 +316,7 @@ _METHODS = {
     "snic": (_run_snic, _needs_module("pysnic", "pysnic is not installed; pip install pysnic")),
     "oracle": (_run_oracle, _always),
     "canny_ers": (_run_canny_ers, _always),
+    "seal_fh": (_run_seal_fh, _needs_seal_fh),
 }
 
 
@@ -626,7 +676,9 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     methods : list of str or callable, or dict
         Built-in names (``ers``, ``seal_ers``, ``slic``, ``slico``,
         ``felzenszwalb``, ``seeds``, ``lsc``, ``snic``, ``oracle``,
-        ``canny_ers``: ERS on 1 - smoothed Canny edges), ``'seal_ers@WEIGHTS'``
+        ``canny_ers``: ERS on 1 - smoothed Canny edges, ``seal_fh``:
+        Felzenszwalb-Huttenlocher on the learned affinities, see
+        :func:`sealseg.felzenszwalb_affinity`), ``'seal_ers@WEIGHTS'``
         (seal_ers with a registered name or a weight file of one's own, e.g. a
         ``model.pt`` of ``python -m sealseg train``), ``'module:function'`` strings, or callables ``f(image, n_segments) ->
         labels``; a dict maps display names to any of these.  Built-in methods
@@ -675,8 +727,8 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     Each image is segmented once per (method, n) and scored against each of
     its annotations; ASA and BR (thin boundaries) follow
     :mod:`sealseg.metrics`.  ``seconds`` is the wall time of one call
-    (felzenszwalb: the call whose count was closest to n, after searching its
-    ``scale``).
+    (felzenszwalb and seal_fh: the call whose count was closest to n, after
+    searching its ``scale``; seal_fh adds the one run of the net).
 
     Examples
     --------

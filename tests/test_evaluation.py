@@ -125,7 +125,7 @@ def test_felzenszwalb_lands_near_n(rng=np.random.default_rng(0)):
 def test_available_methods_names():
     methods = available_methods()
     for name in ("ers", "seal_ers", "slic", "slico", "felzenszwalb", "seeds", "lsc", "snic",
-                 "oracle", "canny_ers"):
+                 "oracle", "canny_ers", "seal_fh"):
         assert name in methods
     assert methods["slic"] is None and methods["ers"] is None
 
@@ -181,6 +181,44 @@ def test_seal_ers_with_own_weights(tmp_path):
         evaluate(make_tiny(), [f"seal_ers@{tmp_path / 'none.pt'}"], [2], progress=False)
     with pytest.raises(ValueError, match="neither a registered name"):
         evaluate(make_tiny(), ["seal_ers@nonsense"], [2], progress=False)
+
+
+def test_search_scale_is_shared_and_lands_near_n():
+    from skimage import data
+    from sealseg import felzenszwalb_affinity, rgb_affinities
+    from sealseg.evaluation import _count, _search_scale
+    affinities = rgb_affinities(data.astronaut()[::8, ::8])  # 64x64
+    for n in (10, 30, 100):
+        calls = []
+
+        def segment(scale):
+            calls.append(scale)
+            return felzenszwalb_affinity(affinities, scale, min_size=5)
+
+        labels, seconds = _search_scale(segment, n, 1.0)
+        assert abs(_count(labels) - n) <= max(3, 0.15 * n) and seconds > 0
+        assert calls[0] == pytest.approx(1.0) and len(calls) <= 12
+
+
+def test_seal_fh_on_tiny(monkeypatch):
+    pytest.importorskip("torch")
+    from sealseg import affinity, evaluation
+    if available_methods()["seal_fh"] is not None:
+        pytest.skip(available_methods()["seal_fh"])
+    calls = []
+    real = affinity.learn_affinities
+
+    def counting(image, **kwargs):
+        calls.append(image.shape)
+        return real(image, **kwargs)
+
+    monkeypatch.setattr(affinity, "learn_affinities", counting)
+    image = make_tiny()[0].image
+    labels, seconds = evaluation._run_seal_fh(image, 4, None)
+    assert labels.shape == image.shape[:2] and seconds > 0
+    assert len(calls) == 1  # the net runs once, not once per scale tried
+    summary = evaluate(make_tiny(), ["seal_fh"], [2], progress=False)
+    assert summary[0]["method"] == "seal_fh" and summary[0]["n_obtained"] >= 1
 
 
 # --------------------------------------------------------------------------- files and resume
@@ -368,7 +406,8 @@ def test_cli_subprocess_exit_code(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "python -m sealseg evaluate: error: unknown method 'nope'; known: ers, seal_ers, "
-        "slic, slico, felzenszwalb, seeds, lsc, snic, oracle, canny_ers, 'seal_ers@WEIGHTS', "
+        "slic, slico, felzenszwalb, seeds, lsc, snic, oracle, canny_ers, seal_fh, "
+        "'seal_ers@WEIGHTS', "
         "'module:function', or a callable f(image, n_segments)"]
 
 

@@ -274,3 +274,262 @@ def test_no_image_and_no_affinities():
 def test_bad_keyword_arguments(small_image, kwargs, error, match):
     with pytest.raises(error, match=match):
         ers(small_image, 5, **kwargs)
+
+
+# --- felzenszwalb_affinity ----------------------------------------------------------------
+
+from sealseg import felzenszwalb_affinity, rgb_affinities  # noqa: E402
+
+
+def _reference_fh(affinities, scale, min_size, connectivity, mask=None):
+    """Felzenszwalb-Huttenlocher written out in plain Python, for comparison.
+
+    Same graph and tie-breaking as documented: edges sorted by (weight, pixel,
+    direction) with directions right, down, down-right, up-right; join when
+    w <= min(Int1 + scale/|C1|, Int2 + scale/|C2|); then the min_size pass.
+    Labels from 1 in raster order, 0 outside the mask.
+    """
+    a = np.asarray(affinities, dtype=np.float64)
+    _, h, w = a.shape
+    inside = np.ones((h, w), bool) if mask is None else mask
+    edges = []  # (weight, y, x, direction, other pixel)
+    for y in range(h):
+        for x in range(w):
+            if not inside[y, x]:
+                continue
+            candidates = []
+            if x + 1 < w:
+                candidates.append((0, y, x + 1, float(a[0, y, x])))
+            if y + 1 < h:
+                candidates.append((1, y + 1, x, float(a[1, y, x])))
+            if connectivity == 8 and x + 1 < w:
+                if y + 1 < h:
+                    hm = 0.5 * (float(a[0, y, x]) + float(a[0, y + 1, x]))
+                    vm = 0.5 * (float(a[1, y, x]) + float(a[1, y, x + 1]))
+                    candidates.append((2, y + 1, x + 1, min(hm, vm)))
+                if y >= 1:
+                    hm = 0.5 * (float(a[0, y, x]) + float(a[0, y - 1, x]))
+                    vm = 0.5 * (float(a[1, y - 1, x]) + float(a[1, y - 1, x + 1]))
+                    candidates.append((3, y - 1, x + 1, min(hm, vm)))
+            for d, qy, qx, affinity in candidates:
+                if inside[qy, qx]:
+                    edges.append((1.0 - affinity, y * w + x, d, qy * w + qx))
+    edges.sort(key=lambda e: (e[0], e[1], e[2]))
+
+    parent = list(range(h * w))
+    size = [1] * (h * w)
+    internal = [0.0] * (h * w)
+
+    def find(p):
+        while parent[p] != p:
+            p = parent[p]
+        return p
+
+    for weight, p, _, q in edges:
+        rp, rq = find(p), find(q)
+        if rp != rq and weight <= min(internal[rp] + scale / size[rp],
+                                      internal[rq] + scale / size[rq]):
+            parent[rq] = rp
+            size[rp] += size[rq]
+            internal[rp] = weight
+    for weight, p, _, q in edges:
+        rp, rq = find(p), find(q)
+        if rp != rq and (size[rp] < min_size or size[rq] < min_size):
+            parent[rq] = rp
+            size[rp] += size[rq]
+    labels = np.zeros((h, w), np.int64)
+    numbers = {}
+    for p in range(h * w):
+        if inside.flat[p]:
+            labels.flat[p] = numbers.setdefault(find(p), len(numbers) + 1)
+    return labels
+
+
+@pytest.fixture(scope="module")
+def small_affinities(small_image):
+    return rgb_affinities(small_image)  # (2, 32, 40)
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+@pytest.mark.parametrize("quantised", [False, True])
+@pytest.mark.parametrize("scale, min_size", [(0.0, 0), (0.3, 0), (1.0, 3), (4.0, 10)])
+def test_fh_matches_plain_python(connectivity, quantised, scale, min_size):
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        a = rng.random((2, 9, 11))
+        if quantised:  # many exact ties: the order of equal weights matters
+            a = np.round(a * 4) / 4
+        got = felzenszwalb_affinity(a, scale, min_size=min_size, connectivity=connectivity)
+        assert_array_equal(got, _reference_fh(a, scale, min_size, connectivity))
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_fh_matches_plain_python_with_mask(connectivity):
+    rng = np.random.default_rng(1)
+    a = np.round(rng.random((2, 10, 12)) * 3) / 3
+    mask = rng.random((10, 12)) > 0.3
+    got = felzenszwalb_affinity(a, 0.8, min_size=4, connectivity=connectivity, mask=mask)
+    assert_array_equal(got, _reference_fh(a, 0.8, 4, connectivity, mask))
+
+
+def test_fh_matches_plain_python_on_colour_affinities(small_affinities):
+    got = felzenszwalb_affinity(small_affinities, 2.0, min_size=5)
+    assert_array_equal(got, _reference_fh(small_affinities, 2.0, 5, 4))
+
+
+def test_fh_weak_link_splits_two_halves():
+    a = np.ones((2, 4, 6))
+    a[0, :, 2] = 0.1
+    labels = felzenszwalb_affinity(a, 1.0, min_size=0)
+    expected = np.ones((4, 6), np.int64)
+    expected[:, 3:] = 2
+    assert_array_equal(labels, expected)
+    # Large enough scale: the link is weak but the halves are small, they join.
+    assert_array_equal(felzenszwalb_affinity(a, 12 * 0.9, min_size=0), 1)
+    # Only the last column of [0] / last row of [1] are ignored.
+    a[0, :, -1] = 0.0
+    a[1, -1, :] = 0.0
+    assert_array_equal(felzenszwalb_affinity(a, 1.0, min_size=0), expected)
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_fh_larger_scale_fewer_segments(small_affinities, connectivity):
+    counts = [_n_labels(felzenszwalb_affinity(small_affinities, s, min_size=0,
+                                              connectivity=connectivity))
+              for s in (0.05, 0.5, 2.0, 10.0, 1000.0)]
+    assert all(a > b for a, b in zip(counts, counts[1:])), counts
+    assert counts[-1] == 1  # everything joins in the end
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+@pytest.mark.parametrize("min_size", [2, 20, 100])
+def test_fh_min_size_respected(small_affinities, connectivity, min_size):
+    labels = felzenszwalb_affinity(small_affinities, 0.1, min_size=min_size,
+                                   connectivity=connectivity)
+    sizes = np.bincount(labels.ravel())[1:]
+    assert sizes.min() >= min_size
+    assert _each_label_connected(labels, connectivity)
+
+
+def test_fh_min_size_zero_and_one_are_the_same(small_affinities):
+    assert_array_equal(felzenszwalb_affinity(small_affinities, 0.1, min_size=0),
+                       felzenszwalb_affinity(small_affinities, 0.1, min_size=1))
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_fh_labels_consecutive_connected_raster_order(small_affinities, connectivity):
+    labels = felzenszwalb_affinity(small_affinities, 1.0, min_size=5,
+                                   connectivity=connectivity)
+    assert labels.dtype == np.int64 and labels.flags.c_contiguous
+    values = np.unique(labels)
+    assert_array_equal(values, np.arange(1, values.size + 1))
+    _, first = np.unique(labels.ravel(), return_index=True)
+    assert np.all(np.diff(first) > 0)
+    assert _each_label_connected(labels, connectivity)
+
+
+@pytest.mark.parametrize("start_label", [0, 1, 7])
+def test_fh_start_label(small_affinities, start_label):
+    base = felzenszwalb_affinity(small_affinities, 1.0)
+    labels = felzenszwalb_affinity(small_affinities, 1.0, start_label=start_label)
+    assert labels.min() == start_label
+    assert_array_equal(labels, base - 1 + start_label)
+
+
+def test_fh_mask(small_affinities):
+    mask = np.zeros((32, 40), bool)
+    mask[2:14, 3:20] = True
+    mask[18:30, 22:38] = True  # a second piece, not touching the first
+    labels = felzenszwalb_affinity(small_affinities, 100.0, min_size=5, mask=mask)
+    assert np.all(labels[~mask] == 0) and np.all(labels[mask] >= 1)
+    assert set(np.unique(labels[2:14, 3:20])).isdisjoint(np.unique(labels[18:30, 22:38]))
+    # Affinities outside the mask make no difference.
+    changed = small_affinities.copy()
+    changed[:, ~mask] = np.random.default_rng(0).random((2, int((~mask).sum())))
+    assert_array_equal(felzenszwalb_affinity(changed, 100.0, min_size=5, mask=mask), labels)
+
+
+def test_fh_float32_float64_and_views_agree():
+    rng = np.random.default_rng(2)
+    a = np.round(rng.random((2, 20, 30)) * 8) / 8  # exact in float32
+    expected = felzenszwalb_affinity(a, 1.5, min_size=4, connectivity=8)
+    assert_array_equal(felzenszwalb_affinity(a.astype(np.float32), 1.5, min_size=4,
+                                             connectivity=8), expected)
+    big = np.zeros((2, 40, 60))
+    big[:, ::2, ::2] = a
+    assert_array_equal(felzenszwalb_affinity(big[:, ::2, ::2], 1.5, min_size=4,
+                                             connectivity=8), expected)
+    assert_array_equal(felzenszwalb_affinity((a * 8).astype(np.uint8) // 8, 1.5),
+                       felzenszwalb_affinity(np.floor(a), 1.5))
+
+
+def test_fh_one_pixel_and_one_row():
+    assert_array_equal(felzenszwalb_affinity(np.ones((2, 1, 1)), 1.0), [[1]])
+    row = np.ones((2, 1, 5))
+    row[0, 0, 1] = 0.0
+    assert_array_equal(felzenszwalb_affinity(row, 0.5, min_size=0), [[1, 1, 2, 2, 2]])
+
+
+def test_fh_threads_give_serial_results(small_affinities):
+    expected = felzenszwalb_affinity(small_affinities, 1.0, connectivity=8)
+    results = [None] * 4
+
+    def run(i):
+        results[i] = felzenszwalb_affinity(small_affinities, 1.0, connectivity=8)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert_array_equal(r, expected)
+
+
+@pytest.mark.parametrize("affinities, error, match", [
+    (np.ones((3, 5, 5)), ValueError, r"affinities must have shape \(2, H, W\)"),
+    (np.ones((5, 5)), ValueError, r"affinities must have shape \(2, H, W\)"),
+    (np.ones((2, 0, 5)), ValueError, "affinities is empty"),
+    (np.full((2, 5, 5), 1.5), ValueError, r"affinities must have values in \[0, 1\]"),
+    (np.full((2, 5, 5), -0.1), ValueError, r"affinities must have values in \[0, 1\]"),
+    (np.full((2, 5, 5), np.nan), ValueError, "affinities contains NaN"),
+    (np.full((2, 5, 5), np.inf), ValueError, "affinities contains NaN or infinite"),
+    (np.ones((2, 5, 5), complex), TypeError, "affinities must be a real-valued array"),
+    (np.ones((2, 5, 5), object), TypeError, "affinities must be a real-valued array"),
+])
+def test_fh_bad_affinities(affinities, error, match):
+    with pytest.raises(error, match=match):
+        felzenszwalb_affinity(affinities)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"scale": -1.0}, ValueError, "scale must be a finite number >= 0"),
+    ({"scale": np.nan}, ValueError, "scale must be a finite number >= 0"),
+    ({"scale": np.inf}, ValueError, "scale must be a finite number >= 0"),
+    ({"scale": "1"}, TypeError, "scale must be a real number"),
+    ({"scale": None}, TypeError, "scale must be a real number"),
+    ({"scale": True}, TypeError, "scale must be a real number"),
+    ({"min_size": -1}, ValueError, "min_size must be an integer >= 0, got -1"),
+    ({"min_size": 2.5}, TypeError, "min_size must be an integer"),
+    ({"min_size": 20.0}, TypeError, "min_size must be an integer"),
+    ({"min_size": True}, TypeError, "min_size must be an integer"),
+    ({"connectivity": 6}, ValueError, "connectivity must be 4 or 8"),
+    ({"connectivity": 4.0}, ValueError, "connectivity must be 4 or 8"),
+    ({"connectivity": "4"}, ValueError, "connectivity must be 4 or 8"),
+    ({"start_label": -1}, ValueError, "start_label must be >= 0"),
+    ({"start_label": 1.5}, TypeError, "start_label must be an integer"),
+    ({"mask": np.ones((3, 3), bool)}, ValueError, "mask has shape"),
+    ({"mask": np.zeros((5, 6), bool)}, ValueError, "mask selects no pixel"),
+    ({"mask": np.ones((5, 6), int)}, TypeError, "mask must be a boolean array"),
+    ({"mask": np.ones((5, 6), bool), "start_label": 0}, ValueError, "start_label must be >= 1"),
+])
+def test_fh_bad_keyword_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        felzenszwalb_affinity(np.ones((2, 5, 6)), **kwargs)
+
+
+def test_fh_numpy_scalars_accepted():
+    a = np.ones((2, 5, 6))
+    assert_array_equal(felzenszwalb_affinity(a, np.float32(2.0), min_size=np.int64(3),
+                                             connectivity=np.int32(8),
+                                             start_label=np.uint8(2)), 2)
