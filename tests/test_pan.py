@@ -331,6 +331,25 @@ def test_checkpoint_resume_is_exact(tmp_path):
     assert not list(tmp_path.glob("*/*.tmp"))
 
 
+def test_init_from_a_model_file(tmp_path):
+    from sealseg.pan.train import train
+
+    data = _synthetic()
+    train(_cfg(iters=3, width=4, dilations=(1, 2, 1)), tmp_path / "a", progress=False,
+          data=data)
+    # lr 0: the convolutions stay exactly those of the file (BatchNorm running
+    # statistics still move in train mode); the architecture comes from the file.
+    b = train(_cfg(iters=2, lr=0.0, init=str(tmp_path / "a" / "model.pt")), tmp_path / "b",
+              progress=False, data=data)
+    saved = torch.load(tmp_path / "a" / "model.pt", weights_only=True)["state_dict"]
+    assert b.config["width"] == 4 and b.config["dilations"] == [1, 2, 1]
+    for k, v in b.state_dict().items():
+        if k.endswith("weight") and v.ndim == 4:
+            assert torch.equal(v, saved[k]), k
+    with pytest.raises(FileNotFoundError, match="none.pt"):
+        train(_cfg(init=str(tmp_path / "none.pt")), tmp_path / "c", progress=False, data=data)
+
+
 def test_train_config_errors():
     from sealseg.pan.train import TrainConfig
 

@@ -76,7 +76,13 @@ def _first_line(exc):
     return lines[0] if lines else type(exc).__name__
 
 
-def _load(path, device):
+def read_weight_file(path):
+    """A trainable PixelAffinityNet (train mode, BatchNorm kept) from a weight file.
+
+    Every way a file can be wrong -> FileNotFoundError/IsADirectoryError/ValueError
+    naming the file; the file is read with ``weights_only=True``.
+    """
+    path = weights_path(path)
     import torch
 
     from .model import PixelAffinityNet
@@ -120,6 +126,11 @@ def _load(path, device):
         raise ValueError(f"weight file {str(path)!r} does not match the Pixel Affinity Net "
                          f"architecture; expected {expected}. Details: "
                          f"{_first_line(exc)}") from exc
+    return model
+
+
+def _load(path, device):
+    model = read_weight_file(path)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

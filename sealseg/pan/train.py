@@ -107,7 +107,7 @@ class TrainConfig(dict):
                     one_way=True, crop=128, batch=4, lr=1e-4, weight_decay=1e-4, seed=0,
                     gamma_norm="raw", n_segments=None, threads=2, ckpt_minutes=3.0,
                     log_every=25, val_every=500, val_images=6, root=None,
-                    dilations=(1, 1, 1))
+                    dilations=(1, 1, 1), init=None)
 
     def __init__(self, **kw):
         unknown = set(kw) - set(self.DEFAULTS)
@@ -289,7 +289,19 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         val = load_bsds_split(root, "val", limit=cfg["val_images"])
     sampler = _Sampler(data, cfg["crop"])
 
+    if state is None and cfg["init"]:
+        # Start from a weight file (e.g. a committed model-only state when the
+        # full checkpoint is gone): its architecture wins; optimiser, step and
+        # learning-rate schedule start afresh.
+        from .pretrained import read_weight_file
+
+        init_model = read_weight_file(cfg["init"])
+        arch = init_model.config
+        cfg = TrainConfig(**{**cfg, **{k: arch[k] for k in ("width", "kernel", "use_edges",
+                                                              "one_way", "dilations")}})
     model = PixelAffinityNet(**model_config(cfg))
+    if state is None and cfg["init"]:
+        model.load_state_dict(init_model.state_dict())
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.999),
                            weight_decay=cfg["weight_decay"])
     step = 0
@@ -420,6 +432,9 @@ def add_train_parser(subparsers):
     p.add_argument("--root", default=None, help="BSDS500 directory (default: ../shared/"
                    "datasets/BSDS500 or $SEALSEG_BSDS500)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--init", default=None, metavar="WEIGHTS",
+                   help="start from the weights of a model file (its architecture is used; "
+                        "optimiser and schedule start afresh)")
     p.add_argument("--max-minutes", type=float, default=None)
     p.set_defaults(func=run_train, run=run_train)
     return p
