@@ -116,8 +116,8 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     ``affinities[1]`` and transposing both transposes the segmentation (for
     4- and 8-connectivity), but with quantised affinities or a flat image it
     need not.  The kernels use 64-bit indices throughout (no 32-bit limit on
-    the image size); memory is the limit: a colour image takes about 300
-    bytes per pixel at its peak with 8-connectivity, 180 with 4.
+    the image size); memory is the limit: a colour image takes about 310
+    bytes per pixel at its peak with 8-connectivity, 260 with 4.
 
     References
     ----------
