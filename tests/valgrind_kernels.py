@@ -48,7 +48,8 @@ def run_kernels():
     import numpy as np
 
     from sealseg import (asa, boundary_precision, boundary_recall, compactness, ers,
-                         explained_variation, rgb_affinities, undersegmentation_error)
+                         explained_variation, felzenszwalb_affinity, rgb_affinities,
+                         undersegmentation_error)
     from sealseg._ext import _metrics, _seal
 
     rng = np.random.default_rng(0)
@@ -66,6 +67,8 @@ def run_kernels():
                     mask[0, 0] = True
                     ers(None, min(max(n, 2), int(mask.sum())), affinities=aff,
                         connectivity=conn, mask=mask)
+                    felzenszwalb_affinity(aff, 0.5, min_size=2, connectivity=conn, mask=mask)
+            felzenszwalb_affinity(aff, 1.0, min_size=3, connectivity=conn)
         gt = rng.integers(0, 3, (h, w))
         big = labels.astype(np.int64) * (1 << 40) - (1 << 62)   # hash relabelling path
         for lab in (labels, big):
@@ -83,6 +86,10 @@ def run_kernels():
         except ValueError:
             pass
         rgb_affinities(img)
+    # a larger image: queue buckets past the prefetch batch, many settles
+    img = rng.integers(0, 256, (160, 200, 3)).astype(np.uint8)
+    for conn in (4, 8):
+        ers(img, 300, connectivity=conn)
     # a hash table that grows several times
     labels = (rng.permutation(5000).reshape(50, 100).astype(np.int64) * 7919) << 20
     _metrics.relabel_dense(labels.ravel())
@@ -95,7 +102,10 @@ if __name__ == "__main__":
         import numpy as np
 
         import sealseg  # noqa: F401
-        from sealseg._ext import _ers, _metrics, _seal  # noqa: F401
+        # Every module run_kernels reaches, so that their shared libraries'
+        # one-off loader allocations land in the suppressions too.
+        from sealseg import asa, ers, felzenszwalb_affinity, rgb_affinities  # noqa: F401
+        from sealseg._ext import _ers, _fh, _metrics, _seal  # noqa: F401
         np.unique(np.random.default_rng(0).random((9, 13, 3)))
     else:
         run_kernels()
