@@ -18,7 +18,23 @@ __all__ = [
     "check_start_label",
     "check_connectivity",
     "check_positive_real",
+    "check_nonnegative_int",
 ]
+
+
+def _integer(value, name, what):
+    """``value`` as a Python int; Python and numpy integers only (not bool, not float)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}")
+    return operator.index(value)
+
+
+def check_nonnegative_int(value, name):
+    """Return ``value`` as a Python int >= 0."""
+    value = _integer(value, name, "an integer >= 0")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value}")
+    return value
 
 
 def check_n_segments(n_segments, n_pixels=None, *, name="n_segments"):
@@ -26,10 +42,7 @@ def check_n_segments(n_segments, n_pixels=None, *, name="n_segments"):
 
     Accepts Python and numpy integers (not bool, not float).
     """
-    if isinstance(n_segments, (bool, np.bool_)) or not isinstance(n_segments, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {n_segments!r} "
-                        f"of type {type(n_segments).__name__}")
-    n_segments = operator.index(n_segments)
+    n_segments = _integer(n_segments, name, "a positive integer")
     if n_segments < 1:
         raise ValueError(f"{name} must be a positive integer, got {n_segments}")
     if n_pixels is not None and n_segments > n_pixels:
@@ -39,9 +52,7 @@ def check_n_segments(n_segments, n_pixels=None, *, name="n_segments"):
 
 
 def check_start_label(start_label):
-    if isinstance(start_label, (bool, np.bool_)) or not isinstance(start_label, numbers.Integral):
-        raise TypeError(f"start_label must be an integer, got {start_label!r}")
-    start_label = operator.index(start_label)
+    start_label = _integer(start_label, "start_label", "an integer")
     if start_label < 0:
         raise ValueError(f"start_label must be >= 0, got {start_label}")
     return start_label

@@ -1,6 +1,4 @@
 """Graph-based superpixel segmenters: ERS on colour or on learned affinities, FH on affinities."""
-import numbers
-import operator
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -12,6 +10,7 @@ from ._validation import (
     check_image,
     check_mask,
     check_n_segments,
+    check_nonnegative_int,
     check_positive_real,
     check_start_label,
 )
@@ -20,6 +19,17 @@ __all__ = ["ers", "seal_ers", "felzenszwalb_affinity"]
 
 # Former private name, kept for modules written against it.
 _check_positive_real = check_positive_real
+
+
+def _shift_labels(labels, start_label, mask_u8):
+    """Kernel labels (0.., -1 outside the mask) -> start_label.., 0 outside the mask."""
+    if mask_u8 is None:
+        labels += start_label
+    else:
+        inside = labels >= 0
+        labels[inside] += start_label
+        labels[~inside] = 0
+    return labels
 
 
 def _prepare_mask(mask, shape, connectivity, n_segments):
@@ -163,13 +173,7 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
         weights = _ers.edge_weights_from_image(colours, sigma, connectivity)
     labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
                                                n_segments, lam, mask_u8)
-    if mask_u8 is None:
-        labels += start_label
-    else:
-        inside = labels >= 0
-        labels[inside] += start_label
-        labels[~inside] = 0
-    return labels
+    return _shift_labels(labels, start_label, mask_u8)
 
 
 def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
@@ -265,17 +269,6 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
                                   max_pixels_per_tile=max_pixels_per_tile)
     return ers(None, n_segments, affinities=affinities.astype(np.float64),
                connectivity=connectivity, lam=lam, start_label=start_label, mask=mask)
-
-
-def _check_min_size(min_size):
-    """Return ``min_size`` as a Python int >= 0 (Python or numpy integers only)."""
-    if isinstance(min_size, (bool, np.bool_)) or not isinstance(min_size, numbers.Integral):
-        raise TypeError(f"min_size must be an integer >= 0, got {min_size!r} "
-                        f"of type {type(min_size).__name__}")
-    min_size = operator.index(min_size)
-    if min_size < 0:
-        raise ValueError(f"min_size must be an integer >= 0, got {min_size}")
-    return min_size
 
 
 def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
@@ -395,7 +388,7 @@ def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
     """
     affinities = check_affinities(affinities)
     scale = check_positive_real(scale, "scale", allow_zero=True)
-    min_size = _check_min_size(min_size)
+    min_size = check_nonnegative_int(min_size, "min_size")
     connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
     shape = affinities.shape[1:]
@@ -410,10 +403,4 @@ def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
     labels, _ = _fh.felzenszwalb_segmentation(weights[order], edges[order], shape[0],
                                               shape[1], connectivity, scale, min_size,
                                               mask_u8)
-    if mask_u8 is None:
-        labels += start_label
-    else:
-        inside = labels >= 0
-        labels[inside] += start_label
-        labels[~inside] = 0
-    return labels
+    return _shift_labels(labels, start_label, mask_u8)

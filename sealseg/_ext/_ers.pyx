@@ -13,8 +13,9 @@ from libc.stdlib cimport free, malloc
 
 from libc.stdint cimport uint64_t
 
-from ._graph cimport (RadixBucket, RadixEntry, RadixQueue, big_alloc, big_free, priority_key, rq_free,
-                     rq_init, rq_lowest, rq_pop, rq_push, rq_settle, rq_top)
+from ._graph cimport (RadixBucket, RadixEntry, RadixQueue, big_alloc, big_free, grid_offsets,
+                     priority_key, rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_settle,
+                     rq_top)
 
 ctypedef fused real_t:
     float
@@ -204,10 +205,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef Py_ssize_t n_pixels = height * width
     cdef Py_ssize_t n_slots = n_pixels * n_dirs
     cdef Py_ssize_t offsets[4]
-    offsets[0] = 1
-    offsets[1] = width
-    offsets[2] = width + 1
-    offsets[3] = 1 - width
+    grid_offsets(offsets, width)
     cdef bint has_mask = mask is not None
     cdef const unsigned char* mask_ptr = &mask[0, 0] if has_mask else NULL
 

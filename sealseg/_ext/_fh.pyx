@@ -13,7 +13,7 @@ import numpy as np
 
 from libc.stdlib cimport free, malloc
 
-from ._graph cimport uf_find, uf_union
+from ._graph cimport grid_offsets, uf_find, uf_union
 
 ctypedef fused real_t:
     float
@@ -118,10 +118,7 @@ def felzenszwalb_segmentation(const double[::1] weights, const long long[::1] ed
     if edges.shape[0] != n_edges:
         raise ValueError("weights and edges must have the same length")
     cdef Py_ssize_t offsets[4]
-    offsets[0] = 1
-    offsets[1] = width
-    offsets[2] = width + 1
-    offsets[3] = 1 - width
+    grid_offsets(offsets, width)
     cdef bint has_mask = mask is not None
     cdef const unsigned char* mask_ptr = &mask[0, 0] if has_mask else NULL
 

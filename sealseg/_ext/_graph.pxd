@@ -44,6 +44,15 @@ cdef extern from *:
     void big_free "sealseg_big_free" (void* p) nogil
 
 
+cdef inline void grid_offsets(Py_ssize_t* offsets, Py_ssize_t width) noexcept nogil:
+    """Index step from a pixel to its neighbour in each edge direction:
+    right, down, down-right, up-right (the edge order of every grid graph here)."""
+    offsets[0] = 1
+    offsets[1] = width
+    offsets[2] = width + 1
+    offsets[3] = 1 - width
+
+
 cdef inline Py_ssize_t uf_find(Py_ssize_t* parent, Py_ssize_t x) noexcept nogil:
     """Root of ``x``, halving the path on the way (amortised near O(1))."""
     while parent[x] != x:
