@@ -188,19 +188,24 @@ def test_one_segment_per_pixel():
     assert_array_equal(np.sort(labels.ravel()), np.arange(1, 13))
 
 
-def test_threads_give_serial_results(small_image):
-    expected = ers(small_image, 50)
-    results = [None] * 4
+def _results_from_threads(call, n_threads=4):
+    """``call()`` run by ``n_threads`` threads at once; their results."""
+    results = [None] * n_threads
 
     def work(i):
-        results[i] = ers(small_image, 50)
+        results[i] = call()
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for r in results:
+    return results
+
+
+def test_threads_give_serial_results(small_image):
+    expected = ers(small_image, 50)
+    for r in _results_from_threads(lambda: ers(small_image, 50)):
         assert_array_equal(r, expected)
 
 
@@ -472,17 +477,8 @@ def test_fh_one_pixel_and_one_row():
 
 def test_fh_threads_give_serial_results(small_affinities):
     expected = felzenszwalb_affinity(small_affinities, 1.0, connectivity=8)
-    results = [None] * 4
-
-    def run(i):
-        results[i] = felzenszwalb_affinity(small_affinities, 1.0, connectivity=8)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in results:
+    for r in _results_from_threads(
+            lambda: felzenszwalb_affinity(small_affinities, 1.0, connectivity=8)):
         assert_array_equal(r, expected)
 
 
