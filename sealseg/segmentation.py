@@ -32,6 +32,12 @@ def _shift_labels(labels, start_label, mask_u8):
     return labels
 
 
+def _check_start_label_with_mask(start_label, mask):
+    if mask is not None and start_label == 0:
+        raise ValueError("start_label must be >= 1 when a mask is given: "
+                         "pixels outside the mask take label 0")
+
+
 def _prepare_mask(mask, shape, connectivity, n_segments):
     """Check ``mask`` and that its pieces can be joined into ``n_segments``."""
     mask = check_mask(mask, shape)
@@ -163,9 +169,7 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     n_segments = check_n_segments(n_segments)
     mask_u8, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
     check_n_segments(n_segments, n_pixels)
-    if mask_u8 is not None and start_label == 0:
-        raise ValueError("start_label must be >= 1 when a mask is given: "
-                         "pixels outside the mask take label 0")
+    _check_start_label_with_mask(start_label, mask_u8)
 
     if affinities is not None:
         weights = _ers.edge_weights_from_affinities(affinities, connectivity)
@@ -261,9 +265,7 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
     shape = check_image(image, channel_axis).shape[:2]
     _, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
     check_n_segments(n_segments, n_pixels)
-    if mask is not None and start_label == 0:
-        raise ValueError("start_label must be >= 1 when a mask is given: "
-                         "pixels outside the mask take label 0")
+    _check_start_label_with_mask(start_label, mask)
     affinities = learn_affinities(image, weights=weights, device=device,
                                   channel_axis=channel_axis,
                                   max_pixels_per_tile=max_pixels_per_tile)
@@ -393,9 +395,7 @@ def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
     start_label = check_start_label(start_label)
     shape = affinities.shape[1:]
     mask = check_mask(mask, shape)
-    if mask is not None and start_label == 0:
-        raise ValueError("start_label must be >= 1 when a mask is given: "
-                         "pixels outside the mask take label 0")
+    _check_start_label_with_mask(start_label, mask)
     mask_u8 = None if mask is None else mask.view(np.uint8)
 
     weights, edges = _fh.edge_dissimilarities(affinities, connectivity, mask_u8)
