@@ -275,17 +275,25 @@ def _needs_opencv():
     return None if hasattr(cv2, "ximgproc") else _OPENCV_HINT
 
 
+def _learned_method_missing(function, method):
+    """Why a method on learned affinities cannot run (``sealseg.<function>``, torch)."""
+    try:
+        from . import segmentation
+    except ImportError as exc:  # pragma: no cover - the package itself is broken
+        return f"sealseg.segmentation cannot be imported: {exc}"
+    if not hasattr(segmentation, function):
+        return f"sealseg.{function} is not available in this version"
+    if importlib.util.find_spec("torch") is None:
+        return f"{method} needs torch; pip install torch"
+    return None
+
+
 def _needs_learned(function, method):
-    """Check for a method on learned affinities: ``sealseg.<function>``, torch, weights."""
+    """Check for a method on the shipped weights: the function, torch, the weights."""
     def check():
-        try:
-            from . import segmentation
-        except ImportError as exc:  # pragma: no cover - the package itself is broken
-            return f"sealseg.segmentation cannot be imported: {exc}"
-        if not hasattr(segmentation, function):
-            return f"sealseg.{function} is not available in this version"
-        if importlib.util.find_spec("torch") is None:
-            return f"{method} needs torch; pip install torch"
+        reason = _learned_method_missing(function, method)
+        if reason is not None:
+            return reason
         try:
             from .pan.pretrained import weights_path
             path = weights_path("bsds500")
@@ -379,8 +387,9 @@ def _resolve_methods(methods):
                 skipped.append((name, reason))
         elif isinstance(method, str) and method.startswith("seal_ers@"):
             weights = method.partition("@")[2]
-            reason = _needs_seal_ers()
-            if reason is not None and "weights" not in reason:
+            # The shipped weights are not needed, only seal_ers and torch.
+            reason = _learned_method_missing("seal_ers", "seal_ers")
+            if reason is not None:
                 skipped.append((name, reason))
                 continue
             try:
@@ -680,9 +689,10 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         Felzenszwalb-Huttenlocher on the learned affinities, see
         :func:`sealseg.felzenszwalb_affinity`), ``'seal_ers@WEIGHTS'``
         (seal_ers with a registered name or a weight file of one's own, e.g. a
-        ``model.pt`` of ``python -m sealseg train``), ``'module:function'`` strings, or callables ``f(image, n_segments) ->
-        labels``; a dict maps display names to any of these.  Built-in methods
-        whose optional dependency is missing are skipped with a message.
+        ``model.pt`` of ``python -m sealseg train``), ``'module:function'``
+        strings, or callables ``f(image, n_segments) -> labels``; a dict maps
+        display names to any of these.  Built-in methods whose optional
+        dependency is missing are skipped with a message.
     n_segments : sequence of int, optional
         Numbers of superpixels to ask for.
     out : str or path-like, optional
