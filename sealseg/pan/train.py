@@ -295,13 +295,10 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         # learning-rate schedule start afresh.
         from .pretrained import read_weight_file
 
-        init_model = read_weight_file(cfg["init"])
-        arch = init_model.config
-        cfg = TrainConfig(**{**cfg, **{k: arch[k] for k in ("width", "kernel", "use_edges",
-                                                              "one_way", "dilations")}})
-    model = PixelAffinityNet(**model_config(cfg))
-    if state is None and cfg["init"]:
-        model.load_state_dict(init_model.state_dict())
+        model = read_weight_file(cfg["init"])
+        cfg = TrainConfig(**{**cfg, **{k: model.config[k] for k in model_config(cfg)}})
+    else:
+        model = PixelAffinityNet(**model_config(cfg))
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.999),
                            weight_decay=cfg["weight_decay"])
     step = 0
