@@ -56,9 +56,19 @@ def _run_ers(image, n, groundtruths):
     return ers(image, n)
 
 
+def _run_ers4(image, n, groundtruths):
+    from .segmentation import ers
+    return ers(image, n, connectivity=4)
+
+
 def _run_seal_ers(image, n, groundtruths):
     from . import segmentation
     return segmentation.seal_ers(image, n)
+
+
+def _run_seal_ers4(image, n, groundtruths):
+    from . import segmentation
+    return segmentation.seal_ers(image, n, connectivity=4)
 
 
 def _run_oracle(image, n, groundtruths):
@@ -325,6 +335,8 @@ _METHODS = {
     "oracle": (_run_oracle, _always),
     "canny_ers": (_run_canny_ers, _always),
     "seal_fh": (_run_seal_fh, _needs_seal_fh),
+    "ers4": (_run_ers4, _always),
+    "seal_ers4": (_run_seal_ers4, _needs_seal_ers),
 }
 
 
@@ -687,7 +699,8 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         ``felzenszwalb``, ``seeds``, ``lsc``, ``snic``, ``oracle``,
         ``canny_ers``: ERS on 1 - smoothed Canny edges, ``seal_fh``:
         Felzenszwalb-Huttenlocher on the learned affinities, see
-        :func:`sealseg.felzenszwalb_affinity`), ``'seal_ers@WEIGHTS'``
+        :func:`sealseg.felzenszwalb_affinity`, ``ers4`` and ``seal_ers4``:
+        ``ers`` and ``seal_ers`` on the 4-connected pixel graph), ``'seal_ers@WEIGHTS'``
         (seal_ers with a registered name or a weight file of one's own, e.g. a
         ``model.pt`` of ``python -m sealseg train``), ``'module:function'``
         strings, or callables ``f(image, n_segments) -> labels``; a dict maps

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 import scipy.io
 from skimage import io
 
@@ -125,7 +125,7 @@ def test_felzenszwalb_lands_near_n(rng=np.random.default_rng(0)):
 def test_available_methods_names():
     methods = available_methods()
     for name in ("ers", "seal_ers", "slic", "slico", "felzenszwalb", "seeds", "lsc", "snic",
-                 "oracle", "canny_ers", "seal_fh"):
+                 "oracle", "canny_ers", "seal_fh", "ers4", "seal_ers4"):
         assert name in methods
     assert methods["slic"] is None and methods["ers"] is None
 
@@ -165,6 +165,20 @@ def test_canny_affinities_cut_at_edges():
                        ["canny_ers"], [2], progress=False)
     # the cut lands on the step or one column beside it (Canny marks one side)
     assert summary[0]["asa"] > 0.99 and summary[0]["n_obtained"] == 2
+
+
+def test_four_connected_methods_use_connectivity_4(monkeypatch):
+    from sealseg import ers, segmentation
+    from sealseg.evaluation import _run_ers4, _run_seal_ers4
+
+    image = np.random.default_rng(3).integers(0, 255, (16, 20, 3), dtype=np.uint8)
+    assert_array_equal(_run_ers4(image, 12, None), ers(image, 12, connectivity=4))
+    assert not np.array_equal(ers(image, 12, connectivity=4), ers(image, 12))
+    calls = []
+    monkeypatch.setattr(segmentation, "seal_ers",
+                        lambda image, n, **kwargs: calls.append((n, kwargs)) or image[..., 0])
+    _run_seal_ers4(image, 7, None)
+    assert calls == [(7, {"connectivity": 4})]
 
 
 def test_seal_ers_with_own_weights(tmp_path):
@@ -406,8 +420,8 @@ def test_cli_subprocess_exit_code(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "python -m sealseg evaluate: error: unknown method 'nope'; known: ers, seal_ers, "
-        "slic, slico, felzenszwalb, seeds, lsc, snic, oracle, canny_ers, seal_fh, "
-        "'seal_ers@WEIGHTS', "
+        "slic, slico, felzenszwalb, seeds, lsc, snic, oracle, canny_ers, seal_fh, ers4, "
+        "seal_ers4, 'seal_ers@WEIGHTS', "
         "'module:function', or a callable f(image, n_segments)"]
 
 
