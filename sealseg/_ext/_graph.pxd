@@ -89,6 +89,13 @@ cdef inline Py_ssize_t uf_union(Py_ssize_t* parent, Py_ssize_t* size,
 # order, and bucket 0 gives them out last-in first-out: the order in which
 # entries come out is (key ascending, latest insertion first), whatever the
 # bucket layout.
+#
+# Bucket 0 may also hold a sorted run of different keys: ``rq_settle`` sorts
+# a small lowest bucket straight into it rather than moving its entries down
+# level by level, one settle per distinct key (at 2 Mpx in ERS, three
+# quarters of the settles moved a single entry and the moves took a fifth of
+# the greedy loop).  The run is kept in the order above, and ``rq_push``
+# inserts a key that falls within it in place, so the order is the same.
 
 
 cdef struct RadixEntry:
@@ -178,11 +185,24 @@ cdef inline int rq_append(RadixQueue* q, int b, const RadixEntry* entry) noexcep
 cdef inline int rq_push(RadixQueue* q, uint64_t key, Py_ssize_t item, double value) noexcept nogil:
     """Insert; ``key`` must be >= the last key taken (monotone queue)."""
     cdef RadixEntry entry
+    cdef RadixBucket* run = &q.buckets[0]
+    cdef Py_ssize_t i
     entry.key = key
     entry.value = value
     entry.item = item
     q.count += 1
-    return rq_append(q, rq_bucket_of(key, q.last), &entry)
+    if run.size == 0 or key > run.entries[0].key:
+        return rq_append(q, rq_bucket_of(key, q.last), &entry)
+    # Within the range of the sorted run (see rq_settle): insert in order,
+    # ahead of (nearer the end than) the entries of equal key.
+    if rq_append(q, 0, &entry) != 0:
+        return -1
+    i = run.size - 1
+    while i > 0 and run.entries[i - 1].key < key:
+        run.entries[i] = run.entries[i - 1]
+        i -= 1
+    run.entries[i] = entry
+    return 0
 
 
 cdef inline int rq_lowest(RadixQueue* q) noexcept nogil:
@@ -195,11 +215,93 @@ cdef inline int rq_lowest(RadixQueue* q) noexcept nogil:
     return -1
 
 
-cdef inline int rq_settle(RadixQueue* q) noexcept nogil:
+cdef inline int rq_reserve(RadixBucket* bucket, Py_ssize_t n) noexcept nogil:
+    """Make room for ``n`` entries in all; -1 when out of memory."""
+    cdef Py_ssize_t cap = bucket.capacity if bucket.capacity else 256
+    cdef RadixEntry* grown
+    if n <= bucket.capacity:
+        return 0
+    while cap < n:
+        cap *= 2
+    grown = <RadixEntry*>realloc(bucket.entries, cap * sizeof(RadixEntry))
+    if grown == NULL:
+        return -1
+    bucket.entries = grown
+    bucket.capacity = cap
+    return 0
+
+
+cdef inline void rq_sort_descending(RadixEntry* a, RadixEntry* out, Py_ssize_t n) noexcept nogil:
+    """Copy ``a[:n]`` to ``out`` sorted by descending key, stably (equal keys
+    keep their order); ``a`` is scratch space.
+
+    Insertion sort of runs of 16, then merges back and forth between the two
+    arrays: the buckets sorted are up to a few hundred entries, where
+    insertion sort alone moved entries quadratically often.
+    """
+    cdef Py_ssize_t i, j, k, lo, mid, hi, width = 16
+    cdef RadixEntry x
+    cdef RadixEntry* src = a
+    cdef RadixEntry* dst = out
+    cdef RadixEntry* tmp
+    lo = 0
+    while lo < n:
+        hi = lo + width if lo + width < n else n
+        for j in range(lo + 1, hi):
+            x = a[j]
+            k = j
+            while k > lo and a[k - 1].key < x.key:
+                a[k] = a[k - 1]
+                k -= 1
+            a[k] = x
+        lo = hi
+    while width < n:
+        lo = 0
+        while lo < n:
+            mid = lo + width if lo + width < n else n
+            hi = lo + 2 * width if lo + 2 * width < n else n
+            i = lo
+            j = mid
+            k = lo
+            while i < mid and j < hi:
+                # >= takes the left run first among equal keys: stable.
+                if src[i].key >= src[j].key:
+                    dst[k] = src[i]
+                    i += 1
+                else:
+                    dst[k] = src[j]
+                    j += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+            lo = hi
+        tmp = src
+        src = dst
+        dst = tmp
+        width *= 2
+    if src != out:
+        memcpy(out, src, n * sizeof(RadixEntry))
+
+
+cdef inline int rq_settle(RadixQueue* q, Py_ssize_t sort_max) noexcept nogil:
     """Make bucket 0 hold the smallest keys (if any); -1 when out of memory.
 
-    The lowest non-empty bucket holds the smallest keys: it is emptied into
-    buckets of lower levels around its minimum, the new ``last``.
+    The lowest non-empty bucket holds the smallest keys.  When it has at most
+    ``sort_max`` entries they all move to bucket 0, sorted by descending key
+    and, among equal keys, in insertion order (a stable sort): bucket
+    0 is then a run that ``rq_pop`` takes from its end in exactly the order of
+    the queue, and ``rq_push`` inserts in order into it the keys that fall in
+    its range.  A bucket of many entries is emptied into buckets of lower
+    levels around its minimum, as in the radix heap.  Either way its minimum
+    becomes the new ``last``.  (Sorting small buckets at once saves moving
+    their entries down level by level and settling them one at a time; it
+    also shows what comes out next, for prefetching.)
     """
     cdef int i, b
     cdef Py_ssize_t j, n
@@ -220,6 +322,12 @@ cdef inline int rq_settle(RadixQueue* q) noexcept nogil:
     bucket.size = 0
     b = i - 1
     q.occupied[b >> 8][(b >> 6) & 3] &= ~((<uint64_t>1) << (b & 63))
+    if n <= sort_max:
+        if rq_reserve(&q.buckets[0], n) != 0:
+            return -1
+        rq_sort_descending(entries, q.buckets[0].entries, n)
+        q.buckets[0].size = n
+        return 0
     # Each key shares byte L and all above with m: it goes to a lower level.
     for j in range(n):
         if rq_append(q, rq_bucket_of(entries[j].key, m), &entries[j]) != 0:
@@ -238,6 +346,33 @@ cdef inline RadixEntry* rq_top(RadixQueue* q) noexcept nogil:
     if q.buckets[0].size == 0:
         return NULL
     return &q.buckets[0].entries[q.buckets[0].size - 1]
+
+
+cdef inline RadixEntry* rq_peek(RadixQueue* q, Py_ssize_t k) noexcept nogil:
+    """About the entry that comes out ``k`` places after ``rq_top`` (0 is the
+    top) if nothing is pushed before then; NULL past the end.  Meant for
+    prefetching: the buckets come out in the order of their index, but the
+    entries of a bucket other than 0 in the order of their keys, which this
+    does not sort out.
+    """
+    cdef Py_ssize_t n = q.buckets[0].size
+    cdef int level, word, d
+    cdef uint64_t bits
+    cdef RadixBucket* bucket
+    if k < n:
+        return &q.buckets[0].entries[n - 1 - k]
+    k -= n
+    for level in range(8):
+        for word in range(4):
+            bits = q.occupied[level][word]
+            while bits:
+                d = __builtin_ctzll(bits)
+                bucket = &q.buckets[1 + (level << 8) + (word << 6) + d]
+                if k < bucket.size:
+                    return &bucket.entries[bucket.size - 1 - k]
+                k -= bucket.size
+                bits &= bits - 1
+    return NULL
 
 
 cdef inline void rq_pop(RadixQueue* q, RadixEntry* out) noexcept nogil:
