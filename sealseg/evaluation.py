@@ -620,8 +620,8 @@ def summary_table(summary):
     return "\n".join(lines)
 
 
-def _plot(summary, out, title):
-    """asa.png, br.png and asa_br.png in ``out`` (matplotlib's Agg canvas, no pyplot)."""
+def _plot(summary, out, title, prefix=""):
+    """``prefix`` + asa.png, br.png and asa_br.png in ``out`` (matplotlib's Agg canvas, no pyplot)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -631,7 +631,7 @@ def _plot(summary, out, title):
 
     def save(fig, name):
         FigureCanvasAgg(fig)
-        _write_atomic(out / name, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+        _write_atomic(out / (prefix + name), lambda tmp: fig.savefig(tmp, format="png", dpi=100))
 
     for key, label, name in (("asa", "ASA", "asa.png"), ("br", "Boundary recall", "br.png")):
         fig = Figure(figsize=(5, 4))
