@@ -358,7 +358,7 @@ def _output_paths(sources, root, out_dir, fmt, overlay):
     return outs, overlays, clashes
 
 
-def segment_collection(paths, out_dir, n_segments, *, method="ers", jobs=1, format="png16",
+def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1, format="png16",
                        overlay=False, client=None, retries=2, overwrite=False,
                        progress=True, **options):
     """Segment every image of a collection and write one label file per image.
@@ -376,8 +376,9 @@ def segment_collection(paths, out_dir, n_segments, *, method="ers", jobs=1, form
         kept.
     n_segments : int
         Number of superpixels per image.
-    method : {"ers", "seal_ers"}, optional
-        Segmenter: :func:`sealseg.ers` or :func:`sealseg.seal_ers`.
+    method : {"seal_ers", "ers"}, optional
+        Segmenter: :func:`sealseg.seal_ers` (default, as for ``python -m
+        sealseg segment``) or :func:`sealseg.ers`.
     jobs : int, optional
         Worker processes on this machine (ignored with ``client``).  Each
         worker loads the network once and keeps it for all its images.
@@ -587,8 +588,8 @@ def add_batch_parser(subparsers):
                         help="folder for the label files (created if missing)")
     parser.add_argument("-n", "--n-segments", type=_positive_int, required=True,
                         help="number of superpixels per image")
-    parser.add_argument("--method", choices=METHODS, default="ers",
-                        help="segmenter (default: ers)")
+    parser.add_argument("--method", choices=METHODS, default="seal_ers",
+                        help="segmenter (default: seal_ers, as for `segment`)")
     parser.add_argument("--jobs", type=_positive_int, default=1,
                         help="worker processes on this machine (default: 1)")
     parser.add_argument("--format", choices=tuple(FORMATS), default="png16",

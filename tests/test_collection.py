@@ -177,7 +177,8 @@ def test_find_images_recursive_and_skips_output(folder):
 
 def test_batch_cli_png16_bad_image_and_resume(folder, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["batch", str(folder), str(out), "-n", "12", "--quiet", "--overlay"])
+    code = main(["batch", str(folder), str(out), "-n", "12", "--method", "ers", "--quiet",
+                 "--overlay"])
     assert code == 1   # some image failed, the others are done
     printed = capsys.readouterr().out
     assert "3 done, 0 skipped (already complete), 1 failed" in printed
@@ -193,7 +194,8 @@ def test_batch_cli_png16_bad_image_and_resume(folder, tmp_path, capsys):
     stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
     # A truncated output (e.g. copied by another tool) is not complete: redone.
     (out / "c.png").write_bytes((out / "c.png").read_bytes()[:40])
-    code = main(["batch", str(folder), str(out), "-n", "12", "--quiet", "--overlay"])
+    code = main(["batch", str(folder), str(out), "-n", "12", "--method", "ers", "--quiet",
+                 "--overlay"])
     assert code == 1
     assert "1 done, 2 skipped (already complete), 1 failed" in capsys.readouterr().out
     assert (out / "a.png").stat().st_mtime_ns == stamp[out / "a.png"]
@@ -202,16 +204,17 @@ def test_batch_cli_png16_bad_image_and_resume(folder, tmp_path, capsys):
 
 def test_batch_resume_redoes_outputs_of_another_n(folder, tmp_path):
     (folder / "broken.png").unlink()
-    first = segment_collection(folder, tmp_path / "out", 10, progress=False)
+    first = segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
     assert len(first.done) == 3
-    second = segment_collection(folder, tmp_path / "out", 14, progress=False)
+    second = segment_collection(folder, tmp_path / "out", 14, method="ers", progress=False)
     assert len(second.done) == 3 and not second.skipped
     assert read_labels(tmp_path / "out" / "a.png").max() == 14
 
 
 def test_batch_npy_format_equals_png16(folder, tmp_path):
-    png = segment_collection(folder, tmp_path / "png", 9, progress=False)
-    npy = segment_collection(folder, tmp_path / "npy", 9, format="npy", progress=False)
+    png = segment_collection(folder, tmp_path / "png", 9, method="ers", progress=False)
+    npy = segment_collection(folder, tmp_path / "npy", 9, format="npy", method="ers",
+                             progress=False)
     assert png.done == npy.done and len(npy.done) == 3
     assert [path for path, _ in npy.failed] == [str(folder / "broken.png")]
     for name in ("a", "c", "sub/b"):
@@ -229,7 +232,8 @@ def test_batch_write_is_atomic(folder, tmp_path, monkeypatch):
 
     monkeypatch.setattr(np, "save", failing_save)
     out = tmp_path / "out"
-    summary = segment_collection(folder, out, 8, format="npy", retries=1, progress=False)
+    summary = segment_collection(folder, out, 8, format="npy", retries=1, method="ers",
+                                 progress=False)
     assert not summary.done
     reasons = dict(summary.failed)
     assert reasons[str(folder / "a.png")] == \
@@ -240,34 +244,34 @@ def test_batch_write_is_atomic(folder, tmp_path, monkeypatch):
 def test_batch_list_of_paths_and_output_inside_input(folder):
     out = folder / "labels"
     summary = segment_collection([folder / "a.png", folder / "sub" / "b.jpg"], out, 6,
-                                 progress=False)
+                                 method="ers", progress=False)
     assert _outputs(out) == ["a.png", "sub/b.png"] and len(summary.done) == 2
     # Scanning the folder again does not take the outputs for inputs.
-    again = segment_collection(folder, out, 6, progress=False)
+    again = segment_collection(folder, out, 6, method="ers", progress=False)
     assert len(again.skipped) == 2 and len(again.done) == 1 and len(again.failed) == 1
 
 
 def test_batch_argument_errors(folder, tmp_path):
     with pytest.raises(ValueError, match="16-bit PNG"):
-        segment_collection(folder, tmp_path, 70000)
+        segment_collection(folder, tmp_path, 70000, method="ers")
     with pytest.raises(ValueError, match="format"):
-        segment_collection(folder, tmp_path, 10, format="tiff")
+        segment_collection(folder, tmp_path, 10, method="ers", format="tiff")
     with pytest.raises(ValueError, match="method"):
         segment_collection(folder, tmp_path, 10, method="slic")
     with pytest.raises(ValueError, match="jobs"):
-        segment_collection(folder, tmp_path, 10, jobs=0)
+        segment_collection(folder, tmp_path, 10, method="ers", jobs=0)
     with pytest.raises(TypeError, match="lamda"):
-        segment_collection(folder, tmp_path, 10, lamda=1.0)
+        segment_collection(folder, tmp_path, 10, method="ers", lamda=1.0)
     with pytest.raises(ValueError, match="lam"):
-        segment_collection(folder, tmp_path, 10, lam=-1.0)
+        segment_collection(folder, tmp_path, 10, method="ers", lam=-1.0)
     with pytest.raises(ValueError, match="not a folder"):
-        segment_collection(tmp_path / "nowhere", tmp_path, 10)
+        segment_collection(tmp_path / "nowhere", tmp_path, 10, method="ers")
     with pytest.raises(FileNotFoundError, match="nothere.pt"):
         segment_collection(folder, tmp_path, 10, method="seal_ers",
                            weights=str(tmp_path / "nothere.pt"))
     Image.fromarray(_picture(8, 8, 0)).save(folder / "a.jpg")
     with pytest.raises(ValueError, match="same output"):
-        segment_collection(folder, tmp_path / "out", 10)
+        segment_collection(folder, tmp_path / "out", 10, method="ers")
 
 
 def test_batch_cli_usage_errors_are_one_line(folder, tmp_path):
