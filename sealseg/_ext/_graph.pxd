@@ -162,21 +162,30 @@ cdef inline int rq_bucket_of(uint64_t key, uint64_t last) noexcept nogil:
     return 1 + (level << 8) + <int>((key >> (level << 3)) & 255)
 
 
+cdef inline void rq_mark(RadixQueue* q, int b, bint occupied) noexcept nogil:
+    """Set (``occupied``) or clear the bit of bucket ``b`` (> 0) in ``q.occupied``.
+
+    Callers pass a constant ``occupied``: inlined, the test folds away.
+    """
+    cdef uint64_t bit
+    b -= 1
+    bit = (<uint64_t>1) << (b & 63)
+    if occupied:
+        q.occupied[b >> 8][(b >> 6) & 3] |= bit
+    else:
+        q.occupied[b >> 8][(b >> 6) & 3] &= ~bit
+
+
 cdef inline int rq_append(RadixQueue* q, int b, const RadixEntry* entry) noexcept nogil:
     """Append a copy of ``entry`` to bucket ``b``, growing it by doubling; -1 when out of memory."""
     cdef RadixBucket* bucket = &q.buckets[b]
-    cdef Py_ssize_t cap
-    cdef RadixEntry* grown
-    if bucket.size == bucket.capacity:
-        cap = bucket.capacity * 2 if bucket.capacity else 256
-        grown = <RadixEntry*>realloc(bucket.entries, cap * sizeof(RadixEntry))
-        if grown == NULL:
-            return -1
-        bucket.entries = grown
-        bucket.capacity = cap
+    # A full bucket asks for one more entry, which rq_reserve meets by
+    # doubling (256 when empty).  Testing first keeps the call off the
+    # common path.
+    if bucket.size == bucket.capacity and rq_reserve(bucket, bucket.size + 1) != 0:
+        return -1
     if bucket.size == 0 and b > 0:
-        b -= 1
-        q.occupied[b >> 8][(b >> 6) & 3] |= (<uint64_t>1) << (b & 63)
+        rq_mark(q, b, True)
     bucket.entries[bucket.size] = entry[0]
     bucket.size += 1
     return 0
@@ -216,7 +225,8 @@ cdef inline int rq_lowest(RadixQueue* q) noexcept nogil:
 
 
 cdef inline int rq_reserve(RadixBucket* bucket, Py_ssize_t n) noexcept nogil:
-    """Make room for ``n`` entries in all; -1 when out of memory."""
+    """Make room for ``n`` entries in all, doubling the capacity from 256;
+    -1 when out of memory."""
     cdef Py_ssize_t cap = bucket.capacity if bucket.capacity else 256
     cdef RadixEntry* grown
     if n <= bucket.capacity:
@@ -303,7 +313,7 @@ cdef inline int rq_settle(RadixQueue* q, Py_ssize_t sort_max) noexcept nogil:
     their entries down level by level and settling them one at a time; it
     also shows what comes out next, for prefetching.)
     """
-    cdef int i, b
+    cdef int i
     cdef Py_ssize_t j, n
     cdef uint64_t m
     cdef RadixEntry* entries
@@ -320,8 +330,7 @@ cdef inline int rq_settle(RadixQueue* q, Py_ssize_t sort_max) noexcept nogil:
             m = entries[j].key
     q.last = m
     bucket.size = 0
-    b = i - 1
-    q.occupied[b >> 8][(b >> 6) & 3] &= ~((<uint64_t>1) << (b & 63))
+    rq_mark(q, i, False)
     if n <= sort_max:
         if rq_reserve(&q.buckets[0], n) != 0:
             return -1
