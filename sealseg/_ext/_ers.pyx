@@ -108,6 +108,11 @@ cdef inline uint64_t pack_item(Py_ssize_t e, Py_ssize_t joins_a, Py_ssize_t join
     return ((<uint64_t>e) << 16) | ((<uint64_t>joins_a) << 8) | (<uint64_t>joins_b)
 
 
+cdef inline Py_ssize_t item_edge(Py_ssize_t item) noexcept nogil:
+    """The edge index of a queue item made by ``pack_item``."""
+    return <Py_ssize_t>(<uint64_t>item >> 16)
+
+
 cdef inline Py_ssize_t n_directions(int connectivity) noexcept nogil:
     return 4 if connectivity == 8 else 2
 
@@ -354,7 +359,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     lowest = &queue.buckets[rq_lowest(&queue)]
                     if lowest.size <= PREFETCH_AHEAD:
                         for i in range(lowest.size):
-                            e = <Py_ssize_t>(<uint64_t>lowest.entries[i].item >> 16)
+                            e = item_edge(lowest.entries[i].item)
                             prefetch(&nodes[e >> dir_shift])
                             prefetch(&nodes[(e >> dir_shift) + offsets[e & dir_mask]])
                     if rq_settle(&queue, SORT_MAX):
@@ -366,7 +371,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     # Fetch the next edge's pixels now, and their parents
                     # (mostly the roots) once this edge's roots are found:
                     # measured 15% faster at 2 Mpx than without the latter.
-                    e = <Py_ssize_t>(<uint64_t>top.item >> 16)
+                    e = item_edge(top.item)
                     ya = e >> dir_shift
                     yb = ya + offsets[e & dir_mask]
                     prefetch(&nodes[ya])
@@ -378,18 +383,18 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 # wasted prefetch, never a different result.
                 ahead = rq_peek(&queue, NODES_AHEAD)
                 if ahead != NULL:
-                    e = <Py_ssize_t>(<uint64_t>ahead.item >> 16)
+                    e = item_edge(ahead.item)
                     ahead_p = e >> dir_shift
                     prefetch(&nodes[ahead_p])
                     prefetch(&nodes[ahead_p + offsets[e & dir_mask]])
                 ahead = rq_peek(&queue, ROOTS_AHEAD)
                 if ahead != NULL:
-                    e = <Py_ssize_t>(<uint64_t>ahead.item >> 16)
+                    e = item_edge(ahead.item)
                     ahead_p = e >> dir_shift
                     prefetch(&nodes[nodes[ahead_p].parent])
                     prefetch(&nodes[nodes[ahead_p + offsets[e & dir_mask]].parent])
                 er = entry.value
-                e = <Py_ssize_t>(<uint64_t>entry.item >> 16)
+                e = item_edge(entry.item)
                 a = e >> dir_shift
                 b = a + offsets[e & dir_mask]
                 ra = node_find(nodes, a)
