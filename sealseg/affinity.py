@@ -149,9 +149,10 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
 
     Notes
     -----
-    The net (1x7 convolution, three residual blocks, fusion with Canny edges
-    computed by ``skimage.feature.canny`` with sigma 1 on the grey image)
-    predicts horizontal affinities; the vertical ones are the same net applied
+    The net (1x7 convolution, three residual blocks and, for weights trained
+    with the edge channel, fusion with Canny edges computed by
+    ``skimage.feature.canny`` with sigma 1 on the grey image) predicts
+    horizontal affinities; the vertical ones are the same net applied
     to the transposed image ("one-way prediction").  The weights are loaded
     once, on the first call, and cached per (weights, device); torch is
     imported only then.  Tiling is exact because every layer but the
@@ -198,8 +199,13 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
     tiles = plan_tiles(rgb.shape[:2], receptive_radius(model), int(max_pixels_per_tile))
     rgb = rgb.astype(np.float32)
     # Canny on the whole image: its smoothing and hysteresis are not local to
-    # a tile, so per-tile edges would differ from the untiled ones.
-    x = prepare_input(rgb, canny_edges(rgb))
+    # a tile, so per-tile edges would differ from the untiled ones.  A net
+    # without the edge channel never reads it: zeros save the Canny pass.
+    if model.config["use_edges"]:
+        edges = canny_edges(rgb)
+    else:
+        edges = np.zeros(rgb.shape[:2], dtype=np.float32)
+    x = prepare_input(rgb, edges)
     if len(tiles) == 1:
         with torch.inference_mode():
             out = model(x.to(dev))[0].to("cpu", torch.float32).numpy()

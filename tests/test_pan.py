@@ -395,6 +395,25 @@ def _save_weights(path, **kw):
     return path
 
 
+def test_learn_affinities_runs_canny_only_for_nets_with_the_edge_channel(tmp_path, monkeypatch):
+    from sealseg.affinity import learn_affinities
+    from sealseg.pan import model as pan_model
+
+    calls = []
+    canny = pan_model.canny_edges
+    monkeypatch.setattr(pan_model, "canny_edges", lambda rgb: calls.append(1) or canny(rgb))
+    for use_edges in (True, False):
+        path = _save_weights(tmp_path / f"edges_{use_edges}.pt", use_edges=use_edges)
+        net = PixelAffinityNet(8, use_edges=use_edges)
+        net.load_state_dict(torch.load(path, weights_only=True)["state_dict"])
+        with torch.inference_mode():
+            expected = net.eval()(prepare_input(_image()))[0].numpy()
+        calls.clear()
+        got = learn_affinities(_image(), weights=str(path), device="cpu")
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+        assert len(calls) == (1 if use_edges else 0)
+
+
 def test_weights_round_trip_and_cache(tmp_path):
     from sealseg.affinity import learn_affinities
     from sealseg.pan import pretrained
