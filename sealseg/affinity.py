@@ -112,7 +112,8 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         refused rather than guessed at (drop alpha with ``image[..., :3]``).
     weights : str or path, optional
         A registered name (``"bsds500"``: trained on BSDS500 train with the
-        SEAL loss) or the path of a weight file saved by ``sealseg train``.
+        class-balanced loss, the default; ``"bsds500-seal"``: the same with
+        the SEAL loss) or the path of a weight file saved by ``sealseg train``.
     device : str or torch.device, optional
         Where the net runs; None picks CUDA when available, else the CPU.
     channel_axis : int or None, optional

@@ -209,7 +209,8 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
     mask : (M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented; the others get 0.
     weights : str or path, optional
-        Network weights: a registered name (``"bsds500"``) or a weight file.
+        Network weights: a registered name (``"bsds500"``, the default, or
+        ``"bsds500-seal"``; see :func:`sealseg.learn_affinities`) or a weight file.
     device : str or torch.device, optional
         Where the net runs; None picks CUDA when available, else the CPU.
     max_pixels_per_tile : int or None, optional

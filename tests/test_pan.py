@@ -498,18 +498,25 @@ def test_seal_ers_with_weights(tmp_path):
         seal_ers(img, 5, weights=path, mask=np.ones((3, 3), bool))
 
 
-def test_shipped_weights_load():
+SHIPPED = ["bsds500", "bsds500-seal"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_weights_load(name):
     from sealseg.pan import pretrained
 
-    path = pretrained.weights_path("bsds500")
+    assert sorted(pretrained.REGISTRY) == sorted(SHIPPED)
+    path = pretrained.weights_path(name)
     if not path.exists():
         pytest.skip("shipped weights not present")
     assert path.stat().st_size < 5_000_000
-    net = pretrained.get_model("bsds500", "cpu")
+    net = pretrained.get_model(name, "cpu")
     assert isinstance(net, PixelAffinityNet)
+    assert net.config["width"] == 32 and net.config["use_edges"] is False
 
 
-def test_shipped_model_beats_colour_ers_on_asa_on_three_val_images():
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_beats_colour_ers_on_asa_on_three_val_images(name):
     # The release criterion of the shipped model, on the first three BSDS500
     # val images (sorted by name, not chosen): mean ASA over their
     # (image, annotation) pairs at n = 200 is higher with learned affinities
@@ -523,11 +530,11 @@ def test_shipped_model_beats_colour_ers_on_asa_on_three_val_images():
     root = real_bsds500_root()
     if root is None:
         pytest.skip("BSDS500 not found (../shared/datasets/BSDS500 or $SEALSEG_DATA)")
-    if not pretrained.weights_path("bsds500").exists():
+    if not pretrained.weights_path(name).exists():
         pytest.skip("shipped weights not present")
     learned, colour = [], []
     for sample in list(load_bsds500(root, "val"))[:3]:
-        seal_labels = seal_ers(sample.image, 200)
+        seal_labels = seal_ers(sample.image, 200, weights=name)
         ers_labels = ers(sample.image, 200)
         learned += [asa(seal_labels, g) for g in sample.groundtruths]
         colour += [asa(ers_labels, g) for g in sample.groundtruths]
