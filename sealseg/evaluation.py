@@ -621,7 +621,10 @@ def summary_table(summary):
 
 
 def _plot(summary, out, title, prefix=""):
-    """``prefix`` + asa.png, br.png and asa_br.png in ``out`` (matplotlib's Agg canvas, no pyplot)."""
+    """``prefix`` + asa.png, br.png and asa_br.png in ``out``.
+
+    Drawn on matplotlib's Agg canvas, without pyplot.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
