@@ -189,7 +189,6 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
                              f"got {max_pixels_per_tile}")
     import torch
 
-    from .pan.model import canny_edges, prepare_input
     from .pan.pretrained import get_model
     from .pan.tiling import DEFAULT_TILE_PIXELS, plan_tiles, receptive_radius
 
@@ -200,13 +199,8 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
     tiles = plan_tiles(rgb.shape[:2], receptive_radius(model), int(max_pixels_per_tile))
     rgb = rgb.astype(np.float32)
     # Canny on the whole image: its smoothing and hysteresis are not local to
-    # a tile, so per-tile edges would differ from the untiled ones.  A net
-    # without the edge channel never reads it: zeros save the Canny pass.
-    if model.config["use_edges"]:
-        edges = canny_edges(rgb)
-    else:
-        edges = np.zeros(rgb.shape[:2], dtype=np.float32)
-    x = prepare_input(rgb, edges)
+    # a tile, so per-tile edges would differ from the untiled ones.
+    x = model.image_input(rgb)
     if len(tiles) == 1:
         with torch.inference_mode():
             out = model(x.to(dev))[0].to("cpu", torch.float32).numpy()

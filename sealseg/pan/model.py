@@ -147,6 +147,15 @@ class PixelAffinityNet(nn.Module):
             nn.Conv2d(int(fusion), n_out, 1),
         )
 
+    def image_input(self, rgb):
+        """(1, 4, H, W) input tensor of an (H, W, 3) float image in [0, 1].
+
+        Canny runs on the whole image only when this net reads the edge
+        channel; for a net without it the channel is zeros (never read).
+        """
+        edges = canny_edges(rgb) if self.use_edges else np.zeros(rgb.shape[:2], np.float32)
+        return prepare_input(rgb, edges)
+
     def _branch(self, x):
         """(B, 4, H, W) -> final and intermediate affinity logits' sigmoids."""
         edges = x[:, 3:4]

@@ -181,14 +181,12 @@ def validate(model, val, n_segments=300, lam=0.5):
 
     from ..metrics import asa, boundary_recall
     from ..segmentation import ers
-    from .model import prepare_input
-
     was_training = model.training
     model.eval()
     asas, brs = [], []
     with torch.inference_mode():
         for _, img, gts in val:
-            a = model(prepare_input(img.astype(np.float32) / 255.0))[0].numpy()
+            a = model(model.image_input(img.astype(np.float32) / 255.0))[0].numpy()
             labels = ers(None, n_segments, affinities=a.astype(np.float64), lam=lam)
             for g in gts:
                 asas.append(asa(labels, g))
