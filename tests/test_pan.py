@@ -78,6 +78,36 @@ def test_fuse_for_inference_same_function(shape):
     with pytest.raises(RuntimeError, match="eval mode"):
         PixelAffinityNet(8).train().fuse_for_inference()
 
+def test_exponent_raises_the_affinities_to_a_power():
+    torch.manual_seed(3)
+    net = PixelAffinityNet(8).eval()
+    sharp = PixelAffinityNet(8, exponent=1.5).eval()
+    sharp.load_state_dict(net.state_dict())
+    x = prepare_input(_image())
+    with torch.no_grad():
+        a, b = net(x), sharp(x)
+    assert sharp.config["exponent"] == 1.5 and net.config["exponent"] == 1.0
+    assert_allclose(b.numpy(), a.numpy() ** 1.5, rtol=1e-5)
+    # Borders stay 1; the order of the links is unchanged, only their contrast.
+    assert torch.all(b[:, 0, :, -1] == 1) and torch.all(b[:, 1, -1, :] == 1)
+    assert torch.all(b <= a)
+    # A very negative logit gives a tiny positive affinity, not 0 or NaN.
+    with torch.no_grad():
+        sharp.fuse[2].bias.fill_(-60.0)
+        c = sharp(x)
+    assert torch.all(torch.isfinite(c)) and torch.all(c >= 0)
+
+
+@pytest.mark.parametrize("exponent, error", [(0, ValueError), (-1.0, ValueError),
+                                             (float("nan"), ValueError),
+                                             (float("inf"), ValueError),
+                                             ("2", TypeError), (True, TypeError)])
+def test_exponent_errors(exponent, error):
+    with pytest.raises(error, match="exponent"):
+        PixelAffinityNet(8, exponent=exponent)
+    assert PixelAffinityNet(8, exponent=np.float32(1.5)).exponent == 1.5
+
+
 def test_canny_edges_binary():
     e = canny_edges(_image(32, 32))
     assert e.dtype == np.float32 and set(np.unique(e)) <= {0.0, 1.0}
@@ -348,6 +378,14 @@ def test_init_from_a_model_file(tmp_path):
             assert torch.equal(v, saved[k]), k
     with pytest.raises(FileNotFoundError, match="none.pt"):
         train(_cfg(init=str(tmp_path / "none.pt")), tmp_path / "c", progress=False, data=data)
+    # A release exponent in the file does not reach the losses: training sees
+    # the sigmoid.
+    payload = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
+    payload["config"]["exponent"] = 2.0
+    torch.save(payload, tmp_path / "sharp.pt")
+    d = train(_cfg(iters=1, init=str(tmp_path / "sharp.pt")), tmp_path / "d", progress=False,
+              data=data)
+    assert d.exponent == 1.0 and d.config["exponent"] == 1.0
 
 
 def test_train_config_errors():
@@ -359,6 +397,9 @@ def test_train_config_errors():
         TrainConfig(crop=0)
     with pytest.raises(ValueError, match="unknown"):
         TrainConfig(epochs=3)
+    with pytest.raises(ValueError, match="n_segments"):
+        TrainConfig(n_segments=0)
+    assert TrainConfig(n_segments=12)["n_segments"] == 12
 
 
 def test_lr_schedule():
@@ -383,6 +424,8 @@ def test_train_parser():
     assert args.dilations == [1, 1, 1]
     args = parser.parse_args(["train", "--out", "x", "--dilations", "1", "2", "4"])
     assert args.dilations == [1, 2, 4]
+    assert args.n_segments is None
+    assert parser.parse_args(["train", "--out", "x", "--n-segments", "16"]).n_segments == 16
 
 
 # --------------------------------------------------------------------------- pretrained
@@ -513,6 +556,9 @@ def test_shipped_weights_load(name):
     net = pretrained.get_model(name, "cpu")
     assert isinstance(net, PixelAffinityNet)
     assert net.config["width"] == 32 and net.config["use_edges"] is False
+    # The default carries the exponent chosen on BSDS500 train
+    # (training/choose_exponent.py); the SEAL-only net is read as trained.
+    assert net.exponent == {"bsds500": 1.5, "bsds500-seal": 1.0}[name]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -16,6 +16,9 @@ the kernel shapes, the receptive field and the edge fusion of the paper;
 only the number of feature channels changes.  Resolution is never reduced,
 because boundary recall at a one-pixel tolerance needs pixel-exact outputs.
 """
+import math
+import numbers
+
 import numpy as np
 import torch
 from torch import nn
@@ -94,6 +97,12 @@ class PixelAffinityNet(nn.Module):
         Dilation of the 3x3 convolutions of each residual block.  The paper's
         net has (1, 1, 1); (1, 2, 4) widens the receptive field from 19 to 35
         pixels along the row at the same cost in multiply-adds.
+    exponent : float, optional
+        The affinities are ``sigmoid(logits) ** exponent``.  Training uses 1
+        (the losses see the sigmoid); a weight file may carry a larger value,
+        chosen after training on the training images, that darkens uncertain
+        links relative to confident ones before ERS reads them (see
+        ``training/README.md``).
 
     Notes
     -----
@@ -106,7 +115,7 @@ class PixelAffinityNet(nn.Module):
     """
 
     def __init__(self, width=32, *, kernel="1x7", use_edges=True, one_way=True, fusion=16,
-                 padding_mode="replicate", dilations=(1, 1, 1)):
+                 padding_mode="replicate", dilations=(1, 1, 1), exponent=1.0):
         super().__init__()
         if kernel not in ("1x7", "7x7"):
             raise ValueError(f"kernel must be '1x7' or '7x7', got {kernel!r}")
@@ -123,9 +132,14 @@ class PixelAffinityNet(nn.Module):
                             f"got {dilations!r}") from None
         if len(dilations) != 3 or min(dilations) < 1:
             raise ValueError(f"dilations must be 3 positive ints, got {dilations!r}")
+        if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, numbers.Real):
+            raise TypeError(f"exponent must be a real number, got {type(exponent).__name__}")
+        if not (math.isfinite(exponent) and exponent > 0):
+            raise ValueError(f"exponent must be a finite number > 0, got {exponent!r}")
         self.config = dict(width=int(width), kernel=kernel, use_edges=bool(use_edges),
                            one_way=bool(one_way), fusion=int(fusion), padding_mode=padding_mode,
-                           dilations=dilations)
+                           dilations=dilations, exponent=float(exponent))
+        self.exponent = float(exponent)
         width = int(width)
         n_out = 1 if one_way else 2
         in_ch = 4 if use_edges else 3
@@ -220,7 +234,12 @@ class PixelAffinityNet(nn.Module):
 
     def forward(self, x):
         """(B, 4, H, W) -> (B, 2, H, W) affinities in (0, 1), borders set to 1."""
-        a = torch.sigmoid(self.forward_logits(x))
+        logits = self.forward_logits(x)
+        if self.exponent == 1.0:
+            a = torch.sigmoid(logits)
+        else:
+            # log-space keeps strongly negative logits from underflowing to 0 early
+            a = torch.exp(self.exponent * nn.functional.logsigmoid(logits))
         return set_border(a)
 
 

@@ -122,6 +122,10 @@ class TrainConfig(dict):
         for key in ("iters", "width", "crop", "batch", "threads"):
             if int(self[key]) != self[key] or self[key] < 1:
                 raise ValueError(f"{key} must be a positive integer, got {self[key]!r}")
+        if self["n_segments"] is not None and (int(self["n_segments"]) != self["n_segments"]
+                                               or self["n_segments"] < 1):
+            raise ValueError(f"n_segments must be None or a positive integer, "
+                             f"got {self['n_segments']!r}")
 
 
 def model_config(cfg):
@@ -294,6 +298,9 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         from .pretrained import read_weight_file
 
         model = read_weight_file(cfg["init"])
+        # The losses are defined on the sigmoid; an exponent set for release
+        # (see PixelAffinityNet) does not carry over into training.
+        model.exponent = model.config["exponent"] = 1.0
         cfg = TrainConfig(**{**cfg, **{k: model.config[k] for k in model_config(cfg)}})
     else:
         model = PixelAffinityNet(**model_config(cfg))
@@ -418,6 +425,9 @@ def add_train_parser(subparsers):
     p.add_argument("--crop", type=int, default=d["crop"], help="square crop side (pixels)")
     p.add_argument("--batch", type=int, default=d["batch"])
     p.add_argument("--lr", type=float, default=d["lr"])
+    p.add_argument("--n-segments", type=int, default=d["n_segments"],
+                   help="superpixels per crop for ERS inside the SEAL loss (default: 300 "
+                        "per 481x321 pixels, scaled to the crop area)")
     p.add_argument("--gamma-norm", choices=["raw", "mean_size", "size"], default=d["gamma_norm"])
     p.add_argument("--seed", type=int, default=d["seed"])
     p.add_argument("--threads", type=int, default=d["threads"])

@@ -1,0 +1,116 @@
+"""Choose the affinity exponent of a weight file on BSDS500 *train*, and write it.
+
+The net is trained on the sigmoid of its logits; ERS reads the affinities
+``sigmoid(logits) ** exponent`` (``PixelAffinityNet(exponent=...)``).  This
+script scores 8-connected ERS (lam 0.5) on the learned affinities raised to
+each candidate exponent, and on colour affinities (plain ``ers``), over the
+first ``--images`` BSDS500 train images (sorted by name) with all their
+annotations, at n = 100, 200, 400, 600, 800, 1200; it prints ASA and boundary
+recall (tolerance 1) minus those of ``ers``, means over (image, annotation)
+pairs.  Nothing here reads val.
+
+Usage (repository root, package installed)::
+
+    python training/choose_exponent.py WEIGHTS --images 200 --csv scan.csv
+    python training/choose_exponent.py WEIGHTS --write OUT.pt --exponent 1.5
+"""
+import argparse
+import csv
+import os
+from collections import defaultdict
+from multiprocessing import Pool
+
+import numpy as np
+
+N_SEGMENTS = (100, 200, 400, 600, 800, 1200)
+EXPONENTS = (1.0, 1.25, 1.5, 1.75, 2.0)
+
+
+def _score_image(args):
+    index, weights = args
+    import torch
+
+    torch.set_num_threads(1)
+    from sealseg import asa, boundary_recall, ers, learn_affinities, load_bsds500
+
+    sample = load_bsds500(split="train")[index]
+    # exponent 1 affinities; a file's own exponent is undone by the scan below
+    affinities = learn_affinities(sample.image, weights=weights).astype(np.float64)
+    rows = []
+    for exponent in (None,) + EXPONENTS:
+        for n in N_SEGMENTS:
+            if exponent is None:
+                labels = ers(sample.image, n)
+            else:
+                labels = ers(None, n, affinities=affinities ** exponent)
+            for g in sample.groundtruths:
+                rows.append((sample.name, "ers" if exponent is None else exponent, n,
+                             asa(labels, g), boundary_recall(labels, g, 1)))
+    return rows
+
+
+def scan(weights, n_images, csv_path=None, jobs=2):
+    """Mean ASA and BR per (config, n) over the first ``n_images`` train images."""
+    from sealseg.pan.pretrained import read_weight_file
+
+    if read_weight_file(weights).exponent != 1.0:
+        raise ValueError("scan a weight file with exponent 1 (the trained net)")
+    sums = defaultdict(lambda: np.zeros(3))
+    out = open(csv_path, "w", newline="") if csv_path else None
+    writer = csv.writer(out) if out else None
+    if writer:
+        writer.writerow(["image", "config", "n", "asa", "br"])
+    with Pool(jobs) as pool:
+        for rows in pool.imap(_score_image, [(i, weights) for i in range(n_images)]):
+            for name, config, n, a, b in rows:
+                sums[config, n] += (a, b, 1)
+                if writer:
+                    writer.writerow([name, config, n, a, b])
+    if out:
+        out.close()
+    return {key: (s[0] / s[2], s[1] / s[2]) for key, s in sums.items()}
+
+
+def print_table(means):
+    for j, label in ((0, "ASA - ers"), (1, "BR - ers")):
+        print(f"{label:<12}" + "".join(f"{n:>9}" for n in N_SEGMENTS))
+        for exponent in EXPONENTS:
+            print(f"{'a^' + str(exponent):<12}" + "".join(
+                f"{means[exponent, n][j] - means['ers', n][j]:+9.4f}" for n in N_SEGMENTS))
+    print(f"{'ers':<12}" + "".join(f"{means['ers', n][0]:.4f}/{means['ers', n][1]:.4f} "
+                                   for n in N_SEGMENTS))
+
+
+def write(weights, exponent, out):
+    """Copy the weight file ``weights`` to ``out`` with ``config['exponent']`` set."""
+    import torch
+
+    from sealseg.pan.pretrained import read_weight_file
+
+    model = read_weight_file(weights)
+    config = dict(model.config, exponent=float(exponent))
+    torch.save({"format": "sealseg-pan-1", "config": config, "state_dict": model.state_dict()},
+               out)
+    read_weight_file(out)  # the written file loads and its exponent is valid
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("weights")
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--csv", default=None, help="per (image, annotation) scores")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--write", metavar="OUT", default=None)
+    parser.add_argument("--exponent", type=float, default=None)
+    args = parser.parse_args()
+    if args.write:
+        if args.exponent is None:
+            parser.error("--write needs --exponent")
+        write(args.weights, args.exponent, args.write)
+        return
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    print_table(scan(args.weights, args.images, args.csv, args.jobs))
+
+
+if __name__ == "__main__":
+    main()
