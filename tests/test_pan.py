@@ -344,6 +344,19 @@ def test_sampler_augmentation_consistent():
         assert diff[same].max() < 0.2
 
 
+def test_sampler_without_edges_same_crops_zero_channel():
+    from sealseg.pan.train import _Sampler
+
+    with_edges = _Sampler(_synthetic(1), 24)
+    without = _Sampler(_synthetic(1), 24, use_edges=False)
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    for _ in range(4):
+        (xa, ga), (xb, gb) = with_edges.sample(rng_a), without.sample(rng_b)
+        assert_array_equal(xa[:3], xb[:3])
+        assert_array_equal(ga, gb)
+        assert xa[3].any() and not xb[3].any()
+
+
 def test_checkpoint_resume_is_exact(tmp_path):
     from sealseg.pan.train import train
 

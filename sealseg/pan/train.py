@@ -68,13 +68,19 @@ def load_bsds_split(root, split, limit=None):
 
 
 class _Sampler:
-    """Random crops of (image, edge, annotation) with 90-degree rotations and flips."""
+    """Random crops of (image, edge, annotation) with 90-degree rotations and flips.
 
-    def __init__(self, data, crop):
+    ``use_edges=False`` (a net that never reads the edge channel) fills the
+    channel with zeros instead of running Canny on every training image; the
+    crops and the random stream are the same either way.
+    """
+
+    def __init__(self, data, crop, use_edges=True):
         from .model import canny_edges
 
         self.images = [img for _, img, _ in data]
-        self.edges = [canny_edges(img.astype(np.float32) / 255.0) for img in self.images]
+        self.edges = [canny_edges(img.astype(np.float32) / 255.0) if use_edges
+                      else np.zeros(img.shape[:2], np.float32) for img in self.images]
         self.pairs = [(i, j) for i, (_, _, gts) in enumerate(data) for j in range(len(gts))]
         self.gts = [gts for _, _, gts in data]
         self.crop = crop
@@ -289,8 +295,6 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         data = load_bsds_split(root, "train")
     if val is None and cfg["val_every"]:
         val = load_bsds_split(root, "val", limit=cfg["val_images"])
-    sampler = _Sampler(data, cfg["crop"])
-
     if state is None and cfg["init"]:
         # Start from a weight file (e.g. a committed model-only state when the
         # full checkpoint is gone): its architecture wins; optimiser, step and
@@ -304,6 +308,8 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         cfg = TrainConfig(**{**cfg, **{k: model.config[k] for k in model_config(cfg)}})
     else:
         model = PixelAffinityNet(**model_config(cfg))
+    # after --init has settled the architecture: Canny only for nets that read it
+    sampler = _Sampler(data, cfg["crop"], use_edges=model.use_edges)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.999),
                            weight_decay=cfg["weight_decay"])
     step = 0
