@@ -34,7 +34,8 @@ def _score_image(args):
     from sealseg import asa, boundary_recall, ers, learn_affinities, load_bsds500
 
     sample = load_bsds500(split="train")[index]
-    # exponent 1 affinities; a file's own exponent is undone by the scan below
+    # the plain sigmoid (scan() refuses files with another exponent); each
+    # candidate exponent is applied below
     affinities = learn_affinities(sample.image, weights=weights).astype(np.float64)
     rows = []
     for exponent in (None,) + EXPONENTS:
@@ -86,11 +87,11 @@ def write(weights, exponent, out):
     import torch
 
     from sealseg.pan.pretrained import read_weight_file
+    from sealseg.pan.train import model_file_payload
 
-    model = read_weight_file(weights)
-    config = dict(model.config, exponent=float(exponent))
-    torch.save({"format": "sealseg-pan-1", "config": config, "state_dict": model.state_dict()},
-               out)
+    payload = model_file_payload(read_weight_file(weights))
+    payload["config"]["exponent"] = float(exponent)
+    torch.save(payload, out)
     read_weight_file(out)  # the written file loads and its exponent is valid
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["PixelAffinityNet", "canny_edges", "prepare_input", "CANNY_SIGMA",
+__all__ = ["PixelAffinityNet", "canny_edges", "edge_channel", "prepare_input", "CANNY_SIGMA",
            "CANNY_LOW", "CANNY_HIGH"]
 
 #: Canny parameters used for the edge channel (``skimage.feature.canny`` on the
@@ -43,6 +43,15 @@ def canny_edges(rgb):
         rgb.shape[:2])
     return canny(grey, sigma=CANNY_SIGMA, low_threshold=CANNY_LOW,
                  high_threshold=CANNY_HIGH).astype(np.float32)
+
+
+def edge_channel(rgb, use_edges):
+    """Edge channel of an (H, W, 3) float image in [0, 1] for a net.
+
+    Canny on the whole image for a net that reads the channel; zeros (never
+    read) for one that does not, so the Canny pass is skipped.
+    """
+    return canny_edges(rgb) if use_edges else np.zeros(rgb.shape[:2], np.float32)
 
 
 def prepare_input(rgb, edges=None):
@@ -139,7 +148,6 @@ class PixelAffinityNet(nn.Module):
         self.config = dict(width=int(width), kernel=kernel, use_edges=bool(use_edges),
                            one_way=bool(one_way), fusion=int(fusion), padding_mode=padding_mode,
                            dilations=dilations, exponent=float(exponent))
-        self.exponent = float(exponent)
         width = int(width)
         n_out = 1 if one_way else 2
         in_ch = 4 if use_edges else 3
@@ -161,14 +169,15 @@ class PixelAffinityNet(nn.Module):
             nn.Conv2d(int(fusion), n_out, 1),
         )
 
-    def image_input(self, rgb):
-        """(1, 4, H, W) input tensor of an (H, W, 3) float image in [0, 1].
+    @property
+    def exponent(self):
+        """Exponent of the affinities (``config["exponent"]``, its one home)."""
+        return self.config["exponent"]
 
-        Canny runs on the whole image only when this net reads the edge
-        channel; for a net without it the channel is zeros (never read).
-        """
-        edges = canny_edges(rgb) if self.use_edges else np.zeros(rgb.shape[:2], np.float32)
-        return prepare_input(rgb, edges)
+    def image_input(self, rgb):
+        """(1, 4, H, W) input tensor of an (H, W, 3) float image in [0, 1]
+        (edge channel from :func:`edge_channel`)."""
+        return prepare_input(rgb, edge_channel(rgb, self.use_edges))
 
     def _branch(self, x):
         """(B, 4, H, W) -> final and intermediate affinity logits' sigmoids."""

@@ -76,11 +76,11 @@ class _Sampler:
     """
 
     def __init__(self, data, crop, use_edges=True):
-        from .model import canny_edges
+        from .model import edge_channel
 
         self.images = [img for _, img, _ in data]
-        self.edges = [canny_edges(img.astype(np.float32) / 255.0) if use_edges
-                      else np.zeros(img.shape[:2], np.float32) for img in self.images]
+        self.edges = [edge_channel(img.astype(np.float32) / 255.0, use_edges)
+                      for img in self.images]
         self.pairs = [(i, j) for i, (_, _, gts) in enumerate(data) for j in range(len(gts))]
         self.gts = [gts for _, _, gts in data]
         self.crop = crop
@@ -304,7 +304,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         model = read_weight_file(cfg["init"])
         # The losses are defined on the sigmoid; an exponent set for release
         # (see PixelAffinityNet) does not carry over into training.
-        model.exponent = model.config["exponent"] = 1.0
+        model.config["exponent"] = 1.0
         cfg = TrainConfig(**{**cfg, **{k: model.config[k] for k in model_config(cfg)}})
     else:
         model = PixelAffinityNet(**model_config(cfg))
