@@ -23,7 +23,7 @@ from multiprocessing import Pool
 import numpy as np
 
 N_SEGMENTS = (100, 200, 400, 600, 800, 1200)
-EXPONENTS = (1.0, 1.25, 1.5, 1.75, 2.0)
+EXPONENTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5)
 
 
 def _score_image(args):
