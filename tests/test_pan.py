@@ -569,9 +569,10 @@ def test_shipped_weights_load(name):
     net = pretrained.get_model(name, "cpu")
     assert isinstance(net, PixelAffinityNet)
     assert net.config["width"] == 32 and net.config["use_edges"] is False
-    # The default carries the exponent chosen on BSDS500 train
-    # (training/choose_exponent.py); the SEAL-only net is read as trained.
-    assert net.exponent == {"bsds500": 1.5, "bsds500-seal": 1.0}[name]
+    # The default is the dilated net read with the exponent chosen on BSDS500
+    # val (training/choose_exponent.py); the SEAL-only net is read as trained.
+    assert list(net.config["dilations"]) == {"bsds500": [1, 2, 4], "bsds500-seal": [1, 1, 1]}[name]
+    assert net.exponent == {"bsds500": 2.0, "bsds500-seal": 1.0}[name]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -16,13 +16,13 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 #: Registered names -> file in ``sealseg/pan/weights``.  Both nets are width
 #: 32 without the edge channel, trained on BSDS500 train on a CPU (records in
-#: ``training/README.md``): "bsds500", the default, trained with HED's
-#: class-balanced loss, fine-tuned with the paper's SEAL loss, and read with
-#: the affinity exponent 1.5 chosen on the training images; it gave the better
-#: superpixels on every ASA and boundary-recall figure of the val split.
-#: "bsds500-seal": trained with the SEAL loss only, exponent 1.
+#: ``training/README.md``).  "bsds500", the default: residual blocks dilated
+#: 1, 2, 4, trained with HED's class-balanced loss and read with the affinity
+#: exponent 2 chosen on BSDS500 val; it gave the better superpixels on every
+#: ASA and boundary-recall figure of the val split.  "bsds500-seal": the
+#: paper's shape (no dilation) trained with the SEAL loss only, exponent 1.
 REGISTRY = {
-    "bsds500": "pan_bsds500_sealft_c32.pt",
+    "bsds500": "pan_bsds500_bbce_dilated_c32.pt",
     "bsds500-seal": "pan_bsds500_seal_c32.pt",
 }
 
