@@ -130,6 +130,22 @@ def test_choose_exponent_bar_margin_is_the_smallest_margin_over_the_bar():
     assert script.bar_margin(means, 2.0) == pytest.approx(-0.0015)
 
 
+def test_choose_exponent_pick_breaks_near_ties_by_boundary_recall():
+    script = _choose_exponent_script()
+    means = {}
+    for n, bar_asa, bar_br in zip(script.N_SEGMENTS, script.BAR_ASA, script.BAR_BR):
+        means["ers", n] = (0.9, 0.7)
+        for exponent in script.EXPONENTS:
+            means[exponent, n] = (0.9 + bar_asa - 0.01, 0.7)  # far below the bar
+        means[1.75, n] = (0.9 + bar_asa + 0.0010, 0.7 + bar_br + 0.002)
+        means[2.0, n] = (0.9 + bar_asa + 0.0009, 0.7 + bar_br + 0.006)
+    # 1.75 has the larger smallest margin, but within the tie: 2 has more BR
+    assert script.bar_margin(means, 1.75) > script.bar_margin(means, 2.0)
+    assert script.pick_exponent(means) == 2.0
+    # beyond the tie the smallest margin alone decides
+    assert script.pick_exponent(means, tie=0.00005) == 1.75
+
+
 def test_choose_exponent_write_sets_the_exponent_and_keeps_the_weights(tmp_path):
     from sealseg.pan.pretrained import read_weight_file
     from sealseg.pan.train import model_file_payload

@@ -7,7 +7,8 @@ each candidate exponent, and on colour affinities (plain ``ers``), over the
 first ``--images`` images of ``--split`` (sorted by name) with all their
 annotations, at n = 100, 200, 400, 600, 800, 1200; it prints ASA and boundary
 recall (tolerance 1) minus those of ``ers``, means over (image, annotation)
-pairs, and for each exponent the smallest margin over the release bar.
+pairs, for each exponent the smallest margin over the release bar, and the
+exponent the release rule picks (``pick_exponent``).
 
 The train split is the net's own training data, on which its boundary
 recall is higher than on unseen images (``training/README.md``); the val
@@ -33,6 +34,7 @@ EXPONENTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5)
 # or not below (n >= 400) that of ``ers``.
 BAR_ASA = (0.019, 0.012, 0.007, 0.005, 0.004, 0.003)
 BAR_BR = (-0.005, -0.005, 0.0, 0.0, 0.0, 0.0)
+TIE = 0.0002
 
 
 def _score_image(args):
@@ -91,7 +93,20 @@ def print_table(means):
                                    for n in N_SEGMENTS))
     print("smallest margin over the bar (ASA and BR gains minus BAR_ASA, BAR_BR):")
     for exponent in EXPONENTS:
-        print(f"{'a^' + str(exponent):<12}{bar_margin(means, exponent):+9.4f}")
+        print(f"{'a^' + str(exponent):<12}{bar_margin(means, exponent):+9.5f}")
+    print(f"rule's pick: {pick_exponent(means)}")
+
+
+def pick_exponent(means, tie=TIE):
+    """The exponent with the largest smallest margin over the bar.
+
+    Margins within ``tie`` of the largest count as equal (this scan computes
+    the power in float64, the package in float32); among those, the larger
+    mean boundary-recall gain over ``ers`` wins.
+    """
+    best = max(bar_margin(means, e) for e in EXPONENTS)
+    tied = [e for e in EXPONENTS if bar_margin(means, e) >= best - tie]
+    return max(tied, key=lambda e: sum(means[e, n][1] - means["ers", n][1] for n in N_SEGMENTS))
 
 
 def bar_margin(means, exponent):
