@@ -104,8 +104,9 @@ def pick_exponent(means, tie=TIE):
     the power in float64, the package in float32); among those, the larger
     mean boundary-recall gain over ``ers`` wins.
     """
-    best = max(bar_margin(means, e) for e in EXPONENTS)
-    tied = [e for e in EXPONENTS if bar_margin(means, e) >= best - tie]
+    margins = {e: bar_margin(means, e) for e in EXPONENTS}
+    best = max(margins.values())
+    tied = [e for e in EXPONENTS if margins[e] >= best - tie]
     return max(tied, key=lambda e: sum(means[e, n][1] - means["ers", n][1] for n in N_SEGMENTS))
 
 
