@@ -1,25 +1,18 @@
-# cython: boundscheck=False, wraparound=False, cdivision=True, nonecheck=False, initializedcheck=False
 """Entropy Rate Superpixels (Liu et al., CVPR 2011): the greedy graph kernel.
 
-Edges are indexed ``e = p * n_dirs + d`` with ``p = y * W + x`` the pixel and
-``d`` the direction: 0 right (x+1, y), 1 down (x, y+1), and with
-8-connectivity 2 down-right (x+1, y+1), 3 up-right (x+1, y-1).  An edge that
-leaves the image has weight -1 and takes no part in the graph.
+Pixels and edges are numbered as in ``_grid.pxd``.  An edge that leaves the
+image has weight -1 and takes no part in the graph.
 """
 import numpy as np
 
+from cython cimport floating
 from libc.math cimport exp, log, sqrt
+from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
-from libc.stdint cimport uint64_t
-
-from ._graph cimport (RadixBucket, RadixEntry, RadixQueue, big_alloc, big_free, grid_offsets,
-                     priority_key, rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_peek,
-                     rq_settle, rq_top)
-
-ctypedef fused real_t:
-    float
-    double
+from ._graph cimport (RadixBucket, RadixEntry, RadixQueue, big_alloc, big_free, priority_key,
+                     rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_peek, rq_settle, rq_top)
+from ._grid cimport diagonal_affinity, grid_offsets, n_directions, number_in_raster_order
 
 cdef double LN2 = log(2.0)
 cdef double INV_SQRT2 = 1.0 / sqrt(2.0)
@@ -132,11 +125,7 @@ cdef inline void prefetch_ends(const Node* nodes, Py_ssize_t e, int dir_shift, P
     prefetch(&nodes[b])
 
 
-cdef inline Py_ssize_t n_directions(int connectivity) noexcept nogil:
-    return 4 if connectivity == 8 else 2
-
-
-def edge_weights_from_affinities(real_t[:, :, ::1] affinities, int connectivity):
+def edge_weights_from_affinities(floating[:, :, ::1] affinities, int connectivity):
     """Edge weights from 4-connected affinities (2, H, W).
 
     Horizontal and vertical edges take the affinities as given; a diagonal
@@ -149,7 +138,6 @@ def edge_weights_from_affinities(real_t[:, :, ::1] affinities, int connectivity)
     weights_arr = np.full(height * width * n_dirs, -1.0)
     cdef double[::1] weights = weights_arr
     cdef Py_ssize_t x, y, e
-    cdef double h, v
     with nogil:
         for y in range(height):
             for x in range(width):
@@ -160,17 +148,17 @@ def edge_weights_from_affinities(real_t[:, :, ::1] affinities, int connectivity)
                     weights[e + 1] = affinities[1, y, x]
                 if n_dirs == 4 and x + 1 < width:
                     if y + 1 < height:
-                        h = 0.5 * (affinities[0, y, x] + affinities[0, y + 1, x])
-                        v = 0.5 * (affinities[1, y, x] + affinities[1, y, x + 1])
-                        weights[e + 2] = (h if h < v else v) * INV_SQRT2
+                        weights[e + 2] = INV_SQRT2 * diagonal_affinity(
+                            affinities[0, y, x], affinities[0, y + 1, x],
+                            affinities[1, y, x], affinities[1, y, x + 1])
                     if y >= 1:
-                        h = 0.5 * (affinities[0, y, x] + affinities[0, y - 1, x])
-                        v = 0.5 * (affinities[1, y - 1, x] + affinities[1, y - 1, x + 1])
-                        weights[e + 3] = (h if h < v else v) * INV_SQRT2
+                        weights[e + 3] = INV_SQRT2 * diagonal_affinity(
+                            affinities[0, y, x], affinities[0, y - 1, x],
+                            affinities[1, y - 1, x], affinities[1, y - 1, x + 1])
     return weights_arr
 
 
-cdef inline double l1_distance(real_t[:, :, ::1] colours, Py_ssize_t y0, Py_ssize_t x0,
+cdef inline double l1_distance(floating[:, :, ::1] colours, Py_ssize_t y0, Py_ssize_t x0,
                                Py_ssize_t y1, Py_ssize_t x1) noexcept nogil:
     cdef Py_ssize_t c
     cdef double d = 0.0, diff
@@ -180,7 +168,7 @@ cdef inline double l1_distance(real_t[:, :, ::1] colours, Py_ssize_t y0, Py_ssiz
     return d
 
 
-def edge_weights_from_image(real_t[:, :, ::1] colours, double sigma, int connectivity):
+def edge_weights_from_image(floating[:, :, ::1] colours, double sigma, int connectivity):
     """Edge weights exp(-d^2 / (2 sigma^2)) of the L1 colour distance d.
 
     ``colours`` is (H, W, C) on the 0-255 scale; diagonal edges use d*sqrt(2).
@@ -247,7 +235,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef const unsigned char* mask_ptr = &mask[0, 0] if has_mask else NULL
 
     labels_arr = np.empty((height, width), dtype=np.int64)
-    cdef long long[:, ::1] labels = labels_arr
+    cdef int64_t[:, ::1] labels = labels_arr
 
     if n_slots >= (<Py_ssize_t>1) << 48:  # see pack_item
         raise ValueError(f"image of {height}x{width} pixels is too large for ERS")
@@ -263,7 +251,8 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         raise MemoryError(f"not enough memory for the ERS graph of {height}x{width} pixels")
 
     cdef Py_ssize_t p, q, d, e, a, b, ra, rb, n_edges = 0, n_vertices = 0, n_clusters = 0
-    cdef Py_ssize_t next_label, i, ya = -1, yb = -1
+    cdef Py_ssize_t i, ya = -1, yb = -1
+    cdef int64_t* label_of
     cdef RadixEntry entry
     cdef RadixEntry* top
     cdef RadixEntry* ahead
@@ -433,21 +422,15 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 nodes[b].joins += 1
                 n_clusters -= 1
 
-            # Number the clusters in raster order of their first pixel; the
-            # size field is no longer needed and becomes the root -> label map.
+            # Number the clusters in raster order of their first pixel.  Once
+            # every root is in ``labels`` the nodes are no longer needed, and
+            # their memory (64 bytes a pixel) holds the root -> label map.
             if not out_of_memory:
-                next_label = 0
+                label_of = &labels[0, 0]
                 for p in range(n_pixels):
-                    nodes[p].size = -1
-                for p in range(n_pixels):
-                    if has_mask and not mask_ptr[p]:
-                        labels[p // width, p % width] = -1
-                        continue
-                    ra = node_find(nodes, p)
-                    if nodes[ra].size < 0:
-                        nodes[ra].size = next_label
-                        next_label += 1
-                    labels[p // width, p % width] = nodes[ra].size
+                    if not has_mask or mask_ptr[p]:
+                        label_of[p] = node_find(nodes, p)
+                number_in_raster_order(label_of, n_pixels, mask_ptr, <Py_ssize_t*>nodes)
     finally:
         big_free(nodes)
         free(size_xlogx)

@@ -1,9 +1,6 @@
-# cython: boundscheck=False, wraparound=False, cdivision=True, nonecheck=False, initializedcheck=False
 """Felzenszwalb-Huttenlocher graph segmentation (IJCV 2004) on pixel dissimilarities.
 
-Edges are indexed as in ``_ers``: ``e = p * n_dirs + d`` with ``p = y * W + x``
-the pixel and ``d`` the direction: 0 right (x+1, y), 1 down (x, y+1), and with
-8-connectivity 2 down-right (x+1, y+1), 3 up-right (x+1, y-1).
+Pixels and edges are numbered as in ``_grid.pxd`` (and ``_ers``).
 :func:`edge_dissimilarities` lists the edges inside the image (and the mask)
 in increasing ``e``; the caller sorts them by weight (a stable sort, so ties
 keep increasing ``e``) and :func:`felzenszwalb_segmentation` runs the greedy
@@ -11,20 +8,15 @@ merging on that order.
 """
 import numpy as np
 
+from cython cimport floating
+from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
-from ._graph cimport grid_offsets, uf_find, uf_union
-
-ctypedef fused real_t:
-    float
-    double
+from ._graph cimport uf_find, uf_union
+from ._grid cimport diagonal_affinity, grid_offsets, n_directions, number_in_raster_order
 
 
-cdef inline Py_ssize_t n_directions(int connectivity) noexcept nogil:
-    return 4 if connectivity == 8 else 2
-
-
-def edge_dissimilarities(real_t[:, :, ::1] affinities, int connectivity,
+def edge_dissimilarities(floating[:, :, ::1] affinities, int connectivity,
                          const unsigned char[:, ::1] mask=None):
     """Edges of the pixel grid and their dissimilarities 1 - affinity.
 
@@ -49,9 +41,8 @@ def edge_dissimilarities(real_t[:, :, ::1] affinities, int connectivity,
     weights_arr = np.empty(height * width * n_dirs, dtype=np.float64)
     edges_arr = np.empty(height * width * n_dirs, dtype=np.int64)
     cdef double[::1] weights = weights_arr
-    cdef long long[::1] edges = edges_arr
+    cdef int64_t[::1] edges = edges_arr
     cdef Py_ssize_t x, y, p, e, n = 0
-    cdef double h, v
     with nogil:
         for y in range(height):
             for x in range(width):
@@ -69,22 +60,21 @@ def edge_dissimilarities(real_t[:, :, ::1] affinities, int connectivity,
                     n += 1
                 if n_dirs == 4 and x + 1 < width:
                     if y + 1 < height and (not has_mask or mask_ptr[p + width + 1]):
-                        h = 0.5 * (<double>affinities[0, y, x] + <double>affinities[0, y + 1, x])
-                        v = 0.5 * (<double>affinities[1, y, x] + <double>affinities[1, y, x + 1])
-                        weights[n] = 1.0 - (h if h < v else v)
+                        weights[n] = 1.0 - diagonal_affinity(
+                            <double>affinities[0, y, x], <double>affinities[0, y + 1, x],
+                            <double>affinities[1, y, x], <double>affinities[1, y, x + 1])
                         edges[n] = e + 2
                         n += 1
                     if y >= 1 and (not has_mask or mask_ptr[p - width + 1]):
-                        h = 0.5 * (<double>affinities[0, y, x] + <double>affinities[0, y - 1, x])
-                        v = 0.5 * (<double>affinities[1, y - 1, x]
-                                   + <double>affinities[1, y - 1, x + 1])
-                        weights[n] = 1.0 - (h if h < v else v)
+                        weights[n] = 1.0 - diagonal_affinity(
+                            <double>affinities[0, y, x], <double>affinities[0, y - 1, x],
+                            <double>affinities[1, y - 1, x], <double>affinities[1, y - 1, x + 1])
                         edges[n] = e + 3
                         n += 1
     return weights_arr[:n].copy(), edges_arr[:n].copy()
 
 
-def felzenszwalb_segmentation(const double[::1] weights, const long long[::1] edges,
+def felzenszwalb_segmentation(const double[::1] weights, const int64_t[::1] edges,
                               Py_ssize_t height, Py_ssize_t width, int connectivity,
                               double scale, Py_ssize_t min_size,
                               const unsigned char[:, ::1] mask=None):
@@ -123,7 +113,7 @@ def felzenszwalb_segmentation(const double[::1] weights, const long long[::1] ed
     cdef const unsigned char* mask_ptr = &mask[0, 0] if has_mask else NULL
 
     labels_arr = np.empty((height, width), dtype=np.int64)
-    cdef long long[:, ::1] labels = labels_arr
+    cdef int64_t[:, ::1] labels = labels_arr
 
     cdef Py_ssize_t* parent = <Py_ssize_t*>malloc(n_pixels * sizeof(Py_ssize_t))
     cdef Py_ssize_t* size = <Py_ssize_t*>malloc(n_pixels * sizeof(Py_ssize_t))
@@ -134,7 +124,8 @@ def felzenszwalb_segmentation(const double[::1] weights, const long long[::1] ed
         free(parent); free(size); free(internal)
         raise MemoryError(f"not enough memory for the FH graph of {height}x{width} pixels")
 
-    cdef Py_ssize_t i, p, q, e, ra, rb, root, next_label, n_components = 0
+    cdef Py_ssize_t i, p, q, e, ra, rb, root, n_components = 0
+    cdef int64_t* label_of
     cdef double w, ta, tb
     try:
         with nogil:
@@ -167,20 +158,12 @@ def felzenszwalb_segmentation(const double[::1] weights, const long long[::1] ed
                         uf_union(parent, size, ra, rb)
 
             # Number the components in raster order of their first pixel; the
-            # size buffer is no longer needed and becomes the root -> label map.
-            next_label = 0
+            # size buffer is no longer needed and holds the root -> label map.
+            label_of = &labels[0, 0]
             for p in range(n_pixels):
-                size[p] = -1
-            for p in range(n_pixels):
-                if has_mask and not mask_ptr[p]:
-                    labels[p // width, p % width] = -1
-                    continue
-                ra = uf_find(parent, p)
-                if size[ra] < 0:
-                    size[ra] = next_label
-                    next_label += 1
-                labels[p // width, p % width] = size[ra]
-            n_components = next_label
+                if not has_mask or mask_ptr[p]:
+                    label_of[p] = uf_find(parent, p)
+            n_components = number_in_raster_order(label_of, n_pixels, mask_ptr, size)
     finally:
         free(parent)
         free(size)

@@ -1,4 +1,3 @@
-# cython: boundscheck=False, wraparound=False, cdivision=True, nonecheck=False
 """C-level union-find and a monotone priority queue shared by the graph segmenters.
 
 All functions work on raw buffers the caller allocates before its loop, so
@@ -22,11 +21,11 @@ cdef extern from *:
     #include <stdlib.h>
     #if defined(_WIN32)
     #include <malloc.h>
-    static void* sealseg_big_alloc(size_t n) { return _aligned_malloc(n ? n : 1, 64); }
-    static void sealseg_big_free(void* p) { _aligned_free(p); }
+    static inline void* sealseg_big_alloc(size_t n) { return _aligned_malloc(n ? n : 1, 64); }
+    static inline void sealseg_big_free(void* p) { _aligned_free(p); }
     #else
     #include <sys/mman.h>
-    static void* sealseg_big_alloc(size_t n) {
+    static inline void* sealseg_big_alloc(size_t n) {
         void* p = NULL;
         size_t align = n >= ((size_t)4 << 20) ? ((size_t)2 << 20) : 64;
         if (posix_memalign(&p, align, n ? n : 1) != 0)
@@ -37,20 +36,11 @@ cdef extern from *:
     #endif
         return p;
     }
-    static void sealseg_big_free(void* p) { free(p); }
+    static inline void sealseg_big_free(void* p) { free(p); }
     #endif
     """
     void* big_alloc "sealseg_big_alloc" (size_t n) nogil
     void big_free "sealseg_big_free" (void* p) nogil
-
-
-cdef inline void grid_offsets(Py_ssize_t* offsets, Py_ssize_t width) noexcept nogil:
-    """Index step from a pixel to its neighbour in each edge direction:
-    right, down, down-right, up-right (the edge order of every grid graph here)."""
-    offsets[0] = 1
-    offsets[1] = width
-    offsets[2] = width + 1
-    offsets[3] = 1 - width
 
 
 cdef inline Py_ssize_t uf_find(Py_ssize_t* parent, Py_ssize_t x) noexcept nogil:

@@ -1,4 +1,3 @@
-# cython: boundscheck=False, wraparound=False, cdivision=True, nonecheck=False
 """Kernels of the superpixel metrics (private; see ``sealseg.metrics``).
 
 Every kernel works on C-contiguous int64 label maps.  Region statistics
@@ -9,11 +8,8 @@ open-addressing hash table otherwise, so arbitrary int64 labels cost no sort.
 """
 import numpy as np
 
-cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t, uint8_t
 from libc.stdlib cimport free, malloc
-
-cnp.import_array()
 
 # A direct lookup table is used while the label range is at most
 # _TABLE_FACTOR * N + _TABLE_SLACK entries.

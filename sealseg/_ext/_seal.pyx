@@ -1,4 +1,3 @@
-# cython: boundscheck=False, wraparound=False, cdivision=True, nonecheck=False
 """SEAL loss weights (Tu et al., CVPR 2018, Eq. 2-3).
 
 For every superpixel S_k the ground-truth segment G_j with the largest overlap
@@ -7,12 +6,11 @@ whose affinity in a direction crosses a ground-truth transition (target 0)
 gets gamma = w_k in that direction, every other pixel gets 0.
 """
 import numpy as np
-cimport numpy as cnp
 
-cnp.import_array()
+from libc.stdint cimport int64_t
 
 
-def seal_gamma(const cnp.int64_t[:, ::1] superpixels, const cnp.int64_t[:, ::1] groundtruth,
+def seal_gamma(const int64_t[:, ::1] superpixels, const int64_t[:, ::1] groundtruth,
                Py_ssize_t n_superpixels, Py_ssize_t n_segments):
     """Raw SEAL weights gamma and the per-superpixel errors w.
 
@@ -38,17 +36,15 @@ def seal_gamma(const cnp.int64_t[:, ::1] superpixels, const cnp.int64_t[:, ::1] 
         raise ValueError("superpixels and groundtruth must have the same shape")
     if n_superpixels < 1 or n_segments < 1:
         raise ValueError("label counts must be positive")
-    cdef cnp.ndarray[cnp.int64_t, ndim=2] table_arr = np.zeros((n_superpixels, n_segments),
-                                                              dtype=np.int64)
-    cdef cnp.int64_t[:, ::1] table = table_arr
-    cdef cnp.ndarray[cnp.int64_t, ndim=1] err_arr = np.zeros(n_superpixels, dtype=np.int64)
-    cdef cnp.int64_t[::1] err = err_arr
-    cdef cnp.ndarray[cnp.int64_t, ndim=1] size_arr = np.zeros(n_superpixels, dtype=np.int64)
-    cdef cnp.int64_t[::1] size = size_arr
-    cdef cnp.ndarray[cnp.float64_t, ndim=3] gamma_arr = np.zeros((2, h, w), dtype=np.float64)
+    cdef int64_t[:, ::1] table = np.zeros((n_superpixels, n_segments), dtype=np.int64)
+    err_arr = np.zeros(n_superpixels, dtype=np.int64)
+    cdef int64_t[::1] err = err_arr
+    size_arr = np.zeros(n_superpixels, dtype=np.int64)
+    cdef int64_t[::1] size = size_arr
+    gamma_arr = np.zeros((2, h, w), dtype=np.float64)
     cdef double[:, :, ::1] gamma = gamma_arr
     cdef Py_ssize_t y, x, k, j, s, g
-    cdef cnp.int64_t best
+    cdef int64_t best
     cdef bint bad = False
 
     with nogil:
