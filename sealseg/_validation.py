@@ -11,6 +11,7 @@ import numpy as np
 
 __all__ = [
     "check_image",
+    "image_to_unit_range",
     "check_label_image",
     "check_mask",
     "check_n_segments",
@@ -19,6 +20,10 @@ __all__ = [
     "check_connectivity",
     "check_positive_real",
     "check_nonnegative_int",
+    "check_spacing",
+    "check_smoothing_sigma",
+    "check_bool",
+    "warn_without_effect",
 ]
 
 
@@ -78,14 +83,47 @@ def check_positive_real(value, name, *, allow_zero=False):
     return value
 
 
-def _integer_range_to_unit(image):
-    info = np.iinfo(image.dtype)
-    if info.min < 0:
-        # Signed integers: the non-negative half of the range is the colour range.
-        if image.min() < 0:
-            raise ValueError(f"image of dtype {image.dtype} has negative values; "
-                             "integer images must be non-negative")
-    return image.astype(np.float64) / float(info.max)
+def image_to_unit_range(image, *, name="image"):
+    """Float64 copy of a real ``image`` on the [0, 1] scale: the one dtype rule.
+
+    The same picture gives the same labels whatever dtype holds it:
+
+    * ``bool``: False 0, True 1.
+    * Integers whose values all lie in 0-255 (``uint8`` always, and any
+      other integer type holding 8-bit values): ``v / 255``.
+    * Other integers (12-, 16- or 32-bit data, negative values): rescaled by
+      the image's own range, ``(v - min) / (max - min)``, as
+      :func:`skimage.segmentation.slic` does (0 everywhere for a flat image).
+    * Floats with values in [0, 1]: as they are.  Other finite floats (e.g.
+      a float TIFF in 0-4095): rescaled by their own range, as integers.
+      NaN or infinite values are an error.
+
+    Images already on the 0-255 or [0, 1] scale are not stretched: ERS's
+    colour kernel and the affinity net measure contrast on that scale, so a
+    low-contrast 8-bit picture stays low-contrast.
+    """
+    arr = image
+    if arr.dtype == np.bool_:
+        return arr.astype(np.float64)
+    if np.issubdtype(arr.dtype, np.integer):
+        lo, hi = arr.min(), arr.max()
+        if lo >= 0 and hi <= 255:
+            return arr.astype(np.float64) / 255.0
+        return _own_range_to_unit(arr.astype(np.float64), float(lo), float(hi))
+    out = arr.astype(np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    lo, hi = out.min(), out.max()
+    if lo >= 0.0 and hi <= 1.0:
+        return out
+    return _own_range_to_unit(out, float(lo), float(hi))
+
+
+def _own_range_to_unit(values, lo, hi):
+    values -= lo
+    if hi > lo:
+        values /= hi - lo
+    return values
 
 
 def check_image(image, channel_axis=-1, *, name="image"):
@@ -95,8 +133,8 @@ def check_image(image, channel_axis=-1, *, name="image"):
     ----------
     image : (M, N[, C]) array_like
         2-D grey image (``channel_axis=None`` or a 2-D array), or an image with
-        a channel axis.  ``uint8`` is taken as 0-255, other integer types by
-        their dtype's range, floats as [0, 1].
+        a channel axis.  Values are put on the [0, 1] scale by the rule of
+        :func:`image_to_unit_range`.
     channel_axis : int or None
         Axis of the channels.  ``None`` means a grey 2-D image.
     """
@@ -128,19 +166,7 @@ def check_image(image, channel_axis=-1, *, name="image"):
                              f"axis, got {arr.ndim}-D shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0 or arr.shape[2] == 0:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
-    if arr.dtype == np.bool_:
-        out = arr.astype(np.float64)
-    elif np.issubdtype(arr.dtype, np.integer):
-        out = _integer_range_to_unit(arr)
-    else:
-        out = arr.astype(np.float64)
-        if not np.all(np.isfinite(out)):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        lo, hi = out.min(), out.max()
-        if lo < 0.0 or hi > 1.0:
-            raise ValueError(f"float {name} must have values in [0, 1], got range "
-                             f"[{lo:g}, {hi:g}]; scale it (e.g. skimage.util.img_as_float) "
-                             "or pass an integer image")
+    out = image_to_unit_range(arr, name=name)
     return np.ascontiguousarray(out)
 
 
@@ -206,3 +232,55 @@ def check_affinities(affinities, shape=None, *, name="affinities"):
     if lo < 0.0 or hi > 1.0:
         raise ValueError(f"{name} must have values in [0, 1], got range [{lo:g}, {hi:g}]")
     return out
+
+
+# ---------------------------------------------------------------- slic-style arguments
+# The arguments ``ers`` and ``seal_ers`` share with skimage.segmentation.slic.
+
+def check_spacing(spacing, n_spatial=2):
+    """Return ``spacing`` as a tuple of ``n_spatial`` floats > 0 (None: all 1)."""
+    if spacing is None:
+        return (1.0,) * n_spatial
+    if isinstance(spacing, (str, bytes)) or np.ndim(spacing) != 1:
+        raise TypeError(f"spacing must be None or a sequence of {n_spatial} numbers "
+                        f"(one per spatial axis), got {spacing!r}")
+    values = tuple(spacing)
+    if len(values) != n_spatial:
+        raise ValueError(f"spacing must have {n_spatial} elements (one per spatial axis), "
+                         f"got {len(values)}")
+    return tuple(check_positive_real(v, "spacing") for v in values)
+
+
+def check_smoothing_sigma(sigma, spacing):
+    """Per-axis Gaussian pre-smoothing widths, in pixels, as slic computes them.
+
+    A scalar ``sigma`` is a width in the physical units of ``spacing`` and is
+    divided by it along each axis; a sequence gives each axis's width in
+    pixels.  Returns a tuple of floats >= 0 (all 0: no smoothing).
+    """
+    n_spatial = len(spacing)
+    if np.ndim(sigma) == 0:
+        value = check_positive_real(sigma, "sigma", allow_zero=True)
+        return tuple(value / s for s in spacing)
+    if isinstance(sigma, (str, bytes)) or np.ndim(sigma) != 1:
+        raise TypeError(f"sigma must be a number or a sequence of {n_spatial} numbers, "
+                        f"got {sigma!r}")
+    values = tuple(sigma)
+    if len(values) != n_spatial:
+        raise ValueError(f"sigma must be a number or have {n_spatial} elements "
+                         f"(one per spatial axis), got {len(values)}")
+    return tuple(check_positive_real(v, "sigma", allow_zero=True) for v in values)
+
+
+def check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def warn_without_effect(name, value, default, reason):
+    """UserWarning when a slic argument that does nothing here is not at its default."""
+    import warnings
+
+    if isinstance(value, (bool, np.bool_)) != isinstance(default, bool) or value != default:
+        warnings.warn(f"{name}={value!r} has no effect: {reason}", UserWarning, stacklevel=3)
