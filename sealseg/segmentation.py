@@ -13,7 +13,12 @@ from ._validation import (
     check_nonnegative_int,
     check_positive_real,
     check_start_label,
+    check_bool,
+    check_spacing,
+    check_smoothing_sigma,
+    warn_without_effect,
 )
+from ._spatial_prior import apply_spatial_prior, prior_strength
 
 __all__ = ["ers", "seal_ers", "felzenszwalb_affinity"]
 
@@ -53,32 +58,135 @@ def _prepare_mask(mask, shape, connectivity, n_segments):
     return mask.view(np.uint8), n_pixels
 
 
-def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinities=None,
-        channel_axis=-1, start_label=1, mask=None):
+# Colour space of colour ERS when ``convert2lab`` is None, and the default
+# ``color_sigma`` of each.  RGB, the space of the reference implementation,
+# stays the default: see doc/coming_from_slic.rst for the Lab measurement.
+_DEFAULT_LAB = False
+_DEFAULT_COLOR_SIGMA = {False: 15.0, True: 6.0}
+
+_NOT_ITERATIVE = "ERS is a greedy graph clustering, not an iterative one"
+_ALWAYS_CONNECTED = "every ERS superpixel is one connected region"
+_NO_SIZE_PASS = "ERS gives exactly n_segments connected superpixels without a size pass"
+
+
+def _check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_connectivity,
+                        min_size_factor, max_size_factor, slic_zero):
+    """Validate the arguments ERS shares with slic; warn about those without effect.
+
+    Returns the spatial prior's strength, the spacing and the per-axis
+    smoothing widths in pixels.
+    """
+    compactness = check_positive_real(compactness, "compactness", allow_zero=True)
+    enforce_connectivity = check_bool(enforce_connectivity, "enforce_connectivity")
+    slic_zero = check_bool(slic_zero, "slic_zero")
+    warn_without_effect("max_num_iter", max_num_iter, 10, _NOT_ITERATIVE)
+    warn_without_effect("enforce_connectivity", enforce_connectivity, True, _ALWAYS_CONNECTED)
+    warn_without_effect("min_size_factor", min_size_factor, 0.5, _NO_SIZE_PASS)
+    warn_without_effect("max_size_factor", max_size_factor, 3, _NO_SIZE_PASS)
+    warn_without_effect("slic_zero", slic_zero, False,
+                        "SLICO adapts slic's compactness per superpixel; ERS's compactness "
+                        "is a prior on the graph, set it with compactness")
+    spacing = check_spacing(spacing)
+    smoothing = check_smoothing_sigma(sigma, spacing)
+    return prior_strength(compactness), spacing, smoothing
+
+
+def _smooth(image, smoothing):
+    """Gaussian pre-smoothing of an (H, W, C) image per spatial axis, as slic does."""
+    if not any(smoothing):
+        return image
+    from skimage.filters import gaussian
+
+    return gaussian(image, sigma=list(smoothing) + [0], mode="reflect")
+
+
+def _colour_space(convert2lab, n_channels, channel_axis):
+    """True for Lab, False for the image's own channels."""
+    if convert2lab is None:
+        return _DEFAULT_LAB and channel_axis is not None and n_channels == 3
+    convert2lab = check_bool(convert2lab, "convert2lab")
+    if convert2lab and (channel_axis is None or n_channels != 3):
+        raise ValueError(f"convert2lab=True needs an RGB image (3 channels), got "
+                         f"{n_channels} channel(s); pass convert2lab=False")
+    return convert2lab
+
+
+def _segment_weights(weights, shape, connectivity, n_segments, lam, start_label, mask_u8,
+                     strength, spacing):
+    """ERS on kernel edge weights (consumed), after the spatial prior; labels from start_label."""
+    mask = None if mask_u8 is None else mask_u8.view(bool)
+    apply_spatial_prior(weights, shape, connectivity, n_segments, strength, spacing, mask)
+    labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
+                                               n_segments, lam, mask_u8)
+    return _shift_labels(labels, start_label, mask_u8)
+
+
+def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacing=None,
+        convert2lab=None, enforce_connectivity=True, min_size_factor=0.5, max_size_factor=3,
+        slic_zero=False, start_label=1, mask=None, *, channel_axis=-1, lam=0.5,
+        connectivity=8, affinities=None, color_sigma=None):
     """Segment an image into superpixels by Entropy Rate Superpixels (ERS).
 
     ERS grows superpixels greedily on the pixel graph, each time joining the
     two clusters whose join most increases the entropy rate of a random walk
     on the graph plus ``lam`` times a term that favours clusters of equal size.
     Edge weights come from colour differences or, when ``affinities`` is
-    given, from learned or hand-made pixel affinities.
+    given, from learned or hand-made pixel affinities.  The signature is
+    :func:`skimage.segmentation.slic`'s, followed by ERS's own keywords, so
+    that a slic call runs unchanged (see :doc:`/coming_from_slic`).
 
     Parameters
     ----------
     image : (M, N[, C]) ndarray or None
         Input image, grey or with a channel axis holding any number of
         channels ``C`` >= 1 (2, 4 or 16 are fine: the colour distance sums
-        over them).  ``uint8`` is taken as 0-255, other integer types by the
-        range of their dtype, bool as {0, 1}, floats as [0, 1] (they are
-        scaled by 255).  Views of any strides and byte order are accepted.
-        May be None when ``affinities`` is given.
+        over them).  Put on the [0, 1] scale by one rule for every dtype
+        (:func:`sealseg._validation.image_to_unit_range`): integers holding
+        0-255 values as ``v / 255``, floats in [0, 1] as they are, any other
+        range (12-, 16-bit data, float TIFFs) rescaled by the image's own
+        minimum and maximum, as slic does.  Views of any strides and byte
+        order are accepted.  May be None when ``affinities`` is given.
     n_segments : int, optional
         Number of superpixels; the result has exactly this many labels.
-    sigma : float, optional
-        Width of the Gaussian that turns the L1 colour distance ``d`` of two
-        neighbours (0-255 scale, summed over channels) into an edge weight
-        ``exp(-d**2 / (2 * sigma**2))``.  The reference implementation's
-        default, 15 colour units.  Unused with ``affinities``.
+    compactness : float, optional
+        Regularity of the superpixels, >= 0.  0 (the default) is plain ERS.
+        Larger values weaken the graph's edges away from a regular grid of
+        ``n_segments`` seeds, so superpixels follow the grid more and the
+        image less; the scale is calibrated so that a value gives about the
+        mean compactness (:func:`sealseg.compactness`) slic gives at the
+        same value on BSDS500 images.
+    max_num_iter : int, optional
+        slic's number of k-means iterations.  No effect (ERS is not
+        iterative); a value other than 10 gives a ``UserWarning``.
+    sigma : float or (2,) sequence of float, optional
+        Width of the Gaussian that smooths the image before segmentation,
+        per spatial axis, as in slic: a scalar is in the units of
+        ``spacing`` (divided by it along each axis), a sequence in pixels.
+        0 (the default): no smoothing.  With ``affinities``, no effect (a
+        ``UserWarning`` when not 0).
+    spacing : (2,) sequence of float, optional
+        Pixel size along each axis (default 1, 1): scales ``sigma`` and the
+        distances of the ``compactness`` prior.
+    convert2lab : bool or None, optional
+        Measure colour differences in CIELAB (True; needs 3 channels) or in
+        the image's own channels (False).  None: the image's own channels
+        (RGB won on BSDS500 val, see Notes).
+    enforce_connectivity : bool, optional
+        Only True is meaningful: every ERS superpixel is connected.  False
+        gives a ``UserWarning`` (and connected superpixels).
+    min_size_factor, max_size_factor : float, optional
+        slic's bounds of its connectivity pass.  No effect (a
+        ``UserWarning`` when not 0.5 and 3).
+    slic_zero : bool, optional
+        slic's SLICO mode.  No effect (a ``UserWarning`` when True).
+    start_label : int, optional
+        Label of the first superpixel (labels run ``start_label`` to
+        ``start_label + n_segments - 1``).  Any integer >= 0.
+    mask : (M, N) ndarray of bool, optional
+        Only pixels where ``mask`` is True are segmented; the others get label
+        0 (so ``start_label`` must then be at least 1).
+    channel_axis : int or None, optional
+        Axis of ``image`` holding the channels; None for a grey image.
     lam : float, optional
         Weight of the balancing term (``lambda`` of the paper), >= 0.  Higher
         values give superpixels of more equal size.
@@ -92,14 +200,16 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
         ``[1]`` are ignored.  Diagonal weights (``connectivity=8``) are the
         smaller of the two mean affinities of the paths around the diagonal,
         divided by sqrt(2).
-    channel_axis : int or None, optional
-        Axis of ``image`` holding the channels; None for a grey image.
-    start_label : int, optional
-        Label of the first superpixel (labels run ``start_label`` to
-        ``start_label + n_segments - 1``).
-    mask : (M, N) ndarray of bool, optional
-        Only pixels where ``mask`` is True are segmented; the others get label
-        0 (so ``start_label`` must then be at least 1).
+    color_sigma : float or None, optional
+        Width of the Gaussian that turns the L1 colour distance ``d`` of two
+        neighbours (summed over channels) into an edge weight
+        ``exp(-d**2 / (2 * color_sigma**2))``, in 0-255 colour units for the
+        image's own channels, in Lab units with ``convert2lab=True``.  None:
+        15 (the reference implementation's) for RGB, 6 for Lab.  With
+        ``affinities``, no effect (a ``UserWarning`` when given).
+
+        .. versionchanged:: 0.1
+           Was ``sigma``, which now means pre-smoothing as in slic.
 
     Returns
     -------
@@ -111,10 +221,12 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     ------
     ValueError
         ``n_segments`` < 1 or larger than the number of pixels to segment, an
-        empty image, NaN or infinite values, a float image outside [0, 1],
-        affinities of the wrong shape or outside [0, 1], ``connectivity`` not
-        4 or 8, a mask of the wrong shape, with no pixel, or with more
-        separate regions than ``n_segments``.
+        empty image, NaN or infinite values, affinities of the wrong shape or
+        outside [0, 1], ``connectivity`` not 4 or 8, a negative
+        ``compactness`` or ``sigma``, ``spacing`` not positive or of the
+        wrong length, ``convert2lab=True`` on an image without 3 channels, a
+        mask of the wrong shape, with no pixel, or with more separate regions
+        than ``n_segments``.
     TypeError
         Arguments of the wrong type (e.g. a float ``n_segments``).
 
@@ -135,6 +247,15 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     the image size); memory is the limit: a colour image takes about 310
     bytes per pixel at its peak with 8-connectivity, 260 with 4.
 
+    ``compactness`` is a static prior on the graph: seeds on a regular grid
+    of step ``S = sqrt(area / n_segments)`` (in the units of ``spacing``,
+    over the mask when there is one), and each edge weight multiplied by
+    ``exp(-k * u**2)``, ``u`` the distance of the edge's midpoint to its
+    nearest seed over ``S``, ``k`` increasing with ``compactness``.  The
+    greedy then runs unchanged on the reweighted graph, so its guarantees
+    hold as they are (gains only decrease as clusters grow, which its lazy
+    evaluation relies on).
+
     References
     ----------
     .. [1] M.-Y. Liu, O. Tuzel, S. Ramalingam and R. Chellappa, "Entropy rate
@@ -148,10 +269,21 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     >>> labels = ers(image, n_segments=50)
     >>> labels.shape, labels.min(), labels.max()
     ((128, 128), np.int64(1), np.int64(50))
+
+    A slic call runs unchanged; ``compactness`` makes superpixels more regular:
+
+    >>> from sealseg import compactness
+    >>> loose = ers(image, n_segments=50, compactness=0)
+    >>> regular = ers(image, n_segments=50, compactness=30, start_label=1)
+    >>> bool(compactness(regular) > compactness(loose))
+    True
     """
     connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
     lam = check_positive_real(lam, "lam", allow_zero=True)
+    strength, spacing, smoothing = _check_slic_options(
+        compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
+        max_size_factor, slic_zero)
     if affinities is not None:
         affinities = check_affinities(affinities)
         shape = affinities.shape[1:]
@@ -160,11 +292,26 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
             if image_shape != shape:
                 raise ValueError(f"image has spatial shape {image_shape} but affinities "
                                  f"have {shape}; they must match")
+        reason = "the edge weights come from affinities, not from the image"
+        if any(smoothing):
+            warn_without_effect("sigma", sigma, 0, reason)
+        if convert2lab:
+            warn_without_effect("convert2lab", convert2lab, False, reason)
+        warn_without_effect("color_sigma", color_sigma, None, reason)
     elif image is None:
         raise TypeError("ers needs an image or affinities; both are None")
     else:
-        sigma = check_positive_real(sigma, "sigma")
-        colours = check_image(image, channel_axis) * 255.0
+        unit = check_image(image, channel_axis)
+        lab = _colour_space(convert2lab, unit.shape[2], channel_axis)
+        if color_sigma is None:
+            color_sigma = _DEFAULT_COLOR_SIGMA[lab]
+        color_sigma = check_positive_real(color_sigma, "color_sigma")
+        if lab:
+            from skimage.color import rgb2lab
+
+            colours = _smooth(np.ascontiguousarray(rgb2lab(unit)), smoothing)
+        else:
+            colours = _smooth(unit, smoothing) * 255.0
         shape = colours.shape[:2]
     n_segments = check_n_segments(n_segments)
     mask_u8, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
@@ -174,40 +321,68 @@ def ers(image, n_segments=100, *, sigma=15.0, lam=0.5, connectivity=8, affinitie
     if affinities is not None:
         weights = _ers.edge_weights_from_affinities(affinities, connectivity)
     else:
-        weights = _ers.edge_weights_from_image(colours, sigma, connectivity)
-    labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
-                                               n_segments, lam, mask_u8)
-    return _shift_labels(labels, start_label, mask_u8)
+        weights = _ers.edge_weights_from_image(np.ascontiguousarray(colours), color_sigma,
+                                               connectivity)
+    return _segment_weights(weights, shape, connectivity, n_segments, lam, start_label,
+                            mask_u8, strength, spacing)
 
 
-def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
-             start_label=1, mask=None, weights="bsds500", device=None,
+def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacing=None,
+             convert2lab=None, enforce_connectivity=True, min_size_factor=0.5,
+             max_size_factor=3, slic_zero=False, start_label=1, mask=None, *,
+             channel_axis=-1, lam=0.5, connectivity=8, weights="bsds500", device=None,
              max_pixels_per_tile=None):
     """Segment an image into superpixels by SEAL-ERS: ERS on learned affinities.
 
     The Pixel Affinity Net trained with the segmentation-aware affinity loss
     (SEAL) predicts the affinities of neighbouring pixels; Entropy Rate
-    Superpixels then segments the pixel graph weighted by them.
+    Superpixels then segments the pixel graph weighted by them.  The
+    signature is :func:`skimage.segmentation.slic`'s, followed by SEAL-ERS's
+    own keywords, so that a slic call runs unchanged (see
+    :doc:`/coming_from_slic`).
 
     Parameters
     ----------
     image : (M, N[, 3]) ndarray
-        RGB or grey image; ``uint8`` is taken as 0-255, floats as [0, 1].
-        Images with 2, 4 or more channels are refused (the net was trained on
-        RGB; see :func:`sealseg.learn_affinities`).
+        RGB or grey image, put on the [0, 1] scale by the rule of
+        :func:`ers` (8-bit values as ``v / 255``, other ranges by their own
+        minimum and maximum).  Images with 2, 4 or more channels are refused
+        (the net was trained on RGB; for RGBA use
+        :func:`skimage.color.rgba2rgb`).
     n_segments : int, optional
         Number of superpixels; the result has exactly this many labels.
-    connectivity : {4, 8}, optional
-        Pixel graph of ERS.  With 8, the diagonal weights are formed from the
-        4-connected affinities (see :func:`ers`).
-    lam : float, optional
-        Weight of ERS's balancing term, >= 0.
-    channel_axis : int or None, optional
-        Axis of ``image`` holding the channels; None for a grey image.
+    compactness : float, optional
+        Regularity of the superpixels, >= 0; 0 (the default) is plain
+        SEAL-ERS.  The same grid prior as :func:`ers`, on the learned
+        affinities.
+    max_num_iter : int, optional
+        No effect (a ``UserWarning`` when not 10): ERS is not iterative.
+    sigma : float or (2,) sequence of float, optional
+        Gaussian pre-smoothing of the image before the net, as in slic (a
+        scalar in the units of ``spacing``); 0: none.
+    spacing : (2,) sequence of float, optional
+        Pixel size along each axis: scales ``sigma`` and the distances of the
+        ``compactness`` prior.
+    convert2lab : bool or None, optional
+        No effect: the net reads RGB.  True gives a ``UserWarning``.
+    enforce_connectivity : bool, optional
+        Only True is meaningful (every superpixel is connected); False gives
+        a ``UserWarning``.
+    min_size_factor, max_size_factor : float, optional
+        No effect (a ``UserWarning`` when not 0.5 and 3).
+    slic_zero : bool, optional
+        No effect (a ``UserWarning`` when True).
     start_label : int, optional
         Label of the first superpixel.
     mask : (M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented; the others get 0.
+    channel_axis : int or None, optional
+        Axis of ``image`` holding the channels; None for a grey image.
+    lam : float, optional
+        Weight of ERS's balancing term, >= 0.
+    connectivity : {4, 8}, optional
+        Pixel graph of ERS.  With 8, the diagonal weights are formed from the
+        4-connected affinities (see :func:`ers`).
     weights : str or path, optional
         Network weights: a registered name (``"bsds500"``, the default, or
         ``"bsds500-seal"``; see :func:`sealseg.learn_affinities`) or a weight file.
@@ -227,8 +402,10 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
     Raises
     ------
     ValueError
-        Invalid ``n_segments``, ``lam``, ``connectivity``, ``mask``, image,
-        or weights (see :func:`sealseg.learn_affinities` and :func:`ers`).
+        Invalid ``n_segments``, ``lam``, ``connectivity``, ``compactness``,
+        ``sigma``, ``spacing``, ``mask``, image (an RGBA image: the message
+        says how to drop alpha), or weights (see
+        :func:`sealseg.learn_affinities` and :func:`ers`).
     FileNotFoundError
         A weight file that does not exist.
     TypeError
@@ -262,16 +439,33 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
     connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
     lam = check_positive_real(lam, "lam", allow_zero=True)
+    strength, spacing, smoothing = _check_slic_options(
+        compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
+        max_size_factor, slic_zero)
+    if convert2lab is not None and check_bool(convert2lab, "convert2lab"):
+        warn_without_effect("convert2lab", convert2lab, False,
+                            "the affinity net reads RGB, not Lab")
     n_segments = check_n_segments(n_segments)
-    shape = check_image(image, channel_axis).shape[:2]
-    _, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
+    unit = check_image(image, channel_axis)
+    if unit.shape[2] == 4:
+        raise ValueError("image has 4 channels (RGBA?); the net reads grey or RGB: drop "
+                         "alpha first, e.g. skimage.color.rgba2rgb(image)")
+    shape = unit.shape[:2]
+    mask_u8, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
     check_n_segments(n_segments, n_pixels)
-    _check_start_label_with_mask(start_label, mask)
+    _check_start_label_with_mask(start_label, mask_u8)
+    if any(smoothing):
+        # The smoothed image is on the [0, 1] scale, which the net takes as it is.
+        image, channel_axis = _smooth(unit, smoothing), -1
     affinities = learn_affinities(image, weights=weights, device=device,
                                   channel_axis=channel_axis,
                                   max_pixels_per_tile=max_pixels_per_tile)
-    return ers(None, n_segments, affinities=affinities.astype(np.float64),
-               connectivity=connectivity, lam=lam, start_label=start_label, mask=mask)
+    # float64, as the affinities ERS has always received here (see _ers's
+    # edge_weights_from_affinities: float32 input is summed in float32).
+    edge_weights = _ers.edge_weights_from_affinities(affinities.astype(np.float64),
+                                                     connectivity)
+    return _segment_weights(edge_weights, shape, connectivity, n_segments, lam, start_label,
+                            mask_u8, strength, spacing)
 
 
 def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,

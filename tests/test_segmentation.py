@@ -76,7 +76,7 @@ def test_image_fixtures_agree_with_reference_by_asa():
     for case in cases:
         ref = np.load(FIXTURES / case["file"])
         labels = ers(ref["image"], int(ref["n_segments"]), connectivity=int(ref["connectivity"]),
-                     lam=float(ref["lam"]), sigma=float(ref["sigma_gaussian"]))
+                     lam=float(ref["lam"]), color_sigma=float(ref["sigma_gaussian"]))
         scores.append(min(_asa(labels, ref["labels"]), _asa(ref["labels"], labels)))
     assert np.mean(scores) >= 0.8
 
@@ -265,8 +265,9 @@ def test_no_image_and_no_affinities():
 
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"connectivity": 6}, ValueError, "connectivity"),
-    ({"sigma": 0}, ValueError, "sigma"),
+    ({"color_sigma": 0}, ValueError, "color_sigma"),
     ({"sigma": np.inf}, ValueError, "sigma"),
+    ({"compactness": -1}, ValueError, "compactness"),
     ({"lam": -1}, ValueError, "lam"),
     ({"start_label": -1}, ValueError, "start_label"),
     ({"start_label": 1.5}, TypeError, "start_label"),
