@@ -12,7 +12,7 @@ from ._validation import check_image, check_label_image, check_positive_real
 __all__ = ["rgb_affinities", "affinities_from_labels", "learn_affinities"]
 
 
-def rgb_affinities(image, *, sigma=15.0, channel_axis=-1):
+def rgb_affinities(image, *, sigma=None, channel_axis=-1, convert2lab=False):
     """Colour affinities of 4-connected neighbours, as ERS computes them.
 
     Parameters
@@ -20,10 +20,15 @@ def rgb_affinities(image, *, sigma=15.0, channel_axis=-1):
     image : (M, N[, C]) ndarray
         Input image with any number of channels ``C`` (the distance sums
         over them); ``uint8`` is taken as 0-255, floats as [0, 1].
-    sigma : float, optional
-        Width of the Gaussian on the L1 colour distance, in 0-255 colour units.
+    sigma : float or None, optional
+        Width of the Gaussian on the L1 colour distance, in 0-255 colour
+        units (Lab units with ``convert2lab``); None: 15, or 3 in Lab (the
+        defaults of :func:`sealseg.ers`'s ``color_sigma``).
     channel_axis : int or None, optional
         Axis of the channels; ``None`` for a grey image.
+    convert2lab : bool, optional
+        Measure the distance in CIELAB (needs 3 channels), as
+        ``ers(..., convert2lab=True)`` does.
 
     Returns
     -------
@@ -48,8 +53,20 @@ def rgb_affinities(image, *, sigma=15.0, channel_axis=-1):
     >>> rgb_affinities(image, channel_axis=None)[0, 0].round(6)
     array([1., 0., 1., 1.])
     """
-    sigma = check_positive_real(sigma, "sigma")
-    colours = check_image(image, channel_axis) * 255.0
+    if not isinstance(convert2lab, (bool, np.bool_)):
+        raise TypeError(f"convert2lab must be True or False, got {convert2lab!r}")
+    sigma = check_positive_real((3.0 if convert2lab else 15.0) if sigma is None else sigma,
+                                "sigma")
+    colours = check_image(image, channel_axis)
+    if convert2lab:
+        if channel_axis is None or colours.shape[2] != 3:
+            raise ValueError(f"convert2lab=True needs an RGB image (3 channels), got "
+                             f"{colours.shape[2]} channel(s)")
+        from skimage.color import rgb2lab
+
+        colours = rgb2lab(colours)
+    else:
+        colours = colours * 255.0
     affinities = np.ones((2,) + colours.shape[:2])
     dx = np.abs(np.diff(colours, axis=1)).sum(axis=-1)
     dy = np.abs(np.diff(colours, axis=0)).sum(axis=-1)

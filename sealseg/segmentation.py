@@ -62,7 +62,7 @@ def _prepare_mask(mask, shape, connectivity, n_segments):
 # ``color_sigma`` of each.  RGB, the space of the reference implementation,
 # stays the default: see doc/coming_from_slic.rst for the Lab measurement.
 _DEFAULT_LAB = False
-_DEFAULT_COLOR_SIGMA = {False: 15.0, True: 6.0}
+_DEFAULT_COLOR_SIGMA = {False: 15.0, True: 3.0}
 
 _NOT_ITERATIVE = "ERS is a greedy graph clustering, not an iterative one"
 _ALWAYS_CONNECTED = "every ERS superpixel is one connected region"
@@ -73,7 +73,7 @@ def _check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_conne
                         min_size_factor, max_size_factor, slic_zero):
     """Validate the arguments ERS shares with slic; warn about those without effect.
 
-    Returns the spatial prior's strength, the spacing and the per-axis
+    Returns ``compactness`` as a float, the spacing and the per-axis
     smoothing widths in pixels.
     """
     compactness = check_positive_real(compactness, "compactness", allow_zero=True)
@@ -88,7 +88,7 @@ def _check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_conne
                         "is a prior on the graph, set it with compactness")
     spacing = check_spacing(spacing)
     smoothing = check_smoothing_sigma(sigma, spacing)
-    return prior_strength(compactness), spacing, smoothing
+    return compactness, spacing, smoothing
 
 
 def _smooth(image, smoothing):
@@ -205,7 +205,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         neighbours (summed over channels) into an edge weight
         ``exp(-d**2 / (2 * color_sigma**2))``, in 0-255 colour units for the
         image's own channels, in Lab units with ``convert2lab=True``.  None:
-        15 (the reference implementation's) for RGB, 6 for Lab.  With
+        15 (the reference implementation's) for RGB, 3 for Lab.  With
         ``affinities``, no effect (a ``UserWarning`` when given).
 
         .. versionchanged:: 0.1
@@ -281,7 +281,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
     lam = check_positive_real(lam, "lam", allow_zero=True)
-    strength, spacing, smoothing = _check_slic_options(
+    compactness, spacing, smoothing = _check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
         max_size_factor, slic_zero)
     if affinities is not None:
@@ -323,6 +323,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     else:
         weights = _ers.edge_weights_from_image(np.ascontiguousarray(colours), color_sigma,
                                                connectivity)
+    strength = prior_strength(compactness, "colour" if affinities is None else "affinities")
     return _segment_weights(weights, shape, connectivity, n_segments, lam, start_label,
                             mask_u8, strength, spacing)
 
@@ -439,7 +440,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
     lam = check_positive_real(lam, "lam", allow_zero=True)
-    strength, spacing, smoothing = _check_slic_options(
+    compactness, spacing, smoothing = _check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
         max_size_factor, slic_zero)
     if convert2lab is not None and check_bool(convert2lab, "convert2lab"):
@@ -465,7 +466,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     edge_weights = _ers.edge_weights_from_affinities(affinities.astype(np.float64),
                                                      connectivity)
     return _segment_weights(edge_weights, shape, connectivity, n_segments, lam, start_label,
-                            mask_u8, strength, spacing)
+                            mask_u8, prior_strength(compactness, "affinities"), spacing)
 
 
 def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
