@@ -88,9 +88,10 @@ def seal_ers(image, n_segments=100, *, connectivity=8, lam=0.5, channel_axis=-1,
     affinities=learn_affinities(image, ...).astype(np.float64), ...)``, with
     every argument checked once and before the net is loaded (ERS on the
     float32 affinities themselves can differ with ``connectivity=8``: the
-    diagonal weights are then summed in float32).  Training used 4-connected
-    ERS on 300 superpixels per 481x321 image (inside the SEAL loss); the
-    predicted affinities are applied unchanged at any ``n_segments``.  With
+    diagonal weights are then summed in float32).  Training with the SEAL
+    loss runs 4-connected ERS on 300 superpixels per 481x321 image (the
+    class-balanced loss of the default net runs none); the predicted
+    affinities are applied unchanged at any ``n_segments``.  With
     the default weights, on BSDS500 val, ``seal_ers`` has a higher ASA than
     colour :func:`sealseg.ers` at every number of superpixels (+0.020 at
     100, +0.004 at 1200) and a higher boundary recall (+0.001 at 100,
