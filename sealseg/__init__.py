@@ -3,8 +3,10 @@
 The public functions are re-exported here; ``import sealseg`` does not import
 torch (the learned parts import it on first use).
 """
-from .affinity import affinities_from_labels, learn_affinities, rgb_affinities
-from .segmentation import ers, felzenszwalb_affinity, seal_ers
+from .affinity import affinities_from_labels, rgb_affinities
+from .segmentation import ers, felzenszwalb_affinity
+from .pan.inference import learn_affinities
+from .seal import seal_ers
 from .metrics import (asa, boundary_precision, boundary_recall, compactness,
                       explained_variation, undersegmentation_error)
 from .datasets import load_bsds500, load_cityscapes, load_folder

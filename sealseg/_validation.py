@@ -12,6 +12,7 @@ import numpy as np
 __all__ = [
     "check_image",
     "image_to_unit_range",
+    "check_rgb_image",
     "check_label_image",
     "check_mask",
     "check_n_segments",
@@ -24,6 +25,9 @@ __all__ = [
     "check_smoothing_sigma",
     "check_bool",
     "warn_without_effect",
+    "check_positive_int",
+    "check_optional_positive_int",
+    "check_tolerance",
 ]
 
 
@@ -42,14 +46,40 @@ def check_nonnegative_int(value, name):
     return value
 
 
+def check_positive_int(value, name):
+    """Return ``value`` as a Python int >= 1 (Python and numpy integers, not bool or float)."""
+    value = _integer(value, name, "a positive integer")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def check_optional_positive_int(value, name):
+    """Return None, or ``value`` as a Python int >= 1."""
+    if value is None:
+        return None
+    value = _integer(value, name, "None or a positive integer")
+    if value < 1:
+        raise ValueError(f"{name} must be None or a positive integer, got {value}")
+    return value
+
+
+def check_tolerance(tolerance):
+    """Return a boundary tolerance (pixels) as a Python int >= 0."""
+    what = "a non-negative integer (pixels)"
+    tolerance = _integer(tolerance, "tolerance", what)
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be {what}, got {tolerance}")
+    return tolerance
+
+
 def check_n_segments(n_segments, n_pixels=None, *, name="n_segments"):
     """Return ``n_segments`` as a Python int after checking it.
 
-    Accepts Python and numpy integers (not bool, not float).
+    Accepts Python and numpy integers (not bool, not float); with ``n_pixels``,
+    also checks that there are at least that many pixels to segment.
     """
-    n_segments = _integer(n_segments, name, "a positive integer")
-    if n_segments < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n_segments}")
+    n_segments = check_positive_int(n_segments, name)
     if n_pixels is not None and n_segments > n_pixels:
         raise ValueError(f"{name}={n_segments} is larger than the number of pixels "
                          f"to segment ({n_pixels}); ask for at most {n_pixels}")
@@ -168,6 +198,26 @@ def check_image(image, channel_axis=-1, *, name="image"):
         raise ValueError(f"{name} is empty: shape {arr.shape}")
     out = image_to_unit_range(arr, name=name)
     return np.ascontiguousarray(out)
+
+
+def check_rgb_image(image, channel_axis=-1, *, name="image"):
+    """Return ``image`` as a C-contiguous float64 (H, W, 3) array in [0, 1].
+
+    As :func:`check_image`; a grey image (or one with a single channel) is
+    repeated into three channels, and 2, 4 or more channels are refused
+    rather than guessed at (the Pixel Affinity Net was trained on RGB).
+    """
+    rgb = check_image(image, channel_axis, name=name)
+    if rgb.shape[2] == 1:
+        return np.repeat(rgb, 3, axis=2)
+    if rgb.shape[2] == 4:
+        raise ValueError(f"{name} must be grey or RGB (3 channels), got 4 channels "
+                         f"(RGBA?): convert it with skimage.color.rgba2rgb({name}) or "
+                         f"drop alpha with {name}[..., :3]")
+    if rgb.shape[2] != 3:
+        raise ValueError(f"{name} must be grey or RGB (3 channels), got {rgb.shape[2]} "
+                         f"channels; drop an alpha channel with {name}[..., :3]")
+    return rgb
 
 
 def check_label_image(labels, *, name="labels", shape=None):

@@ -210,9 +210,10 @@ def _segment_one(task):
             image = read_image(source)
         except Exception as exc:   # PIL raises many types for broken files
             raise _BadInput(f"cannot read image ({type(exc).__name__}: {exc})") from None
-        from . import segmentation
+        from .seal import seal_ers
+        from .segmentation import ers
 
-        segmenter = getattr(segmentation, task["method"])
+        segmenter = {"ers": ers, "seal_ers": seal_ers}[task["method"]]
         channel_axis = -1 if image.ndim == 3 else None
         try:
             labels = segmenter(image, n_segments, channel_axis=channel_axis,
@@ -542,9 +543,10 @@ def _check_options(method, options):
     Without this, a typo (``lamda=``) or a bad value would fail every image
     of a run of millions, one by one.
     """
-    from . import segmentation
+    from .seal import seal_ers
+    from .segmentation import ers
 
-    segmenter = getattr(segmentation, method)
+    segmenter = {"ers": ers, "seal_ers": seal_ers}[method]
     accepted = [name for name, p in inspect.signature(segmenter).parameters.items()
                 # Labels are always 1..n_segments (the completeness check
                 # relies on it) and images are whole: no start_label, no mask.
@@ -567,7 +569,7 @@ def _check_options(method, options):
         path = weights_path(options.get("weights", "bsds500"))
         if not path.is_file():
             raise FileNotFoundError(f"weight file {str(path)!r} does not exist")
-    segmentation.ers(np.zeros((2, 2)), 1, channel_axis=None, **generic)
+    ers(np.zeros((2, 2)), 1, channel_axis=None, **generic)
 
 
 # --------------------------------------------------------------------------- command line

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from ._ext import _metrics
-from ._validation import check_label_image, check_n_segments
-from .metrics import _check_tolerance, asa, boundary_recall
+from ._validation import check_label_image, check_n_segments, check_tolerance
+from .metrics import asa, boundary_recall
 
 __all__ = ["evaluate", "available_methods", "add_evaluate_parser", "run_evaluate",
            "DEFAULT_N_SEGMENTS"]
@@ -62,13 +62,13 @@ def _run_ers4(image, n, groundtruths):
 
 
 def _run_seal_ers(image, n, groundtruths):
-    from . import segmentation
-    return segmentation.seal_ers(image, n)
+    from . import seal
+    return seal.seal_ers(image, n)
 
 
 def _run_seal_ers4(image, n, groundtruths):
-    from . import segmentation
-    return segmentation.seal_ers(image, n, connectivity=4)
+    from . import seal
+    return seal.seal_ers(image, n, connectivity=4)
 
 
 def _run_oracle(image, n, groundtruths):
@@ -84,8 +84,8 @@ class _SealErsWeights:
         self.weights = weights
 
     def __call__(self, image, n, groundtruths):
-        from . import segmentation
-        return segmentation.seal_ers(image, n, weights=self.weights)
+        from . import seal
+        return seal.seal_ers(image, n, weights=self.weights)
 
 
 def _canny_affinities(image):
@@ -202,7 +202,7 @@ def _run_seal_fh(image, n, groundtruths, *, max_calls=12, rel_tol=0.02):
     the net plus the FH call whose count is closest to ``n`` (seal_ers's time
     includes the net too).
     """
-    from .affinity import learn_affinities
+    from .pan.inference import learn_affinities
     from .segmentation import felzenszwalb_affinity
 
     start = time.perf_counter()
@@ -288,10 +288,10 @@ def _needs_opencv():
 def _learned_method_missing(function, method):
     """Why a method on learned affinities cannot run (``sealseg.<function>``, torch)."""
     try:
-        from . import segmentation
+        from . import seal, segmentation
     except ImportError as exc:  # pragma: no cover - the package itself is broken
         return f"sealseg.segmentation cannot be imported: {exc}"
-    if not hasattr(segmentation, function):
+    if not any(hasattr(module, function) for module in (seal, segmentation)):
         return f"sealseg.{function} is not available in this version"
     if importlib.util.find_spec("torch") is None:
         return f"{method} needs torch; pip install torch"
@@ -787,7 +787,7 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     data, dataset_name = _load_dataset(dataset, split, root, labels)
     if tolerance is None:
         tolerance = 3 if dataset_name == "cityscapes" else 1
-    tolerance = _check_tolerance(tolerance)
+    tolerance = check_tolerance(tolerance)
     n_images = len(data) if limit is None else min(limit, len(data))
     names = [data.names[i] for i in range(n_images)] if hasattr(data, "names") else \
         [data[i].name for i in range(n_images)]

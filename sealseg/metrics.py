@@ -8,16 +8,14 @@ the result is the mean over the annotations (BSDS500 figures are means over
 (image, annotation) pairs).
 
 The definitions of ASA and boundary recall are those of the SEAL paper
-(Tu et al., CVPR 2018) and of ``ARCHITECTURE.md``; the heavy lifting is done by
-the Cython kernels in ``sealseg._ext._metrics``.
+(Tu et al., CVPR 2018), as written out in each function's docstring; the
+heavy lifting is done by the Cython kernels in ``sealseg._ext._metrics``.
 """
-import numbers
-import operator
 
 import numpy as np
 
 from ._ext import _metrics
-from ._validation import check_image, check_label_image
+from ._validation import check_image, check_label_image, check_tolerance
 
 __all__ = [
     "asa",
@@ -52,16 +50,6 @@ def _check_groundtruths(groundtruth, shape):
                              "they must be label maps of the same (H, W) grid")
         maps.append(g)
     return maps
-
-
-def _check_tolerance(tolerance):
-    if isinstance(tolerance, (bool, np.bool_)) or not isinstance(tolerance, numbers.Integral):
-        raise TypeError(f"tolerance must be a non-negative integer (pixels), "
-                        f"got {tolerance!r}")
-    tolerance = operator.index(tolerance)
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be a non-negative integer (pixels), got {tolerance}")
-    return tolerance
 
 
 def _check_boundary(boundary):
@@ -318,7 +306,7 @@ def compactness(labels):
 def _boundary_scores(labels, groundtruth, tolerance, boundary, recall):
     labels = _check_labels(labels)
     maps = _check_groundtruths(groundtruth, labels.shape)
-    tolerance = _check_tolerance(tolerance)
+    tolerance = check_tolerance(tolerance)
     thick = _check_boundary(boundary)
     sp_boundary = _metrics.boundary_map(labels, thick)
     if recall:

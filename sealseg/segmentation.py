@@ -1,4 +1,12 @@
-"""Graph-based superpixel segmenters: ERS on colour or on learned affinities, FH on affinities."""
+"""Graph-based superpixel segmenters on a pixel graph: ERS and Felzenszwalb-Huttenlocher.
+
+The edge weights come from colours or from given affinities; this module
+knows nothing of networks (:func:`sealseg.seal_ers`, in :mod:`sealseg.seal`,
+composes the Pixel Affinity Net with :func:`ers`).  The public functions
+check their arguments and call private cores that take checked arguments:
+``_check_ers_arguments`` and ``_ers_on_affinities`` are those cores, for
+callers (``seal_ers``) that have checked the rest themselves.
+"""
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -20,10 +28,7 @@ from ._validation import (
 )
 from ._spatial_prior import apply_spatial_prior, prior_strength
 
-__all__ = ["ers", "seal_ers", "felzenszwalb_affinity"]
-
-# Former private name, kept for modules written against it.
-_check_positive_real = check_positive_real
+__all__ = ["ers", "felzenszwalb_affinity"]
 
 
 def _shift_labels(labels, start_label, mask_u8):
@@ -43,19 +48,54 @@ def _check_start_label_with_mask(start_label, mask):
                          "pixels outside the mask take label 0")
 
 
-def _prepare_mask(mask, shape, connectivity, n_segments):
-    """Check ``mask`` and that its pieces can be joined into ``n_segments``."""
+def _check_ers_arguments(shape, n_segments, connectivity, lam, start_label, mask):
+    """Check every argument of ERS but the image/affinities, for a graph of ``shape``.
+
+    Returns ``(n_segments, connectivity, lam, start_label, mask_u8)``, the
+    arguments of :func:`_ers_on_affinities` and :func:`_ers_on_weights`;
+    ``mask_u8`` is None or the mask as a C-contiguous uint8 view.
+    """
+    connectivity = check_connectivity(connectivity)
+    start_label = check_start_label(start_label)
+    lam = check_positive_real(lam, "lam", allow_zero=True)
     mask = check_mask(mask, shape)
+    n_pixels = shape[0] * shape[1] if mask is None else int(mask.sum())
+    n_segments = check_n_segments(n_segments, n_pixels)
     if mask is None:
-        return None, shape[0] * shape[1]
-    n_pixels = int(mask.sum())
+        return n_segments, connectivity, lam, start_label, None
     structure = np.ones((3, 3), bool) if connectivity == 8 else None
     _, n_pieces = ndi.label(mask, structure=structure)
     if n_pieces > n_segments:
         raise ValueError(f"mask has {n_pieces} separate {connectivity}-connected regions, "
                          f"more than n_segments={n_segments}; every superpixel is one "
                          "connected region, so ask for at least that many")
-    return mask.view(np.uint8), n_pixels
+    _check_start_label_with_mask(start_label, mask)
+    return n_segments, connectivity, lam, start_label, mask.view(np.uint8)
+
+
+def _ers_on_weights(weights, shape, n_segments, connectivity, lam, start_label, mask_u8, *,
+                    strength=0.0, spacing=(1.0, 1.0)):
+    """ERS on kernel edge weights (consumed); every argument already checked.
+
+    ``strength`` and ``spacing``: the compactness prior (``sealseg._spatial_prior``),
+    applied to ``weights`` first; 0 leaves them as they are.
+    """
+    mask = None if mask_u8 is None else mask_u8.view(bool)
+    apply_spatial_prior(weights, shape, connectivity, n_segments, strength, spacing, mask)
+    labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
+                                               n_segments, lam, mask_u8)
+    return _shift_labels(labels, start_label, mask_u8)
+
+
+def _ers_on_affinities(affinities, n_segments, connectivity, lam, start_label, mask_u8, *,
+                       strength=0.0, spacing=(1.0, 1.0)):
+    """ERS on C-contiguous float32/float64 (2, H, W) affinities in [0, 1]; no checks.
+
+    The other arguments are those returned by :func:`_check_ers_arguments`.
+    """
+    weights = _ers.edge_weights_from_affinities(affinities, connectivity)
+    return _ers_on_weights(weights, affinities.shape[1:], n_segments, connectivity, lam,
+                           start_label, mask_u8, strength=strength, spacing=spacing)
 
 
 # Colour space of colour ERS when ``convert2lab`` is None, and the default
@@ -109,16 +149,6 @@ def _colour_space(convert2lab, n_channels, channel_axis):
         raise ValueError(f"convert2lab=True needs an RGB image (3 channels), got "
                          f"{n_channels} channel(s); pass convert2lab=False")
     return convert2lab
-
-
-def _segment_weights(weights, shape, connectivity, n_segments, lam, start_label, mask_u8,
-                     strength, spacing):
-    """ERS on kernel edge weights (consumed), after the spatial prior; labels from start_label."""
-    mask = None if mask_u8 is None else mask_u8.view(bool)
-    apply_spatial_prior(weights, shape, connectivity, n_segments, strength, spacing, mask)
-    labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
-                                               n_segments, lam, mask_u8)
-    return _shift_labels(labels, start_label, mask_u8)
 
 
 def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacing=None,
@@ -278,9 +308,6 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     >>> bool(compactness(regular) > compactness(loose))
     True
     """
-    connectivity = check_connectivity(connectivity)
-    start_label = check_start_label(start_label)
-    lam = check_positive_real(lam, "lam", allow_zero=True)
     compactness, spacing, smoothing = _check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
         max_size_factor, slic_zero)
@@ -313,160 +340,15 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         else:
             colours = _smooth(unit, smoothing) * 255.0
         shape = colours.shape[:2]
-    n_segments = check_n_segments(n_segments)
-    mask_u8, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
-    check_n_segments(n_segments, n_pixels)
-    _check_start_label_with_mask(start_label, mask_u8)
-
+    checked = _check_ers_arguments(shape, n_segments, connectivity, lam, start_label, mask)
     if affinities is not None:
-        weights = _ers.edge_weights_from_affinities(affinities, connectivity)
-    else:
-        weights = _ers.edge_weights_from_image(np.ascontiguousarray(colours), color_sigma,
-                                               connectivity)
-    strength = prior_strength(compactness, "colour" if affinities is None else "affinities")
-    return _segment_weights(weights, shape, connectivity, n_segments, lam, start_label,
-                            mask_u8, strength, spacing)
-
-
-def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacing=None,
-             convert2lab=None, enforce_connectivity=True, min_size_factor=0.5,
-             max_size_factor=3, slic_zero=False, start_label=1, mask=None, *,
-             channel_axis=-1, lam=0.5, connectivity=8, weights="bsds500", device=None,
-             max_pixels_per_tile=None):
-    """Segment an image into superpixels by SEAL-ERS: ERS on learned affinities.
-
-    The Pixel Affinity Net trained with the segmentation-aware affinity loss
-    (SEAL) predicts the affinities of neighbouring pixels; Entropy Rate
-    Superpixels then segments the pixel graph weighted by them.  The
-    signature is :func:`skimage.segmentation.slic`'s, followed by SEAL-ERS's
-    own keywords, so that a slic call runs unchanged (see
-    :doc:`/coming_from_slic`).
-
-    Parameters
-    ----------
-    image : (M, N[, 3]) ndarray
-        RGB or grey image, put on the [0, 1] scale by the rule of
-        :func:`ers` (8-bit values as ``v / 255``, other ranges by their own
-        minimum and maximum).  Images with 2, 4 or more channels are refused
-        (the net was trained on RGB; for RGBA use
-        :func:`skimage.color.rgba2rgb`).
-    n_segments : int, optional
-        Number of superpixels; the result has exactly this many labels.
-    compactness : float, optional
-        Regularity of the superpixels, >= 0; 0 (the default) is plain
-        SEAL-ERS.  The same grid prior as :func:`ers`, on the learned
-        affinities.
-    max_num_iter : int, optional
-        No effect (a ``UserWarning`` when not 10): ERS is not iterative.
-    sigma : float or (2,) sequence of float, optional
-        Gaussian pre-smoothing of the image before the net, as in slic (a
-        scalar in the units of ``spacing``); 0: none.
-    spacing : (2,) sequence of float, optional
-        Pixel size along each axis: scales ``sigma`` and the distances of the
-        ``compactness`` prior.
-    convert2lab : bool or None, optional
-        No effect: the net reads RGB.  True gives a ``UserWarning``.
-    enforce_connectivity : bool, optional
-        Only True is meaningful (every superpixel is connected); False gives
-        a ``UserWarning``.
-    min_size_factor, max_size_factor : float, optional
-        No effect (a ``UserWarning`` when not 0.5 and 3).
-    slic_zero : bool, optional
-        No effect (a ``UserWarning`` when True).
-    start_label : int, optional
-        Label of the first superpixel.
-    mask : (M, N) ndarray of bool, optional
-        Only pixels where ``mask`` is True are segmented; the others get 0.
-    channel_axis : int or None, optional
-        Axis of ``image`` holding the channels; None for a grey image.
-    lam : float, optional
-        Weight of ERS's balancing term, >= 0.
-    connectivity : {4, 8}, optional
-        Pixel graph of ERS.  With 8, the diagonal weights are formed from the
-        4-connected affinities (see :func:`ers`).
-    weights : str or path, optional
-        Network weights: a registered name (``"bsds500"``, the default, or
-        ``"bsds500-seal"``; see :func:`sealseg.learn_affinities`) or a weight file.
-    device : str or torch.device, optional
-        Where the net runs; None picks CUDA when available, else the CPU.
-    max_pixels_per_tile : int or None, optional
-        Memory budget of the net: larger images are processed in exactly
-        stitched overlapping tiles (see :func:`sealseg.learn_affinities`).
-
-        .. versionadded:: 0.1
-
-    Returns
-    -------
-    labels : (M, N) ndarray of int64
-        Superpixel labels from ``start_label``; 0 outside ``mask``.
-
-    Raises
-    ------
-    ValueError
-        Invalid ``n_segments``, ``lam``, ``connectivity``, ``compactness``,
-        ``sigma``, ``spacing``, ``mask``, image (an RGBA image: the message
-        says how to drop alpha), or weights (see
-        :func:`sealseg.learn_affinities` and :func:`ers`).
-    FileNotFoundError
-        A weight file that does not exist.
-    TypeError
-        Arguments of the wrong type.
-
-    Notes
-    -----
-    ``seal_ers(image, n, ...)`` is ``ers(None, n, affinities=
-    learn_affinities(image, ...), ...)``.  Training used 4-connected ERS on
-    300 superpixels per 481x321 image; the learned affinities are applied
-    unchanged at any ``n_segments``.
-
-    References
-    ----------
-    .. [1] W.-C. Tu, M.-Y. Liu, V. Jampani, D. Sun, S.-Y. Chien, M.-H. Yang and
-           J. Kautz, "Learning superpixels with segmentation-aware affinity
-           loss", CVPR 2018. :DOI:`10.1109/CVPR.2018.00066`
-    .. [2] M.-Y. Liu, O. Tuzel, S. Ramalingam and R. Chellappa, "Entropy rate
-           superpixel segmentation", CVPR 2011. :DOI:`10.1109/CVPR.2011.5995323`
-
-    Examples
-    --------
-    >>> from skimage import data
-    >>> from sealseg import seal_ers
-    >>> labels = seal_ers(data.astronaut()[::4, ::4], n_segments=50)
-    >>> labels.shape, labels.min(), labels.max()
-    ((128, 128), np.int64(1), np.int64(50))
-    """
-    from .affinity import learn_affinities
-
-    connectivity = check_connectivity(connectivity)
-    start_label = check_start_label(start_label)
-    lam = check_positive_real(lam, "lam", allow_zero=True)
-    compactness, spacing, smoothing = _check_slic_options(
-        compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
-        max_size_factor, slic_zero)
-    if convert2lab is not None and check_bool(convert2lab, "convert2lab"):
-        warn_without_effect("convert2lab", convert2lab, False,
-                            "the affinity net reads RGB, not Lab")
-    n_segments = check_n_segments(n_segments)
-    unit = check_image(image, channel_axis)
-    if unit.shape[2] == 4:
-        raise ValueError("image has 4 channels (RGBA?); the net reads grey or RGB: drop "
-                         "alpha first, e.g. skimage.color.rgba2rgb(image)")
-    shape = unit.shape[:2]
-    mask_u8, n_pixels = _prepare_mask(mask, shape, connectivity, n_segments)
-    check_n_segments(n_segments, n_pixels)
-    _check_start_label_with_mask(start_label, mask_u8)
-    if any(smoothing):
-        # The smoothed image is on the [0, 1] scale, which the net takes as it is.
-        image, channel_axis = _smooth(unit, smoothing), -1
-    affinities = learn_affinities(image, weights=weights, device=device,
-                                  channel_axis=channel_axis,
-                                  max_pixels_per_tile=max_pixels_per_tile)
-    # float64, as the affinities ERS has always received here (see _ers's
-    # edge_weights_from_affinities: float32 input is summed in float32).
-    edge_weights = _ers.edge_weights_from_affinities(affinities.astype(np.float64),
-                                                     connectivity)
-    return _segment_weights(edge_weights, shape, connectivity, n_segments, lam, start_label,
-                            mask_u8, prior_strength(compactness, "affinities"), spacing)
+        return _ers_on_affinities(affinities, *checked,
+                                  strength=prior_strength(compactness, "affinities"),
+                                  spacing=spacing)
+    weights = _ers.edge_weights_from_image(np.ascontiguousarray(colours), color_sigma,
+                                           checked[1])
+    return _ers_on_weights(weights, shape, *checked,
+                           strength=prior_strength(compactness, "colour"), spacing=spacing)
 
 
 def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,

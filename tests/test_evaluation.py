@@ -168,14 +168,14 @@ def test_canny_affinities_cut_at_edges():
 
 
 def test_four_connected_methods_use_connectivity_4(monkeypatch):
-    from sealseg import ers, segmentation
+    from sealseg import ers, seal
     from sealseg.evaluation import _run_ers4, _run_seal_ers4
 
     image = np.random.default_rng(3).integers(0, 255, (16, 20, 3), dtype=np.uint8)
     assert_array_equal(_run_ers4(image, 12, None), ers(image, 12, connectivity=4))
     assert not np.array_equal(ers(image, 12, connectivity=4), ers(image, 12))
     calls = []
-    monkeypatch.setattr(segmentation, "seal_ers",
+    monkeypatch.setattr(seal, "seal_ers",
                         lambda image, n, **kwargs: calls.append((n, kwargs)) or image[..., 0])
     _run_seal_ers4(image, 7, None)
     assert calls == [(7, {"connectivity": 4})]
@@ -216,17 +216,18 @@ def test_search_scale_is_shared_and_lands_near_n():
 
 def test_seal_fh_on_tiny(monkeypatch):
     pytest.importorskip("torch")
-    from sealseg import affinity, evaluation
+    from sealseg import evaluation
+    from sealseg.pan import inference
     if available_methods()["seal_fh"] is not None:
         pytest.skip(available_methods()["seal_fh"])
     calls = []
-    real = affinity.learn_affinities
+    real = inference.learn_affinities
 
     def counting(image, **kwargs):
         calls.append(image.shape)
         return real(image, **kwargs)
 
-    monkeypatch.setattr(affinity, "learn_affinities", counting)
+    monkeypatch.setattr(inference, "learn_affinities", counting)
     image = make_tiny()[0].image
     labels, seconds = evaluation._run_seal_fh(image, 4, None)
     assert labels.shape == image.shape[:2] and seconds > 0

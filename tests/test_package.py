@@ -15,3 +15,101 @@ def test_public_names_are_exported():
     import sealseg
     for name in sealseg.__all__:
         assert callable(getattr(sealseg, name))
+
+
+# --------------------------------------------------------------------------- layers
+
+import ast  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+PACKAGE = Path(__file__).resolve().parent.parent / "sealseg"
+
+
+def _module_name(path):
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path):
+    """sealseg modules that ``path`` imports, anywhere in it (lazy imports too).
+
+    Returns (all imports, module-level imports, whether torch is imported at
+    module level).
+    """
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
+    tree = ast.parse(path.read_text())
+    top_level = set(map(id, tree.body))
+    found, at_top, torch_at_top = set(), set(), False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            # ``from . import seal`` imports the module sealseg.seal
+            targets = [f"{target}.{a.name}" for a in node.names
+                       if f"{target}.{a.name}" in modules] or [target]
+        elif isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            continue
+        if id(node) in top_level and any(t.split(".")[0] == "torch" for t in targets):
+            torch_at_top = True
+        targets = [t for t in targets if t in modules and t != name]
+        found.update(targets)
+        if id(node) in top_level:
+            at_top.update(targets)
+    return found, at_top, torch_at_top
+
+
+def _graph():
+    return {_module_name(p): _imports(p) for p in PACKAGE.rglob("*.py")}
+
+
+NUMPY_LAYER = ["sealseg._validation", "sealseg._spatial_prior", "sealseg.affinity",
+               "sealseg.segmentation", "sealseg.metrics"]
+# The core: everything but the command-line tools (evaluation, collection, __main__).
+CORE = NUMPY_LAYER + ["sealseg.pan.inference", "sealseg.pan.pretrained", "sealseg.pan.tiling",
+                      "sealseg.pan.model", "sealseg.pan.losses", "sealseg.seal"]
+
+
+def test_numpy_layer_knows_nothing_of_nets():
+    graph = _graph()
+    for name in NUMPY_LAYER:
+        found, _, torch_at_top = graph[name]
+        assert not torch_at_top, name
+        assert found <= {"sealseg._ext", "sealseg._ext._ers", "sealseg._ext._fh",
+                         "sealseg._ext._metrics", "sealseg._validation",
+                         "sealseg._spatial_prior"}, (name, found)
+
+
+def test_inference_registry_tiling_and_seal_do_not_import_torch_at_import_time():
+    graph = _graph()
+    for name in ["sealseg.pan.inference", "sealseg.pan.pretrained", "sealseg.pan.tiling",
+                 "sealseg.seal", "sealseg"]:
+        assert not graph[name][2], name
+
+
+def test_no_import_circle_in_the_core():
+    graph = {name: found & set(CORE) for name, (found, _, _) in _graph().items()
+             if name in CORE}
+    assert sorted(graph) == sorted(CORE)
+    done, path = set(), []
+
+    def visit(name):
+        if name in path:
+            raise AssertionError("import circle: " + " -> ".join(path[path.index(name):]
+                                                                 + [name]))
+        if name in done:
+            return
+        path.append(name)
+        for dep in sorted(graph[name]):
+            visit(dep)
+        path.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name)

@@ -14,9 +14,10 @@ number of superpixels, so the same error weighs differently for a different
 crop; ``normalize="mean_size"`` (the default of ``seal_gamma``; ``sealseg train``
 defaults to the paper's raw counts, ``--gamma-norm raw``) divides
 w_k by the mean superpixel area N/K, which makes gamma "the error in units of
-one average superpixel" (typically 0-3, with a long tail) and keeps the loss
-scale independent of crop size.  ``normalize=None`` gives the paper's raw
-counts.  See ``doc`` / the training notes for the measured statistics.
+one average superpixel" and keeps the loss scale independent of crop size.
+``normalize=None`` gives the paper's raw counts.  ``sealseg train`` logs, per
+logging window, the mean of the non-zero gammas and the largest gamma (columns
+``gamma_mean`` and ``gamma_max`` of ``log.csv``).
 """
 import numpy as np
 import torch

@@ -2,7 +2,7 @@
 import numpy as np, torch
 torch.set_num_threads(1)
 from sealseg import ers
-from sealseg.affinity import learn_affinities
+from sealseg import learn_affinities
 from sealseg.datasets import load_bsds500
 from scipy import ndimage as ndi
 ds = load_bsds500(split="train")

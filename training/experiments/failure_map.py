@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 from scipy import ndimage as ndi
 torch.set_num_threads(1)
 from sealseg import ers, boundary_recall
-from sealseg.affinity import learn_affinities
+from sealseg import learn_affinities
 from sealseg.datasets import load_bsds500
 from skimage.segmentation import find_boundaries
 ds = load_bsds500(split="val")

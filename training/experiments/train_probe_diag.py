@@ -4,7 +4,7 @@ import numpy as np, torch
 torch.set_num_threads(1)
 from sealseg import ers, asa, boundary_recall
 from sealseg._ext import _ers
-from sealseg.affinity import learn_affinities, rgb_affinities
+from sealseg import learn_affinities, rgb_affinities
 from sealseg.datasets import load_bsds500
 
 def weights(A, rule):

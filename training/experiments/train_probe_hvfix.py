@@ -4,7 +4,7 @@ import numpy as np, torch
 torch.set_num_threads(1)
 from scipy import ndimage as ndi
 from sealseg import ers, asa, boundary_recall
-from sealseg.affinity import learn_affinities
+from sealseg import learn_affinities
 from sealseg.datasets import load_bsds500
 
 def logit(a): a = np.clip(a, 1e-6, 1 - 1e-6); return np.log(a / (1 - a))

@@ -3,7 +3,7 @@ import sys, time
 import numpy as np, torch
 torch.set_num_threads(1)
 from sealseg import ers, asa, boundary_recall
-from sealseg.affinity import learn_affinities, rgb_affinities
+from sealseg import learn_affinities, rgb_affinities
 from sealseg.datasets import load_bsds500
 
 ds = load_bsds500(split="train")

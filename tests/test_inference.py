@@ -1,0 +1,125 @@
+"""Tests of learn_affinities (sealseg.pan.inference): prediction, errors, lazy torch."""
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sealseg import learn_affinities  # noqa: E402
+from sealseg.pan.model import PixelAffinityNet, prepare_input  # noqa: E402
+
+torch.set_num_threads(2)
+
+
+def _image(h=24, w=20, seed=0):
+    rng = np.random.default_rng(seed)
+    img = np.zeros((h, w, 3))
+    img[:, w // 2:] = [0.9, 0.2, 0.1]
+    img[h // 2:, :, 2] = 0.7
+    img += rng.normal(0, 0.02, img.shape)
+    return np.clip(img, 0, 1)
+
+
+def _save_weights(path, **kw):
+    from sealseg.pan.train import model_file_payload
+
+    torch.manual_seed(0)
+    torch.save(model_file_payload(PixelAffinityNet(8, **kw).eval()), path)
+    return path
+
+
+def test_learn_affinities_is_the_public_name():
+    import sealseg
+    from sealseg.pan import inference
+
+    assert sealseg.learn_affinities is inference.learn_affinities
+    assert learn_affinities.__module__ == "sealseg.pan.inference"
+
+
+def test_learn_affinities_runs_canny_only_for_nets_with_the_edge_channel(tmp_path, monkeypatch):
+    from sealseg.pan import model as pan_model
+
+    calls = []
+    canny = pan_model.canny_edges
+    monkeypatch.setattr(pan_model, "canny_edges", lambda rgb: calls.append(1) or canny(rgb))
+    for use_edges in (True, False):
+        path = _save_weights(tmp_path / f"edges_{use_edges}.pt", use_edges=use_edges)
+        net = PixelAffinityNet(8, use_edges=use_edges)
+        net.load_state_dict(torch.load(path, weights_only=True)["state_dict"])
+        with torch.inference_mode():
+            expected = net.eval()(prepare_input(_image()))[0].numpy()
+        calls.clear()
+        got = learn_affinities(_image(), weights=str(path), device="cpu")
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+        assert len(calls) == (1 if use_edges else 0)
+
+
+def test_learn_affinities_shape_dtype_range_and_grey(tmp_path):
+    path = _save_weights(tmp_path / "w.pt", kernel="7x7", dilations=(1, 2, 4))
+    a = learn_affinities(_image(), weights=str(path), device="cpu")
+    assert a.shape == (2, 24, 20) and a.dtype == np.float32 and a.flags.c_contiguous
+    assert a.min() > 0 and a.max() <= 1
+    np.testing.assert_array_equal(a[0, :, -1], 1)
+    np.testing.assert_array_equal(a[1, -1, :], 1)
+    grey = learn_affinities(_image()[..., 0], weights=str(path), channel_axis=None)
+    assert grey.shape == (2, 24, 20)
+    # a grey image is the same grey value in all three channels
+    grey3 = np.repeat(_image()[..., :1], 3, axis=2)
+    np.testing.assert_array_equal(grey, learn_affinities(grey3, weights=str(path)))
+
+
+def test_weights_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.pt"):
+        learn_affinities(_image(), weights=str(tmp_path / "nothere.pt"))
+    bad = tmp_path / "corrupt.pt"
+    bad.write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="corrupt.pt"):
+        learn_affinities(_image(), weights=str(bad))
+    other = tmp_path / "other.pt"
+    torch.save({"conv.weight": torch.zeros(3, 3)}, other)
+    with pytest.raises(ValueError, match="other.pt.*does not match"):
+        learn_affinities(_image(), weights=str(other))
+    with pytest.raises(ValueError, match="registered"):
+        learn_affinities(_image(), weights="imagenet")
+    with pytest.raises(TypeError, match="weights"):
+        learn_affinities(_image(), weights=3)
+    path = _save_weights(tmp_path / "ok.pt")
+    with pytest.raises(ValueError, match="channels"):
+        learn_affinities(np.zeros((8, 8, 4)), weights=str(path))
+    with pytest.raises(ValueError, match="device"):
+        learn_affinities(_image(), weights=str(path), device="abacus")
+
+
+def test_arguments_are_checked_before_the_net_is_loaded(monkeypatch):
+    from sealseg.pan import pretrained
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("the net was looked up before the arguments were checked")
+
+    monkeypatch.setattr(pretrained, "get_model", no_load)
+    with pytest.raises(ValueError, match="got 2 channels"):
+        learn_affinities(np.zeros((6, 5, 2)))
+    with pytest.raises(ValueError, match="max_pixels_per_tile must be None or a positive"):
+        learn_affinities(_image(), max_pixels_per_tile=0)
+    with pytest.raises(TypeError, match="max_pixels_per_tile must be None or a positive"):
+        learn_affinities(_image(), max_pixels_per_tile=True)
+
+
+def test_import_does_not_import_torch_until_the_first_prediction(tmp_path):
+    path = _save_weights(tmp_path / "w.pt")
+    code = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        import sealseg
+        import sealseg.pan.inference, sealseg.pan.pretrained, sealseg.pan.tiling, sealseg.seal
+        assert "torch" not in sys.modules, "import sealseg imported torch"
+        a = sealseg.learn_affinities(np.zeros((8, 9, 3)), weights={str(path)!r})
+        assert "torch" in sys.modules and a.shape == (2, 8, 9)
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -1,0 +1,149 @@
+"""Tests of seal_ers (sealseg.seal): the composition, its checks, the shipped model."""
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal, assert_equal
+from scipy import ndimage as ndi
+
+torch = pytest.importorskip("torch")
+
+from sealseg import ers, learn_affinities, seal_ers  # noqa: E402
+from sealseg.pan.model import PixelAffinityNet  # noqa: E402
+
+torch.set_num_threads(2)
+
+
+def _image(h=32, w=40, seed=0):
+    rng = np.random.default_rng(seed)
+    img = np.zeros((h, w, 3))
+    img[:, w // 2:] = [0.9, 0.2, 0.1]
+    img[h // 2:, :, 2] = 0.7
+    img += rng.normal(0, 0.02, img.shape)
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    from sealseg.pan.train import model_file_payload
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("seal") / "w.pt"
+    torch.save(model_file_payload(PixelAffinityNet(8).eval()), path)
+    return str(path)
+
+
+def test_seal_ers_with_weights(weights):
+    img = _image()
+    labels = seal_ers(img, 12, weights=weights)
+    assert labels.shape == (32, 40) and labels.min() == 1 and labels.max() == 12
+    assert len(np.unique(labels)) == 12
+    labels4 = seal_ers(img, 12, weights=weights, connectivity=4, start_label=0)
+    assert labels4.min() == 0 and labels4.max() == 11
+    mask = np.zeros((32, 40), bool)
+    mask[4:28, 5:30] = True
+    masked = seal_ers(img, 6, weights=weights, mask=mask)
+    assert_equal(masked[~mask], 0)
+    assert set(np.unique(masked[mask])) == set(range(1, 7))
+    with pytest.raises(ValueError, match="n_segments"):
+        seal_ers(img, 0, weights=weights)
+    with pytest.raises(ValueError, match="connectivity"):
+        seal_ers(img, 5, weights=weights, connectivity=6)
+    with pytest.raises(ValueError, match="lam"):
+        seal_ers(img, 5, weights=weights, lam=-1)
+    with pytest.raises(ValueError, match="mask"):
+        seal_ers(img, 5, weights=weights, mask=np.ones((3, 3), bool))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"connectivity": 4, "lam": 0.0},
+                                    {"start_label": 5, "mask": "half"}])
+def test_seal_ers_is_ers_on_the_float64_affinities(weights, kwargs):
+    img = _image()
+    if kwargs.get("mask") == "half":
+        mask = np.ones(img.shape[:2], bool)
+        mask[:, :13] = False
+        kwargs = {**kwargs, "mask": mask}
+    affinities = learn_affinities(img, weights=weights)
+    assert_array_equal(seal_ers(img, 9, weights=weights, **kwargs),
+                       ers(None, 9, affinities=affinities.astype(np.float64), **kwargs))
+
+
+def test_each_argument_is_checked_once(weights, monkeypatch):
+    from sealseg import _validation, segmentation
+
+    counts = {"check_image": 0, "check_n_segments": 0, "label": 0}
+
+    def counted(module, name):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+
+    counted(_validation, "check_image")        # called by check_rgb_image
+    counted(segmentation, "check_n_segments")
+    # the mask's connected pieces (segmentation's own ndi: Canny labels too)
+    monkeypatch.setattr(segmentation, "ndi", types.SimpleNamespace(label=ndi.label))
+    counted(segmentation.ndi, "label")
+    mask = np.ones((32, 40), bool)
+    mask[:, 20] = False
+    labels = seal_ers(_image(), 6, weights=weights, mask=mask)
+    assert labels.max() == 6
+    assert counts == {"check_image": 1, "check_n_segments": 1, "label": 1}
+
+
+def test_every_argument_is_checked_before_the_net_is_loaded(monkeypatch):
+    from sealseg.pan import pretrained
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("the net was looked up before the arguments were checked")
+
+    monkeypatch.setattr(pretrained, "get_model", no_load)
+    img = _image()
+    for kwargs, error, match in [
+            ({"n_segments": 1281}, ValueError, "larger than the number of pixels"),
+            ({"connectivity": 6}, ValueError, "connectivity must be 4 or 8"),
+            ({"lam": -1}, ValueError, "lam must be"),
+            ({"start_label": -1}, ValueError, "start_label must be >= 0"),
+            ({"mask": np.zeros((32, 40), bool)}, ValueError, "mask selects no pixel"),
+            ({"mask": np.ones((32, 40), bool), "start_label": 0}, ValueError,
+             "start_label must be >= 1 when a mask is given"),
+            ({"max_pixels_per_tile": 0}, ValueError, "max_pixels_per_tile"),
+            ({"channel_axis": 3}, ValueError, "channel_axis=3 is out of range")]:
+        kwargs = {"n_segments": 4, **kwargs}
+        with pytest.raises(error, match=match):
+            seal_ers(img, **kwargs)
+    with pytest.raises(ValueError, match="got 4 channels"):
+        seal_ers(np.zeros((6, 5, 4)), 2)
+
+
+SHIPPED = ["bsds500", "bsds500-seal"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_beats_colour_ers_on_asa_on_three_val_images(name):
+    # The release criterion of the shipped model, on the first three BSDS500
+    # val images (sorted by name, not chosen): mean ASA over their
+    # (image, annotation) pairs at n = 200 is higher with learned affinities
+    # than with colour affinities.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_datasets import real_bsds500_root
+
+    from sealseg import asa, load_bsds500
+    from sealseg.pan import pretrained
+
+    root = real_bsds500_root()
+    if root is None:
+        pytest.skip("BSDS500 not found (../shared/datasets/BSDS500 or $SEALSEG_DATA)")
+    if not pretrained.weights_path(name).exists():
+        pytest.skip("shipped weights not present")
+    learned, colour = [], []
+    for sample in list(load_bsds500(root, "val"))[:3]:
+        seal_labels = seal_ers(sample.image, 200, weights=name)
+        ers_labels = ers(sample.image, 200)
+        learned += [asa(seal_labels, g) for g in sample.groundtruths]
+        colour += [asa(ers_labels, g) for g in sample.groundtruths]
+    assert np.mean(learned) > np.mean(colour)
