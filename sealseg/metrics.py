@@ -200,7 +200,8 @@ def explained_variation(labels, image, *, channel_axis=-1):
     labels : (M, N) ndarray of int
         Superpixel label map; any integer values.
     image : (M, N[, C]) ndarray
-        The segmented image; ``uint8`` is taken as 0-255, floats as [0, 1].
+        The segmented image, put on one scale by the rule of
+        :func:`sealseg.ers` (the result does not depend on it).
     channel_axis : int or None, optional
         Axis of the channels; ``None`` for a grey image.
 
@@ -216,7 +217,7 @@ def explained_variation(labels, image, *, channel_axis=-1):
     TypeError
         If ``labels`` is not an integer array or ``image`` not numeric.
     ValueError
-        If the shapes differ or the image is out of range.
+        If the shapes differ or the image has NaN or infinite values.
 
     Notes
     -----
