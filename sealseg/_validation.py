@@ -19,6 +19,7 @@ __all__ = [
     "check_connectivity",
     "check_positive_real",
     "check_nonnegative_int",
+    "check_tolerance",
 ]
 
 
@@ -206,3 +207,14 @@ def check_affinities(affinities, shape=None, *, name="affinities"):
     if lo < 0.0 or hi > 1.0:
         raise ValueError(f"{name} must have values in [0, 1], got range [{lo:g}, {hi:g}]")
     return out
+
+
+def check_tolerance(tolerance):
+    """Return a boundary ``tolerance`` (pixels) as a Python int >= 0."""
+    if isinstance(tolerance, (bool, np.bool_)) or not isinstance(tolerance, numbers.Integral):
+        raise TypeError(f"tolerance must be a non-negative integer (pixels), "
+                        f"got {tolerance!r}")
+    tolerance = operator.index(tolerance)
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be a non-negative integer (pixels), got {tolerance}")
+    return tolerance

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Sample", "Dataset", "load_bsds500", "load_cityscapes", "load_folder"]
+__all__ = ["Sample", "Dataset", "load_bsds500", "load_cityscapes", "load_folder",
+           "bsds500_root", "DATA_ENV"]
 
 _BSDS500_URL = ("https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/"
                 "resources.html")
@@ -102,18 +103,12 @@ class Dataset:
 
 # --------------------------------------------------------------------------- reading
 
-def _imread(path):
-    """Read an image file; the bytes are read first so no handle can leak."""
-    import imageio.v3 as iio
-
-    data = Path(path).read_bytes()
-    return np.asarray(iio.imread(data, extension=Path(path).suffix.lower()))
-
-
 def _read_image(path):
+    from ._io import read_image
+
     try:
-        image = _imread(path)
-    except Exception as exc:  # imageio raises many types
+        image = read_image(path)
+    except Exception as exc:  # PIL raises many types
         raise ValueError(f"cannot read image {path}: {exc}") from None
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
@@ -122,6 +117,7 @@ def _read_image(path):
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"image {path} has shape {image.shape}; expected an RGB or grey image")
     if image.dtype != np.uint8:
+        # Samples are 8-bit RGB (see Sample); 16-bit files keep their top 8 bits.
         if image.dtype == np.uint16:
             image = (image // 257).astype(np.uint8)
         else:
@@ -130,13 +126,15 @@ def _read_image(path):
 
 
 def _read_label_png(path):
+    from ._io import read_labels
+
     try:
-        labels = _imread(path)
+        labels = read_labels(path)
     except Exception as exc:
         raise ValueError(f"cannot read label map {path}: {exc}") from None
-    if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
+    if labels.ndim != 2:
         raise ValueError(f"label map {path} must be a single-channel integer PNG "
-                         f"(8 or 16 bit), got shape {labels.shape} and dtype {labels.dtype}")
+                         f"(8 or 16 bit), got shape {labels.shape}")
     return np.ascontiguousarray(labels, dtype=np.int64)
 
 
@@ -193,13 +191,60 @@ def _image_files(folder):
 
 # --------------------------------------------------------------------------- BSDS500
 
+#: Environment variable naming the folder that holds ``BSDS500/`` (and other datasets).
+DATA_ENV = "SEALSEG_DATA"
+
+
 def _bsds500_candidates():
     candidates = []
-    env = os.environ.get("SEALSEG_DATA")
+    env = os.environ.get(DATA_ENV)
     if env:
         candidates.append(Path(env) / "BSDS500")
     candidates.append(Path.cwd().parent / "shared" / "datasets" / "BSDS500")
     return candidates
+
+
+def bsds500_root(root=None):
+    """The BSDS500 folder: ``root`` if given, else the first default that exists.
+
+    The one place where sealseg looks for BSDS500 (``load_bsds500``, ``python
+    -m sealseg evaluate`` and ``train``, the benchmarks and the tests use it).
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        A BSDS500 folder (release layout ``data/images/<split>``, or its
+        ``data`` folder).  By default ``$SEALSEG_DATA/BSDS500``, then
+        ``../shared/datasets/BSDS500`` relative to the current directory.
+
+    Returns
+    -------
+    root : pathlib.Path
+        The folder, as given or found.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no BSDS500 is there; the message lists where it looked and how to
+        get the data.
+    TypeError
+        If ``root`` is not path-like.
+
+    Examples
+    --------
+    >>> from sealseg.datasets import bsds500_root
+    >>> bsds500_root()                               # doctest: +SKIP
+    PosixPath('../shared/datasets/BSDS500')
+    """
+    tried = _bsds500_candidates() if root is None else [_as_folder(root, "root")]
+    for candidate in tried:
+        if _bsds500_data_dir(candidate) is not None:
+            return candidate
+    looked = ", ".join(str(p) for p in tried)
+    raise FileNotFoundError(
+        f"BSDS500 not found (looked in: {looked}); download BSR_bsds500.tgz from "
+        f"{_BSDS500_URL}, unpack it and pass root=<.../BSR/BSDS500> or set {DATA_ENV} "
+        "to the folder that holds BSDS500/")
 
 
 def _bsds500_data_dir(root):
@@ -262,21 +307,7 @@ def load_bsds500(root=None, split="val"):
     101085 (321, 481, 3) 5
     """
     split = _check_split(split, ("train", "val", "test"))
-    if root is None:
-        tried = _bsds500_candidates()
-    else:
-        tried = [_as_folder(root, "root")]
-    data = None
-    for candidate in tried:
-        data = _bsds500_data_dir(candidate)
-        if data is not None:
-            break
-    if data is None:
-        looked = ", ".join(str(p) for p in tried)
-        raise FileNotFoundError(
-            f"BSDS500 not found (looked in: {looked}); download BSR_bsds500.tgz from "
-            f"{_BSDS500_URL}, unpack it and pass root=<.../BSR/BSDS500> or set SEALSEG_DATA "
-            "to the folder that holds BSDS500/")
+    data = _bsds500_data_dir(bsds500_root(root))
     image_dir = data / "images" / split
     gt_dir = data / "groundTruth" / split
     for folder in (image_dir, gt_dir):

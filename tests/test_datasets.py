@@ -15,15 +15,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def real_bsds500_root():
-    """The real BSDS500 folder, or None."""
-    candidates = []
-    if os.environ.get("SEALSEG_DATA"):
-        candidates.append(Path(os.environ["SEALSEG_DATA"]) / "BSDS500")
-    candidates.append(REPO.parent / "shared" / "datasets" / "BSDS500")
-    for c in candidates:
-        if (c / "data" / "images" / "val").is_dir():
-            return c
-    return None
+    """The real BSDS500 folder (found as sealseg finds it, from the repository), or None."""
+    from sealseg.datasets import bsds500_root
+
+    try:
+        root = bsds500_root()
+    except FileNotFoundError:
+        try:
+            root = bsds500_root(REPO.parent / "shared" / "datasets" / "BSDS500")
+        except FileNotFoundError:
+            return None
+    return root if (root / "data" / "images" / "val").is_dir() else None
 
 
 def _save(path, array):
