@@ -189,6 +189,30 @@ def _image_files(folder):
                   if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
 
 
+def _require_folders(folders, message):
+    """FileNotFoundError(``message(folder)``) for the first of ``folders`` that is missing."""
+    for folder in folders:
+        if not folder.is_dir():
+            raise FileNotFoundError(message(folder))
+
+
+def _paired_entries(image_dir, label_dir, kind, image_word, label_word, if_empty):
+    """One entry per image of ``image_dir`` with its ``<stem>.<kind>`` file of ``label_dir``.
+
+    Raises FileNotFoundError for an image without its label file, or (with
+    the message ``if_empty``) for a folder without images.
+    """
+    entries = []
+    for path in _image_files(image_dir):
+        label = label_dir / f"{path.stem}.{kind}"
+        if not label.is_file():
+            raise FileNotFoundError(f"{image_word} {path} has no {label_word} {label}")
+        entries.append(_Entry(path.stem, path, label, kind))
+    if not entries:
+        raise FileNotFoundError(if_empty)
+    return entries
+
+
 # --------------------------------------------------------------------------- BSDS500
 
 #: Environment variable naming the folder that holds ``BSDS500/`` (and other datasets).
@@ -310,20 +334,12 @@ def load_bsds500(root=None, split="val"):
     data = _bsds500_data_dir(bsds500_root(root))
     image_dir = data / "images" / split
     gt_dir = data / "groundTruth" / split
-    for folder in (image_dir, gt_dir):
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"BSDS500 split {split!r} not found: {folder} does not exist; the release "
-                f"layout is data/images/<split>/*.jpg and data/groundTruth/<split>/*.mat "
-                f"(see {_BSDS500_URL})")
-    entries = []
-    for path in _image_files(image_dir):
-        mat = gt_dir / (path.stem + ".mat")
-        if not mat.is_file():
-            raise FileNotFoundError(f"BSDS500 image {path} has no ground truth {mat}")
-        entries.append(_Entry(path.stem, path, mat, "mat"))
-    if not entries:
-        raise FileNotFoundError(f"BSDS500 split {split!r}: no image in {image_dir}")
+    _require_folders((image_dir, gt_dir), lambda folder: (
+        f"BSDS500 split {split!r} not found: {folder} does not exist; the release "
+        f"layout is data/images/<split>/*.jpg and data/groundTruth/<split>/*.mat "
+        f"(see {_BSDS500_URL})"))
+    entries = _paired_entries(image_dir, gt_dir, "mat", "BSDS500 image", "ground truth",
+                              f"BSDS500 split {split!r}: no image in {image_dir}")
     return Dataset("bsds500", entries)
 
 
@@ -378,13 +394,11 @@ def load_cityscapes(root, split="val"):
     root = _as_folder(root, "root")
     image_dir = root / "leftImg8bit" / split
     gt_dir = root / "gtFine" / split
-    for folder in (image_dir, gt_dir):
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"Cityscapes split {split!r} not found: {folder} does not exist; expected "
-                f"leftImg8bit/<split>/<city>/ and gtFine/<split>/<city>/ under {root} "
-                f"(packages leftImg8bit_trainvaltest.zip and gtFine_trainvaltest.zip from "
-                f"{_CITYSCAPES_URL})")
+    _require_folders((image_dir, gt_dir), lambda folder: (
+        f"Cityscapes split {split!r} not found: {folder} does not exist; expected "
+        f"leftImg8bit/<split>/<city>/ and gtFine/<split>/<city>/ under {root} "
+        f"(packages leftImg8bit_trainvaltest.zip and gtFine_trainvaltest.zip from "
+        f"{_CITYSCAPES_URL})"))
     suffix = "_leftImg8bit"
     entries = []
     for path in sorted(image_dir.glob(f"*/*{suffix}.png")):
@@ -443,15 +457,8 @@ def load_folder(images, labels):
             raise TypeError(f"{arg} must be a folder path, got None")
     image_dir = _as_folder(images, "images")
     label_dir = _as_folder(labels, "labels")
-    for arg, folder in (("images", image_dir), ("labels", label_dir)):
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{arg} folder {folder} does not exist")
-    entries = []
-    for path in _image_files(image_dir):
-        label = label_dir / (path.stem + ".png")
-        if not label.is_file():
-            raise FileNotFoundError(f"image {path} has no label map {label}")
-        entries.append(_Entry(path.stem, path, label, "png"))
-    if not entries:
-        raise FileNotFoundError(f"no image ({', '.join(_IMAGE_SUFFIXES)}) in {image_dir}")
+    _require_folders((image_dir,), lambda folder: f"images folder {folder} does not exist")
+    _require_folders((label_dir,), lambda folder: f"labels folder {folder} does not exist")
+    entries = _paired_entries(image_dir, label_dir, "png", "image", "label map",
+                              f"no image ({', '.join(_IMAGE_SUFFIXES)}) in {image_dir}")
     return Dataset("folder", entries)

@@ -34,7 +34,7 @@ from .results import (RESULT_FIELDS, SUMMARY_FIELDS, check_config, format_header
 from .cli import add_evaluate_parser, main, run_evaluate
 
 __all__ = ["evaluate", "summarize", "summary_table", "plot_summary", "available_methods",
-           "add_evaluate_parser", "run_evaluate", "DEFAULT_N_SEGMENTS", "RESULT_FIELDS",
+           "add_evaluate_parser", "run_evaluate", "main", "DEFAULT_N_SEGMENTS", "RESULT_FIELDS",
            "SUMMARY_FIELDS"]
 
 DEFAULT_N_SEGMENTS = (100, 200, 400, 600, 800, 1200)

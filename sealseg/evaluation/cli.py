@@ -5,13 +5,11 @@ from .._cli import fail
 
 __all__ = ["add_evaluate_parser", "run_evaluate", "main"]
 
-COMMAND = "evaluate"
-
 
 def add_evaluate_parser(subparsers):
     """Add the ``evaluate`` subcommand to an argparse ``subparsers`` object."""
     parser = subparsers.add_parser(
-        COMMAND, help="score superpixel methods on a dataset (CSV tables and plots)",
+        "evaluate", help="score superpixel methods on a dataset (CSV tables and plots)",
         description="Segment every image of a dataset with each method at each number of "
                     "superpixels; write results.csv (one row per method, image, annotation "
                     "and n), summary.csv (means over image/annotation pairs) and plots. "
@@ -58,7 +56,7 @@ def run_evaluate(args):
                            tolerance=args.tolerance, jobs=args.jobs, limit=args.limit,
                            progress=not args.no_progress)
     except (ValueError, TypeError, OSError, KeyError) as exc:
-        fail(COMMAND, exc)
+        fail("evaluate", exc)
     print(summary_table(summary))
     return 0
 
