@@ -1,20 +1,12 @@
 """The one registry of superpixel methods, by name, for ``evaluate``, ``batch`` and ``segment``.
 
-A method is a runner ``run(image, n_segments, groundtruths)`` returning labels
-(or ``(labels, seconds)`` when it times only part of its work) and a check
-``missing()`` returning ``None`` when it can run here, else the reason (with
-the command that installs what is missing).  Runners are module-level so that
-worker processes can unpickle them.
-
-``evaluate`` takes every method of :data:`METHODS`, ``"seal_ers@WEIGHTS"``
-(seal_ers with a weight file of one's own), ``"module:function"`` strings and
-callables (see :func:`resolve_methods`).  ``batch`` and ``segment`` take the
-methods that are public functions of sealseg with options of their own
-(:func:`segmenter_names`: ``ers`` and ``seal_ers``).
-
-The core functions are reached through the package's public names, imported
-inside the runners (``import sealseg`` stays light, and no runner depends on
-which module defines a function).
+A :class:`Method` is a runner ``run(image, n_segments, groundtruths)`` returning
+labels (or ``(labels, seconds)`` when it times only part of its work; module
+level, so worker processes can unpickle it) and ``missing()``: ``None`` when it
+can run here, else the reason with the install command.  ``evaluate`` takes
+all of :data:`METHODS` and the forms of :func:`resolve_methods`; ``batch`` and
+``segment`` take :func:`segmenter_names`.  Core functions are reached through
+sealseg's public names, imported inside the runners.
 """
 import importlib
 import importlib.util
@@ -30,6 +22,8 @@ __all__ = ["Method", "METHODS", "available_methods", "resolve_methods", "segment
 
 _OPENCV_HINT = ("OpenCV contrib (cv2.ximgproc) is not installed; "
                 "pip install opencv-contrib-python-headless")
+_SNIC_HINT = "pysnic is not installed; pip install pysnic"
+_CANNY_HINT = "canny_ers needs torch (sealseg.pan.model); pip install torch"
 
 
 def count_segments(labels):
@@ -359,13 +353,10 @@ METHODS = {
     "felzenszwalb": Method(_run_felzenszwalb),
     "seeds": Method(_run_seeds, _needs_opencv),
     "lsc": Method(_run_lsc, _needs_opencv),
-    "snic": Method(_run_snic, _needs_module("pysnic", "pysnic is not installed; "
-                                                      "pip install pysnic")),
+    "snic": Method(_run_snic, _needs_module("pysnic", _SNIC_HINT)),
     "oracle": Method(_run_oracle),
     # The Canny settings are those of the net's edge channel (sealseg.pan.model).
-    "canny_ers": Method(_run_canny_ers, _needs_module("torch", "canny_ers needs torch "
-                                                               "(sealseg.pan.model); "
-                                                               "pip install torch")),
+    "canny_ers": Method(_run_canny_ers, _needs_module("torch", _CANNY_HINT)),
     "seal_fh": Method(_run_seal_fh, _needs_learned("felzenszwalb_affinity", "seal_fh")),
     "ers4": Method(_run_ers4),
     "seal_ers4": Method(_run_seal_ers4, _needs_seal_ers),
@@ -463,9 +454,9 @@ def resolve_methods(methods):
 
     Returns
     -------
-    resolved : list of (str, runner)
-    skipped : list of (str, str)
-        Built-in methods whose optional dependency is missing, with the reason.
+    resolved, skipped : list of (str, runner), list of (str, str)
+        Methods that can run, and built-ins whose optional dependency is
+        missing with the reason.
 
     Raises
     ------
