@@ -15,10 +15,10 @@ from sealseg.evaluation import (
     RESULT_FIELDS,
     available_methods,
     evaluate,
-    main,
     summarize,
     summary_table,
 )
+from sealseg.evaluation.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))

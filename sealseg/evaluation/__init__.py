@@ -31,10 +31,9 @@ from ..methods import available_methods, count_segments, resolve_methods
 from .plots import PLOT_FILES, plot_summary
 from .results import (RESULT_FIELDS, SUMMARY_FIELDS, check_config, format_header, format_row,
                       load_results, summarize, summary_csv, summary_table)
-from .cli import add_evaluate_parser, main, run_evaluate
 
 __all__ = ["evaluate", "summarize", "summary_table", "plot_summary", "available_methods",
-           "add_evaluate_parser", "run_evaluate", "main", "DEFAULT_N_SEGMENTS", "RESULT_FIELDS",
+           "DEFAULT_N_SEGMENTS", "RESULT_FIELDS",
            "SUMMARY_FIELDS"]
 
 DEFAULT_N_SEGMENTS = (100, 200, 400, 600, 800, 1200)
