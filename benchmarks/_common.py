@@ -19,16 +19,21 @@ def quick():
 
 
 def bsds500_root():
-    """BSDS500 folder ($SEALSEG_DATA/BSDS500, then ../shared/datasets/BSDS500
-    next to the repository), or None when neither exists."""
-    candidates = []
-    if os.environ.get("SEALSEG_DATA"):
-        candidates.append(Path(os.environ["SEALSEG_DATA"]) / "BSDS500")
-    candidates.append(REPO.parent / "shared" / "datasets" / "BSDS500")
-    for path in candidates:
-        if path.is_dir():
-            return path
-    return None
+    """BSDS500 folder (``sealseg.datasets.bsds500_root``: $SEALSEG_DATA/BSDS500, then
+    ../shared/datasets/BSDS500), or None when there is none.
+
+    The search is relative to the repository, whatever folder asv runs in.
+    """
+    from sealseg.datasets import bsds500_root as find
+
+    try:
+        return find()
+    except FileNotFoundError:
+        pass
+    try:
+        return find(REPO.parent / "shared" / "datasets" / "BSDS500")
+    except FileNotFoundError:
+        return None
 
 
 def shipped_weights_present():

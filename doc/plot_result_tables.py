@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from sealseg.evaluation import _plot
+from sealseg.evaluation import plot_summary
 
 COLUMN = re.compile(r"(ASA|BR) n=(\d+)")
 
@@ -40,7 +40,7 @@ def summary_rows(table):
 
 def main(tables):
     for table in map(Path, tables):
-        _plot(summary_rows(table), table.parent, "BSDS500 val", prefix=table.stem + "_")
+        plot_summary(summary_rows(table), table.parent, "BSDS500 val", prefix=table.stem + "_")
         print(f"{table.stem}_asa.png, _br.png, _asa_br.png")
 
 

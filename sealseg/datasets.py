@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Sample", "Dataset", "load_bsds500", "load_cityscapes", "load_folder"]
+__all__ = ["Sample", "Dataset", "load_bsds500", "load_cityscapes", "load_folder",
+           "bsds500_root", "DATA_ENV"]
 
 _BSDS500_URL = ("https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/"
                 "resources.html")
@@ -102,18 +103,12 @@ class Dataset:
 
 # --------------------------------------------------------------------------- reading
 
-def _imread(path):
-    """Read an image file; the bytes are read first so no handle can leak."""
-    import imageio.v3 as iio
-
-    data = Path(path).read_bytes()
-    return np.asarray(iio.imread(data, extension=Path(path).suffix.lower()))
-
-
 def _read_image(path):
+    from ._io import read_image
+
     try:
-        image = _imread(path)
-    except Exception as exc:  # imageio raises many types
+        image = read_image(path)
+    except Exception as exc:  # PIL raises many types
         raise ValueError(f"cannot read image {path}: {exc}") from None
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
@@ -122,6 +117,7 @@ def _read_image(path):
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"image {path} has shape {image.shape}; expected an RGB or grey image")
     if image.dtype != np.uint8:
+        # Samples are 8-bit RGB (see Sample); 16-bit files keep their top 8 bits.
         if image.dtype == np.uint16:
             image = (image // 257).astype(np.uint8)
         else:
@@ -130,13 +126,15 @@ def _read_image(path):
 
 
 def _read_label_png(path):
+    from ._io import read_labels
+
     try:
-        labels = _imread(path)
+        labels = read_labels(path)
     except Exception as exc:
         raise ValueError(f"cannot read label map {path}: {exc}") from None
-    if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
+    if labels.ndim != 2:
         raise ValueError(f"label map {path} must be a single-channel integer PNG "
-                         f"(8 or 16 bit), got shape {labels.shape} and dtype {labels.dtype}")
+                         f"(8 or 16 bit), got shape {labels.shape}")
     return np.ascontiguousarray(labels, dtype=np.int64)
 
 
@@ -191,15 +189,86 @@ def _image_files(folder):
                   if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
 
 
+def _require_folders(folders, message):
+    """FileNotFoundError(``message(folder)``) for the first of ``folders`` that is missing."""
+    for folder in folders:
+        if not folder.is_dir():
+            raise FileNotFoundError(message(folder))
+
+
+def _paired_entries(image_dir, label_dir, kind, image_word, label_word, if_empty):
+    """One entry per image of ``image_dir`` with its ``<stem>.<kind>`` file of ``label_dir``.
+
+    Raises FileNotFoundError for an image without its label file, or (with
+    the message ``if_empty``) for a folder without images.
+    """
+    entries = []
+    for path in _image_files(image_dir):
+        label = label_dir / f"{path.stem}.{kind}"
+        if not label.is_file():
+            raise FileNotFoundError(f"{image_word} {path} has no {label_word} {label}")
+        entries.append(_Entry(path.stem, path, label, kind))
+    if not entries:
+        raise FileNotFoundError(if_empty)
+    return entries
+
+
 # --------------------------------------------------------------------------- BSDS500
+
+#: Environment variable naming the folder that holds ``BSDS500/`` (and other datasets).
+DATA_ENV = "SEALSEG_DATA"
+
 
 def _bsds500_candidates():
     candidates = []
-    env = os.environ.get("SEALSEG_DATA")
+    env = os.environ.get(DATA_ENV)
     if env:
         candidates.append(Path(env) / "BSDS500")
     candidates.append(Path.cwd().parent / "shared" / "datasets" / "BSDS500")
     return candidates
+
+
+def bsds500_root(root=None):
+    """The BSDS500 folder: ``root`` if given, else the first default that exists.
+
+    The one place where sealseg looks for BSDS500 (``load_bsds500``, ``python
+    -m sealseg evaluate`` and ``train``, the benchmarks and the tests use it).
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        A BSDS500 folder (release layout ``data/images/<split>``, or its
+        ``data`` folder).  By default ``$SEALSEG_DATA/BSDS500``, then
+        ``../shared/datasets/BSDS500`` relative to the current directory.
+
+    Returns
+    -------
+    root : pathlib.Path
+        The folder, as given or found.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no BSDS500 is there; the message lists where it looked and how to
+        get the data.
+    TypeError
+        If ``root`` is not path-like.
+
+    Examples
+    --------
+    >>> from sealseg.datasets import bsds500_root
+    >>> bsds500_root()                               # doctest: +SKIP
+    PosixPath('../shared/datasets/BSDS500')
+    """
+    tried = _bsds500_candidates() if root is None else [_as_folder(root, "root")]
+    for candidate in tried:
+        if _bsds500_data_dir(candidate) is not None:
+            return candidate
+    looked = ", ".join(str(p) for p in tried)
+    raise FileNotFoundError(
+        f"BSDS500 not found (looked in: {looked}); download BSR_bsds500.tgz from "
+        f"{_BSDS500_URL}, unpack it and pass root=<.../BSR/BSDS500> or set {DATA_ENV} "
+        "to the folder that holds BSDS500/")
 
 
 def _bsds500_data_dir(root):
@@ -262,37 +331,15 @@ def load_bsds500(root=None, split="val"):
     101085 (321, 481, 3) 5
     """
     split = _check_split(split, ("train", "val", "test"))
-    if root is None:
-        tried = _bsds500_candidates()
-    else:
-        tried = [_as_folder(root, "root")]
-    data = None
-    for candidate in tried:
-        data = _bsds500_data_dir(candidate)
-        if data is not None:
-            break
-    if data is None:
-        looked = ", ".join(str(p) for p in tried)
-        raise FileNotFoundError(
-            f"BSDS500 not found (looked in: {looked}); download BSR_bsds500.tgz from "
-            f"{_BSDS500_URL}, unpack it and pass root=<.../BSR/BSDS500> or set SEALSEG_DATA "
-            "to the folder that holds BSDS500/")
+    data = _bsds500_data_dir(bsds500_root(root))
     image_dir = data / "images" / split
     gt_dir = data / "groundTruth" / split
-    for folder in (image_dir, gt_dir):
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"BSDS500 split {split!r} not found: {folder} does not exist; the release "
-                f"layout is data/images/<split>/*.jpg and data/groundTruth/<split>/*.mat "
-                f"(see {_BSDS500_URL})")
-    entries = []
-    for path in _image_files(image_dir):
-        mat = gt_dir / (path.stem + ".mat")
-        if not mat.is_file():
-            raise FileNotFoundError(f"BSDS500 image {path} has no ground truth {mat}")
-        entries.append(_Entry(path.stem, path, mat, "mat"))
-    if not entries:
-        raise FileNotFoundError(f"BSDS500 split {split!r}: no image in {image_dir}")
+    _require_folders((image_dir, gt_dir), lambda folder: (
+        f"BSDS500 split {split!r} not found: {folder} does not exist; the release "
+        f"layout is data/images/<split>/*.jpg and data/groundTruth/<split>/*.mat "
+        f"(see {_BSDS500_URL})"))
+    entries = _paired_entries(image_dir, gt_dir, "mat", "BSDS500 image", "ground truth",
+                              f"BSDS500 split {split!r}: no image in {image_dir}")
     return Dataset("bsds500", entries)
 
 
@@ -347,13 +394,11 @@ def load_cityscapes(root, split="val"):
     root = _as_folder(root, "root")
     image_dir = root / "leftImg8bit" / split
     gt_dir = root / "gtFine" / split
-    for folder in (image_dir, gt_dir):
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"Cityscapes split {split!r} not found: {folder} does not exist; expected "
-                f"leftImg8bit/<split>/<city>/ and gtFine/<split>/<city>/ under {root} "
-                f"(packages leftImg8bit_trainvaltest.zip and gtFine_trainvaltest.zip from "
-                f"{_CITYSCAPES_URL})")
+    _require_folders((image_dir, gt_dir), lambda folder: (
+        f"Cityscapes split {split!r} not found: {folder} does not exist; expected "
+        f"leftImg8bit/<split>/<city>/ and gtFine/<split>/<city>/ under {root} "
+        f"(packages leftImg8bit_trainvaltest.zip and gtFine_trainvaltest.zip from "
+        f"{_CITYSCAPES_URL})"))
     suffix = "_leftImg8bit"
     entries = []
     for path in sorted(image_dir.glob(f"*/*{suffix}.png")):
@@ -412,15 +457,8 @@ def load_folder(images, labels):
             raise TypeError(f"{arg} must be a folder path, got None")
     image_dir = _as_folder(images, "images")
     label_dir = _as_folder(labels, "labels")
-    for arg, folder in (("images", image_dir), ("labels", label_dir)):
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{arg} folder {folder} does not exist")
-    entries = []
-    for path in _image_files(image_dir):
-        label = label_dir / (path.stem + ".png")
-        if not label.is_file():
-            raise FileNotFoundError(f"image {path} has no label map {label}")
-        entries.append(_Entry(path.stem, path, label, "png"))
-    if not entries:
-        raise FileNotFoundError(f"no image ({', '.join(_IMAGE_SUFFIXES)}) in {image_dir}")
+    _require_folders((image_dir,), lambda folder: f"images folder {folder} does not exist")
+    _require_folders((label_dir,), lambda folder: f"labels folder {folder} does not exist")
+    entries = _paired_entries(image_dir, label_dir, "png", "image", "label map",
+                              f"no image ({', '.join(_IMAGE_SUFFIXES)}) in {image_dir}")
     return Dataset("folder", entries)

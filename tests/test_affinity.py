@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from bad_input_cases import IMG, LAB, bad_input_test, image_cases
 from sealseg import affinities_from_labels, ers, rgb_affinities
 
 
@@ -50,3 +51,24 @@ def test_affinities_from_labels_errors():
         affinities_from_labels([])
     with pytest.raises(ValueError, match=r"groundtruth\[1\] has shape"):
         affinities_from_labels([np.zeros((3, 3), int), np.zeros((3, 4), int)])
+
+
+# Bad inputs of the numpy-only affinities (the learn_affinities rows are in test_inference.py).
+BAD_INPUTS = (
+    image_cases("rgb_affinities", rgb_affinities)
+    + [
+        ("rgb_affinities-sigma-str", lambda: rgb_affinities(IMG, sigma="15"), TypeError,
+         "sigma must be a real number, got '15'"),
+        ("rgb_affinities-sigma-negative", lambda: rgb_affinities(IMG, sigma=-2), ValueError,
+         "sigma must be a finite number > 0"),
+        ("affinities_from_labels-empty-list", lambda: affinities_from_labels([]), ValueError,
+         "groundtruth must be a label map or a non-empty list"),
+        ("affinities_from_labels-float", lambda: affinities_from_labels(LAB + 0.5), TypeError,
+         "groundtruth must be an integer label array"),
+        ("affinities_from_labels-shape-mismatch",
+         lambda: affinities_from_labels([LAB, LAB[:3]]), ValueError,
+         "groundtruth[1] has shape (3, 10), expected (12, 10)"),
+    ]
+)
+
+test_bad_input = bad_input_test(BAD_INPUTS)

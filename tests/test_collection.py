@@ -2,26 +2,17 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 from PIL import Image
 
 from sealseg import ers, segment_collection
 from sealseg.__main__ import main
 from sealseg.collection import find_images, read_labels
-from sealseg.pan.tiling import plan_tiles
-
-
-def _picture(h, w, seed):
-    """A blocky RGB uint8 image with noise: ERS has real boundaries to find."""
-    rng = np.random.default_rng(seed)
-    image = np.zeros((h, w, 3))
-    image[:, w // 3:] = [0.8, 0.3, 0.1]
-    image[h // 2:, :, 2] = 0.7
-    image += rng.normal(0, 0.05, image.shape)
-    return (np.clip(image, 0, 1) * 255).astype(np.uint8)
+from synthetic import picture as _picture, sensitive_weights as _weights
 
 
 @pytest.fixture
@@ -35,134 +26,6 @@ def folder(tmp_path):
     (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     (root / "notes.txt").write_text("not an image")
     return root
-
-
-def _weights(path, width=8, **kw):
-    """A tiny random PAN weight file, non-trivial BatchNorm, sensitive to its input.
-
-    The default initialisation gives a net whose output barely depends on
-    pixels a few steps away; tripled convolution weights make a wrong halo
-    visible (see test_tiling_needs_the_full_receptive_field).
-    """
-    torch = pytest.importorskip("torch")
-    from sealseg.pan.model import PixelAffinityNet
-    from sealseg.pan.train import model_file_payload
-
-    torch.manual_seed(0)
-    net = PixelAffinityNet(width, **kw).eval()
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_mean.uniform_(-0.5, 0.5)
-                module.running_var.uniform_(0.5, 2.0)
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.uniform_(-0.2, 0.2)
-            elif isinstance(module, torch.nn.Conv2d):
-                module.weight.mul_(3.0)
-    torch.save(model_file_payload(net), path)
-    return str(path)
-
-
-# --------------------------------------------------------------------------- tiling
-
-@pytest.mark.parametrize("shape, halo, budget", [((70, 93), 9, 361), ((70, 93), 9, 1500),
-                                                 ((5, 400), 3, 200), ((300, 7), 2, 100),
-                                                 ((64, 64), 9, 64 * 64)])
-def test_plan_tiles_partition_and_budget(shape, halo, budget):
-    tiles = plan_tiles(shape, halo, budget)
-    covered = np.zeros(shape, int)
-    for (y0, y1, x0, x1), (Y0, Y1, X0, X1) in tiles:
-        covered[y0:y1, x0:x1] += 1
-        assert (Y1 - Y0) * (X1 - X0) <= budget
-        # a halo of `halo` pixels on every side that is not the image border
-        assert Y0 == max(0, y0 - halo) and Y1 == min(shape[0], y1 + halo)
-        assert X0 == max(0, x0 - halo) and X1 == min(shape[1], x1 + halo)
-    assert_array_equal(covered, 1)
-
-
-def test_plan_tiles_too_small_budget():
-    with pytest.raises(ValueError, match="at least 361"):
-        plan_tiles((100, 100), 9, 360)
-
-
-def test_receptive_radius_of_the_paper_net():
-    pytest.importorskip("torch")
-    from sealseg.pan.model import PixelAffinityNet
-    from sealseg.pan.tiling import receptive_radius
-
-    # 1x7 head (3) + 3 residual blocks x two 3x3 convs (6) along x; the
-    # vertical pass runs on the transposed image, so 9 in both axes.
-    assert receptive_radius(PixelAffinityNet(8)) == 9
-    assert receptive_radius(PixelAffinityNet(8, kernel="7x7")) == 9
-    # dilated blocks: 3 + 2 * (1 + 2 + 4)
-    assert receptive_radius(PixelAffinityNet(8, dilations=(1, 2, 4))) == 17
-
-
-_TILING_NETS = [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"}, {"dilations": (1, 2, 4)}]
-# Budgets from a 1-pixel core (19 x 19 tiles with their halo) to a few tiles;
-# square images take the model's batched image+transpose path.  The dilated
-# net's smallest tile (35 x 35) holds the whole 20 x 23 image, so that pair
-# is left out.
-_TILING_CASES = [(kwargs, shape, budget) for kwargs in _TILING_NETS
-                 for shape, budget in [((20, 23), 361), ((70, 93), 1500), ((66, 66), 2000),
-                                       ((40, 200), 2500)]
-                 if not ("dilations" in kwargs and shape == (20, 23))]
-
-
-@pytest.mark.parametrize("kwargs, shape, budget", _TILING_CASES)
-def test_tiled_learn_affinities_equal_untiled(tmp_path, kwargs, shape, budget):
-    from sealseg import learn_affinities
-
-    weights = _weights(tmp_path / "w.pt", **kwargs)
-    image = _picture(*shape, seed=3)
-    halo = 17 if "dilations" in kwargs else 9
-    budget = max(budget, (2 * halo + 1) ** 2)
-    whole = learn_affinities(image, weights=weights, max_pixels_per_tile=shape[0] * shape[1])
-    tiled = learn_affinities(image, weights=weights, max_pixels_per_tile=budget)
-    assert len(plan_tiles(shape, halo, budget)) > 1
-    assert tiled.dtype == np.float32 and tiled.flags.c_contiguous
-    assert_allclose(tiled, whole, rtol=0, atol=1e-5)
-    assert_array_equal(tiled[0, :, -1], 1) and assert_array_equal(tiled[1, -1, :], 1)
-
-
-def test_tiling_needs_the_full_receptive_field(tmp_path, monkeypatch):
-    # Regression guard for the halo: one pixel less than the receptive field
-    # and interior tile borders see padding instead of neighbours.
-    from sealseg import learn_affinities
-    from sealseg.pan import tiling
-
-    weights = _weights(tmp_path / "w.pt")
-    image = _picture(60, 80, seed=4)
-    whole = learn_affinities(image, weights=weights, max_pixels_per_tile=10 ** 6)
-    radius = tiling.receptive_radius
-    monkeypatch.setattr(tiling, "receptive_radius", lambda model: radius(model) - 1)
-    short = learn_affinities(image, weights=weights, max_pixels_per_tile=1200)
-    assert np.abs(short - whole).max() > 1e-4   # 3.3e-4 with these weights
-
-
-def test_default_tiling_and_seal_ers_pass_through(tmp_path):
-    from sealseg import learn_affinities, seal_ers
-
-    weights = _weights(tmp_path / "w.pt")
-    image = _picture(40, 50, seed=5)
-    assert_allclose(learn_affinities(image, weights=weights),
-                    learn_affinities(image, weights=weights, max_pixels_per_tile=700),
-                    atol=1e-5)
-    labels = seal_ers(image, 20, weights=weights, max_pixels_per_tile=700)
-    assert labels.shape == (40, 50) and labels.max() == 20
-
-
-def test_max_pixels_per_tile_errors(tmp_path):
-    from sealseg import learn_affinities
-
-    weights = _weights(tmp_path / "w.pt")
-    image = _picture(40, 50, seed=5)
-    with pytest.raises(ValueError, match="at least 361"):
-        learn_affinities(image, weights=weights, max_pixels_per_tile=100)
-    with pytest.raises(ValueError, match="max_pixels_per_tile"):
-        learn_affinities(image, weights=weights, max_pixels_per_tile=0)
-    with pytest.raises(TypeError, match="max_pixels_per_tile"):
-        learn_affinities(image, weights=weights, max_pixels_per_tile=1000.0)
 
 
 # --------------------------------------------------------------------------- collections
@@ -345,3 +208,49 @@ def test_dask_local_cluster(folder, tmp_path):
     leftovers = [p.name for p in (tmp_path / "dask").rglob(".sealseg-*")]
     assert leftovers == [], leftovers
     assert os.listdir(tmp_path / "dask" / "c.png") == []
+
+
+# --------------------------------------------------------------------------- bad inputs (formerly test_reliability.py)
+
+from bad_input_cases import bad_input_test  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+BAD_INPUTS = (
+    [
+        ("segment_collection-n_segments-0",
+         lambda: segment_collection(REPO, REPO / "never", 0, progress=False), ValueError,
+         "n_segments must be a positive integer, got 0"),
+        ("segment_collection-n_segments-float",
+         lambda: segment_collection(REPO, REPO / "never", 2.5, progress=False), TypeError,
+         "n_segments must be a positive integer"),
+        ("segment_collection-missing-folder",
+         lambda: segment_collection(REPO / "nope", REPO / "never", 5, progress=False),
+         ValueError, "is not a folder"),
+        ("segment_collection-paths-None",
+         lambda: segment_collection(None, REPO / "never", 5, progress=False), TypeError,
+         "paths must be a folder or an iterable of image file paths, got NoneType"),
+        ("segment_collection-method",
+         lambda: segment_collection(REPO, REPO / "never", 5, method="x", progress=False),
+         ValueError, "method must be one of ers, seal_ers, got 'x'"),
+        ("segment_collection-out_dir-int",
+         lambda: segment_collection(REPO, 3, 5, progress=False), TypeError,
+         "out_dir must be a str or path, got int"),
+        ("segment_collection-jobs-0",
+         lambda: segment_collection(REPO, REPO / "never", 5, jobs=0, progress=False),
+         ValueError, "jobs must be a positive integer, got 0"),
+        # the same mistake gets the same error as in evaluate (sealseg._validation)
+        ("segment_collection-jobs-float",
+         lambda: segment_collection(REPO, REPO / "never", 5, jobs=1.5, progress=False),
+         TypeError, "jobs must be a positive integer, got 1.5"),
+        ("segment_collection-retries-negative",
+         lambda: segment_collection(REPO, REPO / "never", 5, retries=-1, progress=False),
+         ValueError, "retries must be an integer >= 0, got -1"),
+        ("segment_collection-unknown-option",
+         lambda: segment_collection(REPO, REPO / "never", 5, bogus=1, progress=False),
+         TypeError, "ers does not take bogus"),
+    ]
+)
+
+
+test_bad_input = bad_input_test(BAD_INPUTS)

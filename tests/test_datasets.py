@@ -15,15 +15,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def real_bsds500_root():
-    """The real BSDS500 folder, or None."""
-    candidates = []
-    if os.environ.get("SEALSEG_DATA"):
-        candidates.append(Path(os.environ["SEALSEG_DATA"]) / "BSDS500")
-    candidates.append(REPO.parent / "shared" / "datasets" / "BSDS500")
-    for c in candidates:
-        if (c / "data" / "images" / "val").is_dir():
-            return c
-    return None
+    """The real BSDS500 folder (found as sealseg finds it, from the repository), or None."""
+    from sealseg.datasets import bsds500_root
+
+    try:
+        root = bsds500_root()
+    except FileNotFoundError:
+        try:
+            root = bsds500_root(REPO.parent / "shared" / "datasets" / "BSDS500")
+        except FileNotFoundError:
+            return None
+    return root if (root / "data" / "images" / "val").is_dir() else None
 
 
 def _save(path, array):
@@ -210,3 +212,71 @@ def test_folder_errors(tmp_path):
         load_folder(tmp_path / "img", tmp_path / "lab")[0]
     with pytest.raises(TypeError, match="images must be a folder"):
         load_folder(None, tmp_path)
+
+
+# --------------------------------------------------------------------------- bad inputs (formerly test_reliability.py)
+
+from bad_input_cases import bad_input_test  # noqa: E402
+
+BAD_INPUTS = (
+    [
+        ("load_bsds500-root-int", lambda: load_bsds500(3), TypeError,
+         "root must be a folder path (str or path-like), got 3 of type int"),
+        ("load_bsds500-split", lambda: load_bsds500(REPO, split="training"), ValueError,
+         "split must be one of 'train', 'val', 'test', got 'training'"),
+        ("load_cityscapes-root-None", lambda: load_cityscapes(None), TypeError,
+         "root must be the Cityscapes folder"),
+        ("load_cityscapes-root-int", lambda: load_cityscapes(3), TypeError,
+         "root must be a folder path"),
+        ("load_folder-images-None", lambda: load_folder(None, REPO), TypeError,
+         "images must be a folder path, got None"),
+        ("load_folder-labels-int", lambda: load_folder(REPO, 3), TypeError,
+         "labels must be a folder path"),
+    ]
+)
+
+
+test_bad_input = bad_input_test(BAD_INPUTS)
+
+
+def _image(path, shape=(6, 8, 3)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    io.imsave(path, np.zeros(shape, np.uint8), check_contrast=False)
+
+
+DATASET_CASES = [
+    ("bsds500-missing-root", lambda t: load_bsds500(t / "nope"), "BSDS500 not found"),
+    ("bsds500-empty-root", lambda t: load_bsds500(t), "BSDS500 not found"),
+    ("bsds500-split-without-groundtruth",
+     lambda t: (_image(t / "data" / "images" / "val" / "1.jpg"),
+                (t / "data" / "groundTruth" / "val").mkdir(parents=True),
+                load_bsds500(t)), "BSDS500 image"),
+    ("bsds500-split-without-groundtruth-folder",
+     lambda t: (_image(t / "data" / "images" / "val" / "1.jpg"), load_bsds500(t)),
+     "groundTruth/val does not exist"),
+    ("bsds500-split-without-images",
+     lambda t: ((t / "data" / "images" / "val").mkdir(parents=True),
+                (t / "data" / "groundTruth" / "val").mkdir(parents=True),
+                load_bsds500(t)), "no image in"),
+    ("cityscapes-missing-root", lambda t: load_cityscapes(t / "nope"),
+     "Cityscapes split 'val' not found"),
+    ("cityscapes-split-without-groundtruth",
+     lambda t: (_image(t / "leftImg8bit" / "val" / "c" / "c_0_0_leftImg8bit.png"),
+                (t / "gtFine" / "val" / "c").mkdir(parents=True), load_cityscapes(t)),
+     "has no ground truth"),
+    ("folder-missing-images", lambda t: load_folder(t / "nope", t), "images folder"),
+    ("folder-missing-labels", lambda t: load_folder(t, t / "nope"), "labels folder"),
+    ("folder-empty", lambda t: load_folder(t, t), "no image"),
+    ("folder-image-without-label",
+     lambda t: (_image(t / "img" / "a.png"), (t / "lab").mkdir(),
+                load_folder(t / "img", t / "lab")), "has no label map"),
+]
+
+
+@pytest.mark.parametrize("make, match", [c[1:] for c in DATASET_CASES],
+                         ids=[c[0] for c in DATASET_CASES])
+def test_bad_dataset_roots(tmp_path, make, match):
+    # FileNotFoundError (an OSError, as for any missing file) naming what is missing.
+    with pytest.raises(FileNotFoundError) as info:
+        make(tmp_path)
+    assert match in str(info.value)

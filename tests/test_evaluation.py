@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
 import scipy.io
 from skimage import io
 
@@ -16,10 +15,10 @@ from sealseg.evaluation import (
     RESULT_FIELDS,
     available_methods,
     evaluate,
-    main,
     summarize,
     summary_table,
 )
+from sealseg.evaluation.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -113,27 +112,11 @@ def test_slic_on_tiny():
     assert summary[0]["method"] == "slic" and summary[0]["asa"] > 0.7
 
 
-def test_felzenszwalb_lands_near_n(rng=np.random.default_rng(0)):
-    from sealseg.evaluation import _count, _run_felzenszwalb
-    image = (rng.random((60, 80, 3)) * 255).astype(np.uint8)
-    for n in (10, 60):
-        labels, seconds = _run_felzenszwalb(image, n, None)
-        assert abs(_count(labels) - n) <= max(3, 0.15 * n)
-        assert seconds > 0
-
-
-def test_available_methods_names():
-    methods = available_methods()
-    for name in ("ers", "seal_ers", "slic", "slico", "felzenszwalb", "seeds", "lsc", "snic",
-                 "oracle", "canny_ers", "seal_fh", "ers4", "seal_ers4"):
-        assert name in methods
-    assert methods["slic"] is None and methods["ers"] is None
-
-
 def test_unavailable_method_is_skipped(monkeypatch):
-    from sealseg import evaluation
-    monkeypatch.setitem(evaluation._METHODS, "lsc",
-                        (evaluation._run_lsc, lambda: "cv2.ximgproc is not installed"))
+    from sealseg import methods
+    monkeypatch.setitem(methods.METHODS, "lsc",
+                        methods.Method(methods.METHODS["lsc"].run,
+                                       lambda: "cv2.ximgproc is not installed"))
     messages = []
     summary = evaluate(make_tiny(), ["lsc", "slic"], [4], progress=False, log=messages.append)
     assert [s["method"] for s in summary] == ["slic"]
@@ -147,38 +130,6 @@ def test_oracle_on_tiny():
     assert summary[0]["n_obtained"] == 2
     # On "two" the oracle halves match its only annotation exactly.
     assert summary[0]["asa"] >= 0.5
-
-
-def test_canny_affinities_cut_at_edges():
-    from sealseg.evaluation import _canny_affinities
-
-    image = np.zeros((20, 24, 3), np.uint8)
-    image[:, 12:] = 200
-    a = _canny_affinities(image)
-    assert a.shape == (2, 20, 24) and a.min() >= 0 and a.max() <= 1
-    # the weakest horizontal edges sit on the step; flat parts far from it are 1
-    assert a[0, 10].argmin() in (10, 11, 12)
-    assert_allclose(a[:, :, :5], 1.0)
-    assert_allclose(a[1], 1.0, atol=1 - a[0].min() + 1e-12)
-    summary = evaluate(TinyDataset([Sample("step", image, [(np.arange(24) >= 12)[None]
-                                                           .repeat(20, 0).astype(int)])]),
-                       ["canny_ers"], [2], progress=False)
-    # the cut lands on the step or one column beside it (Canny marks one side)
-    assert summary[0]["asa"] > 0.99 and summary[0]["n_obtained"] == 2
-
-
-def test_four_connected_methods_use_connectivity_4(monkeypatch):
-    from sealseg import ers, seal
-    from sealseg.evaluation import _run_ers4, _run_seal_ers4
-
-    image = np.random.default_rng(3).integers(0, 255, (16, 20, 3), dtype=np.uint8)
-    assert_array_equal(_run_ers4(image, 12, None), ers(image, 12, connectivity=4))
-    assert not np.array_equal(ers(image, 12, connectivity=4), ers(image, 12))
-    calls = []
-    monkeypatch.setattr(seal, "seal_ers",
-                        lambda image, n, **kwargs: calls.append((n, kwargs)) or image[..., 0])
-    _run_seal_ers4(image, 7, None)
-    assert calls == [(7, {"connectivity": 4})]
 
 
 def test_seal_ers_with_own_weights(tmp_path):
@@ -197,41 +148,10 @@ def test_seal_ers_with_own_weights(tmp_path):
         evaluate(make_tiny(), ["seal_ers@nonsense"], [2], progress=False)
 
 
-def test_search_scale_is_shared_and_lands_near_n():
-    from skimage import data
-    from sealseg import felzenszwalb_affinity, rgb_affinities
-    from sealseg.evaluation import _count, _search_scale
-    affinities = rgb_affinities(data.astronaut()[::8, ::8])  # 64x64
-    for n in (10, 30, 100):
-        calls = []
-
-        def segment(scale):
-            calls.append(scale)
-            return felzenszwalb_affinity(affinities, scale, min_size=5)
-
-        labels, seconds = _search_scale(segment, n, 1.0)
-        assert abs(_count(labels) - n) <= max(3, 0.15 * n) and seconds > 0
-        assert calls[0] == pytest.approx(1.0) and len(calls) <= 12
-
-
-def test_seal_fh_on_tiny(monkeypatch):
+def test_seal_fh_on_tiny():
     pytest.importorskip("torch")
-    from sealseg import evaluation
-    from sealseg.pan import inference
     if available_methods()["seal_fh"] is not None:
         pytest.skip(available_methods()["seal_fh"])
-    calls = []
-    real = inference.learn_affinities
-
-    def counting(image, **kwargs):
-        calls.append(image.shape)
-        return real(image, **kwargs)
-
-    monkeypatch.setattr(inference, "learn_affinities", counting)
-    image = make_tiny()[0].image
-    labels, seconds = evaluation._run_seal_fh(image, 4, None)
-    assert labels.shape == image.shape[:2] and seconds > 0
-    assert len(calls) == 1  # the net runs once, not once per scale tried
     summary = evaluate(make_tiny(), ["seal_fh"], [2], progress=False)
     assert summary[0]["method"] == "seal_fh" and summary[0]["n_obtained"] >= 1
 
@@ -453,16 +373,3 @@ def test_real_bsds500_two_images(tmp_path):
         assert abs(s["asa"] - ref_asa) < 0.01
         assert abs(s["br"] - ref_br) < 0.03
 
-
-def test_seeds_lands_near_the_requested_count():
-    # OpenCV SEEDS' count jumps between grid sizes (with its default 4 levels,
-    # 260 or 600 on this size when 400 or 600 are asked); the wrapper picks the
-    # grid setting closest to the request.
-    pytest.importorskip("cv2.ximgproc", reason="OpenCV contrib (ximgproc) is not installed")
-    from sealseg.evaluation import _run_seeds
-
-    rng = np.random.default_rng(0)
-    image = (rng.random((321, 481, 3)) * 255).astype(np.uint8)
-    for n in (200, 600):
-        count = np.unique(_run_seeds(image, n, None)).size
-        assert abs(count - n) <= 0.1 * n, (n, count)

@@ -8,6 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from bad_input_cases import GREY, IMG, bad_input_test, image_cases  # noqa: E402
 from sealseg import learn_affinities  # noqa: E402
 from sealseg.pan.model import PixelAffinityNet, prepare_input  # noqa: E402
 
@@ -123,3 +124,35 @@ def test_import_does_not_import_torch_until_the_first_prediction(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def _learn_never_reading_weights(image, **kw):
+    return learn_affinities(image, weights="/nonexistent/never-read.pt", **kw)
+
+
+BAD_INPUTS = (
+    image_cases("learn_affinities", _learn_never_reading_weights)
+    + [
+        ("learn_affinities-image-2-channels",
+         lambda: _learn_never_reading_weights(IMG[..., :2]), ValueError,
+         "image must be grey or RGB (3 channels), got 2 channels"),
+        ("learn_affinities-image-4-channels",
+         lambda: _learn_never_reading_weights(np.dstack([IMG, GREY])), ValueError,
+         "got 4 channels"),
+        ("learn_affinities-image-16-channels",
+         lambda: _learn_never_reading_weights(np.zeros((6, 5, 16))), ValueError,
+         "got 16 channels"),
+        ("learn_affinities-weights-int", lambda: learn_affinities(IMG, weights=3), TypeError,
+         "weights must be a registered name"),
+        ("learn_affinities-weights-unknown-name", lambda: learn_affinities(IMG, weights="coco"),
+         ValueError, "weights='coco' is neither a registered name"),
+        ("learn_affinities-max_pixels_per_tile-0",
+         lambda: _learn_never_reading_weights(IMG, max_pixels_per_tile=0), ValueError,
+         "max_pixels_per_tile must be None or a positive integer, got 0"),
+        ("learn_affinities-max_pixels_per_tile-float",
+         lambda: _learn_never_reading_weights(IMG, max_pixels_per_tile=2.5), TypeError,
+         "max_pixels_per_tile must be None or a positive integer"),
+    ]
+)
+
+test_bad_input = bad_input_test(BAD_INPUTS)

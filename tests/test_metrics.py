@@ -373,3 +373,70 @@ def test_thread_safety(rng):
         t.join()
     assert len(results) == 20
     assert all(r == expected for r in results)
+
+
+# --------------------------------------------------------------------------- bad inputs and odd layouts (formerly test_reliability.py)
+
+from bad_input_cases import IMG, LAB, bad_input_test, image_cases  # noqa: E402
+
+
+def _ev(image, **kw):
+    # The image is checked before its shape is compared with the labels'.
+    return explained_variation(LAB, image, **kw)
+
+
+BAD_INPUTS = (
+    image_cases("explained_variation", _ev)
+    + [
+        ("asa-labels-float", lambda: asa(LAB + 0.5, LAB), TypeError,
+         "labels must be an integer label array, got dtype float64"),
+        ("asa-labels-nan", lambda: asa(np.where(LAB > 2, np.nan, LAB), LAB), TypeError,
+         "labels must be an integer label array"),
+        ("asa-labels-1d", lambda: asa(LAB.ravel(), LAB), ValueError,
+         "labels must be a 2-D label map, got shape (120,)"),
+        ("asa-labels-3d", lambda: asa(LAB[None], LAB), ValueError,
+         "labels must be a 2-D label map, got shape (1, 12, 10)"),
+        ("asa-labels-empty", lambda: asa(np.zeros((0, 5), int), LAB), ValueError,
+         "labels is empty"),
+        ("asa-labels-object", lambda: asa(LAB.astype(object), LAB), TypeError,
+         "labels must be an integer label array, got dtype object"),
+        ("asa-labels-complex", lambda: asa(LAB.astype(complex), LAB), TypeError,
+         "labels must be an integer label array"),
+        ("asa-labels-None", lambda: asa(None, LAB), TypeError,
+         "labels must be a 2-D integer array, got None"),
+        ("asa-labels-uint64-beyond-int64",
+         lambda: asa(LAB.astype(np.uint64) + np.uint64(2 ** 63), LAB), ValueError,
+         "labels has values beyond the int64 range"),
+        ("asa-groundtruth-wrong-shape", lambda: asa(LAB, LAB[:5]), ValueError,
+         "groundtruth has shape (5, 10) but labels has shape (12, 10)"),
+        ("asa-groundtruth-empty-list", lambda: asa(LAB, []), ValueError,
+         "groundtruth is an empty list"),
+        ("asa-groundtruth-list-with-wrong-shape", lambda: asa(LAB, [LAB, LAB[:3]]), ValueError,
+         "groundtruth[1] has shape (3, 10)"),
+        ("undersegmentation_error-kind", lambda: undersegmentation_error(LAB, LAB, kind="x"),
+         ValueError, "kind must be 'corrected' or 'np', got 'x'"),
+        ("boundary_recall-tolerance-negative", lambda: boundary_recall(LAB, LAB, -1),
+         ValueError, "tolerance must be a non-negative integer (pixels), got -1"),
+        ("boundary_recall-tolerance-float", lambda: boundary_recall(LAB, LAB, 1.5), TypeError,
+         "tolerance must be a non-negative integer"),
+        ("boundary_recall-boundary", lambda: boundary_recall(LAB, LAB, boundary="x"),
+         ValueError, "boundary must be 'thin' or 'thick', got 'x'"),
+        ("boundary_precision-labels-1d", lambda: boundary_precision(LAB.ravel(), LAB),
+         ValueError, "labels must be a 2-D label map"),
+        ("compactness-labels-float", lambda: compactness(LAB + 0.25), TypeError,
+         "labels must be an integer label array"),
+        ("explained_variation-shape-mismatch", lambda: explained_variation(LAB, IMG[:5]),
+         ValueError, "image has spatial shape (5, 10) but labels has shape (12, 10)"),
+    ]
+)
+
+
+test_bad_input = bad_input_test(BAD_INPUTS)
+
+
+def test_metrics_accept_odd_label_layouts():
+    for odd in (LAB[::-1, ::-1], LAB.astype(">i8"), LAB.astype(np.uint16), np.asfortranarray(LAB)):
+        plain = np.ascontiguousarray(odd, dtype=np.int64)
+        assert asa(odd, LAB) == asa(plain, LAB)
+        assert boundary_recall(odd, LAB) == boundary_recall(plain, LAB)
+        assert compactness(odd) == compactness(plain)

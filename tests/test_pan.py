@@ -108,59 +108,6 @@ def test_exponent_errors(exponent, error):
     assert PixelAffinityNet(8, exponent=np.float32(1.5)).exponent == 1.5
 
 
-def _choose_exponent_script():
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "training" / "choose_exponent.py"
-    spec = importlib.util.spec_from_file_location("choose_exponent", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_choose_exponent_bar_margin_is_the_smallest_margin_over_the_bar():
-    script = _choose_exponent_script()
-    means = {}
-    for n, bar_asa, bar_br in zip(script.N_SEGMENTS, script.BAR_ASA, script.BAR_BR):
-        means["ers", n] = (0.9, 0.7)
-        means[2.0, n] = (0.9 + bar_asa + 0.002, 0.7 + bar_br + 0.003)
-    assert script.bar_margin(means, 2.0) == pytest.approx(0.002)
-    # one figure short of the bar makes the margin negative by the shortfall
-    means[2.0, 100] = (means[2.0, 100][0], 0.7 - 0.0065)
-    assert script.bar_margin(means, 2.0) == pytest.approx(-0.0015)
-
-
-def test_choose_exponent_pick_breaks_near_ties_by_boundary_recall():
-    script = _choose_exponent_script()
-    means = {}
-    for n, bar_asa, bar_br in zip(script.N_SEGMENTS, script.BAR_ASA, script.BAR_BR):
-        means["ers", n] = (0.9, 0.7)
-        for exponent in script.EXPONENTS:
-            means[exponent, n] = (0.9 + bar_asa - 0.01, 0.7)  # far below the bar
-        means[1.75, n] = (0.9 + bar_asa + 0.0010, 0.7 + bar_br + 0.002)
-        means[2.0, n] = (0.9 + bar_asa + 0.0009, 0.7 + bar_br + 0.006)
-    # 1.75 has the larger smallest margin, but within the tie: 2 has more BR
-    assert script.bar_margin(means, 1.75) > script.bar_margin(means, 2.0)
-    assert script.pick_exponent(means) == 2.0
-    # beyond the tie the smallest margin alone decides
-    assert script.pick_exponent(means, tie=0.00005) == 1.75
-
-
-def test_choose_exponent_write_sets_the_exponent_and_keeps_the_weights(tmp_path):
-    from sealseg.pan.pretrained import read_weight_file
-    from sealseg.pan.train import model_file_payload
-
-    script = _choose_exponent_script()
-    net = PixelAffinityNet(8, use_edges=False, dilations=(1, 2, 4)).eval()
-    torch.save(model_file_payload(net), tmp_path / "plain.pt")
-    script.write(tmp_path / "plain.pt", 2.0, tmp_path / "sharp.pt")
-    sharp = read_weight_file(tmp_path / "sharp.pt")
-    assert sharp.exponent == 2.0 and list(sharp.config["dilations"]) == [1, 2, 4]
-    x = prepare_input(_image())
-    with torch.no_grad():
-        assert_allclose(sharp.eval()(x).numpy(), net(x).numpy() ** 2, rtol=1e-4)
-
-
 def test_canny_edges_binary():
     e = canny_edges(_image(32, 32))
     assert e.dtype == np.float32 and set(np.unique(e)) <= {0.0, 1.0}

@@ -529,3 +529,210 @@ def test_fh_numpy_scalars_accepted():
     assert_array_equal(felzenszwalb_affinity(a, np.float32(2.0), min_size=np.int64(3),
                                              connectivity=np.int32(8),
                                              start_label=np.uint8(2)), 2)
+
+
+# --------------------------------------------------------------------------- bad inputs and odd layouts
+# (formerly test_reliability.py) ers and seal_ers: every bad input answered with
+# ValueError/TypeError naming the argument; odd array layouts accepted.
+
+from bad_input_cases import (AFF, CHECKER, GREY, IMG, bad_input_test,  # noqa: E402
+                             image_cases, with_value)
+from sealseg import asa, boundary_recall, compactness, seal_ers  # noqa: E402
+
+
+def _ers2(image, **kw):
+    return ers(image, 2, **kw)
+
+
+def _seal2(image, **kw):
+    # Every check of the image runs before the weights are looked at.
+    return seal_ers(image, 2, weights="/nonexistent/never-read.pt", **kw)
+
+
+BAD_INPUTS = (
+    image_cases("ers", _ers2) + image_cases("seal_ers", _seal2)
+    + [
+        ("ers-image-and-affinities-None", lambda: ers(None, 2), TypeError,
+         "ers needs an image or affinities"),
+        ("ers-n_segments-0", lambda: ers(IMG, 0), ValueError,
+         "n_segments must be a positive integer, got 0"),
+        ("ers-n_segments-negative", lambda: ers(IMG, -3), ValueError,
+         "n_segments must be a positive integer, got -3"),
+        ("ers-n_segments-float", lambda: ers(IMG, 2.0), TypeError,
+         "n_segments must be a positive integer, got 2.0 of type float"),
+        ("ers-n_segments-bool", lambda: ers(IMG, True), TypeError,
+         "n_segments must be a positive integer"),
+        ("ers-n_segments-str", lambda: ers(IMG, "5"), TypeError,
+         "n_segments must be a positive integer"),
+        ("ers-n_segments-None", lambda: ers(IMG, None), TypeError,
+         "n_segments must be a positive integer"),
+        ("ers-n_segments-more-than-pixels", lambda: ers(IMG, 121), ValueError,
+         "n_segments=121 is larger than the number of pixels to segment (120)"),
+        ("ers-n_segments-more-than-masked-pixels",
+         lambda: ers(IMG, 5, mask=np.pad(np.ones((2, 2), bool), ((0, 10), (0, 8)))),
+         ValueError, "n_segments=5 is larger than the number of pixels to segment (4)"),
+        ("ers-image-1x1-n_segments-2", lambda: ers(np.zeros((1, 1)), 2), ValueError,
+         "larger than the number of pixels to segment (1)"),
+        ("ers-affinities-3xHxW", lambda: ers(None, 2, affinities=np.zeros((3, 12, 10))),
+         ValueError, "affinities must have shape (2, H, W)"),
+        ("ers-affinities-HxWx2", lambda: ers(None, 2, affinities=np.zeros((12, 10, 2))),
+         ValueError, "affinities must have shape (2, H, W)"),
+        ("ers-affinities-2xH", lambda: ers(None, 2, affinities=np.zeros((2, 12))),
+         ValueError, "affinities must have shape (2, H, W)"),
+        ("ers-affinities-empty", lambda: ers(None, 2, affinities=np.zeros((2, 0, 5))),
+         ValueError, "affinities is empty"),
+        ("ers-affinities-image-shape-mismatch", lambda: ers(IMG, 2, affinities=AFF[:, :5]),
+         ValueError, "image has spatial shape (12, 10) but affinities have (5, 10)"),
+        ("ers-affinities-nan", lambda: ers(None, 2, affinities=with_value(AFF, value=np.nan)),
+         ValueError, "affinities contains NaN or infinite values"),
+        ("ers-affinities-inf", lambda: ers(None, 2, affinities=with_value(AFF, value=np.inf)),
+         ValueError, "affinities contains NaN or infinite values"),
+        ("ers-affinities-negative", lambda: ers(None, 2, affinities=AFF - 0.5), ValueError,
+         "affinities must have values in [0, 1]"),
+        ("ers-affinities-above-1", lambda: ers(None, 2, affinities=AFF + 0.5), ValueError,
+         "affinities must have values in [0, 1]"),
+        ("ers-affinities-object", lambda: ers(None, 2, affinities=AFF.astype(object)),
+         TypeError, "affinities must be a real-valued array"),
+        ("ers-affinities-complex", lambda: ers(None, 2, affinities=AFF.astype(complex)),
+         TypeError, "affinities must be a real-valued array"),
+        ("ers-mask-wrong-shape", lambda: ers(IMG, 2, mask=np.ones((3, 3), bool)), ValueError,
+         "mask has shape (3, 3), expected the image's (H, W) shape (12, 10)"),
+        ("ers-mask-all-False", lambda: ers(IMG, 2, mask=np.zeros((12, 10), bool)), ValueError,
+         "mask selects no pixel"),
+        ("ers-mask-int", lambda: ers(IMG, 2, mask=np.ones((12, 10), int)), TypeError,
+         "mask must be a boolean array, got dtype int64"),
+        ("ers-mask-float", lambda: ers(IMG, 2, mask=np.ones((12, 10))), TypeError,
+         "mask must be a boolean array, got dtype float64"),
+        ("ers-mask-more-pieces-than-segments",
+         lambda: ers(IMG, 2, mask=CHECKER, connectivity=4), ValueError,
+         "mask has 60 separate 4-connected regions, more than n_segments=2"),
+        ("ers-mask-with-start_label-0", lambda: ers(IMG, 2, mask=np.ones((12, 10), bool),
+                                                    start_label=0), ValueError,
+         "start_label must be >= 1 when a mask is given"),
+        ("ers-connectivity-6", lambda: ers(IMG, 2, connectivity=6), ValueError,
+         "connectivity must be 4 or 8, got 6"),
+        ("ers-connectivity-float", lambda: ers(IMG, 2, connectivity=4.0), ValueError,
+         "connectivity must be 4 or 8, got 4.0"),
+        ("ers-connectivity-bool", lambda: ers(IMG, 2, connectivity=True), ValueError,
+         "connectivity must be 4 or 8"),
+        ("ers-lam-negative", lambda: ers(IMG, 2, lam=-1), ValueError,
+         "lam must be a finite number >= 0, got -1.0"),
+        ("ers-lam-nan", lambda: ers(IMG, 2, lam=np.nan), ValueError,
+         "lam must be a finite number >= 0, got nan"),
+        ("ers-lam-str", lambda: ers(IMG, 2, lam="0.5"), TypeError, "lam must be a real number"),
+        ("ers-color_sigma-0", lambda: ers(IMG, 2, color_sigma=0), ValueError,
+         "color_sigma must be a finite number > 0, got 0.0"),
+        ("ers-sigma-inf", lambda: ers(IMG, 2, sigma=np.inf), ValueError,
+         "sigma must be a finite number >= 0, got inf"),
+        ("ers-start_label-negative", lambda: ers(IMG, 2, start_label=-1), ValueError,
+         "start_label must be >= 0, got -1"),
+        ("ers-start_label-float", lambda: ers(IMG, 2, start_label=1.5), TypeError,
+         "start_label must be an integer"),
+        ("seal_ers-image-4-channels", lambda: _seal2(np.dstack([IMG, GREY])), ValueError,
+         "got 4 channels"),
+        ("seal_ers-n_segments-0", lambda: seal_ers(IMG, 0, weights="/nonexistent.pt"),
+         ValueError,
+         "n_segments must be a positive integer, got 0"),
+        ("seal_ers-n_segments-float", lambda: seal_ers(IMG, 2.5, weights="/nonexistent.pt"),
+         TypeError, "n_segments must be a positive integer"),
+        ("seal_ers-n_segments-more-than-pixels",
+         lambda: seal_ers(IMG, 121, weights="/nonexistent.pt"), ValueError,
+         "n_segments=121 is larger than the number of pixels"),
+        ("seal_ers-mask-wrong-shape",
+         lambda: seal_ers(IMG, 2, mask=np.ones((3, 3), bool), weights="/x.pt"), ValueError,
+         "mask has shape (3, 3)"),
+        ("seal_ers-mask-all-False",
+         lambda: seal_ers(IMG, 2, mask=np.zeros((12, 10), bool), weights="/x.pt"), ValueError,
+         "mask selects no pixel"),
+        ("seal_ers-mask-int",
+         lambda: seal_ers(IMG, 2, mask=np.ones((12, 10), int), weights="/x.pt"), TypeError,
+         "mask must be a boolean array"),
+        ("seal_ers-connectivity-6", lambda: seal_ers(IMG, 2, connectivity=6, weights="/x.pt"),
+         ValueError, "connectivity must be 4 or 8"),
+        ("seal_ers-lam-negative", lambda: seal_ers(IMG, 2, lam=-1, weights="/x.pt"),
+         ValueError, "lam must be a finite number >= 0"),
+        ("seal_ers-max_pixels_per_tile-negative",
+         lambda: _seal2(IMG, max_pixels_per_tile=-1), ValueError,
+         "max_pixels_per_tile must be None or a positive integer, got -1"),
+    ]
+)
+
+
+test_bad_input = bad_input_test(BAD_INPUTS)
+
+
+# (id, segmenter taking the input, the input, the plain C-contiguous native equivalent)
+
+def _seg_image(image):
+    return ers(image, 7)
+
+
+def _seg_aff(affinities):
+    return ers(None, 7, affinities=affinities)
+
+
+_BIG = np.random.default_rng(7).random((24, 20, 3))
+_AFF_BIG = np.random.default_rng(8).random((2, 24, 20))
+ACCEPTED_LAYOUTS = [
+    ("image-non-contiguous", _seg_image, _BIG[::2, ::2], _BIG[::2, ::2].copy()),
+    ("image-negative-strides", _seg_image, IMG[::-1, ::-1], IMG[::-1, ::-1].copy()),
+    ("image-fortran-order", _seg_image, np.asfortranarray(IMG), IMG),
+    ("image-big-endian-float64", _seg_image, IMG.astype(">f8"), IMG),
+    ("image-big-endian-uint16", _seg_image, (IMG * 65535).astype(">u2"),
+     (IMG * 65535).astype("<u2")),
+    ("image-float16", _seg_image, IMG.astype(np.float16), IMG.astype(np.float16).astype(float)),
+    ("image-float32", _seg_image, IMG.astype(np.float32), IMG.astype(np.float32).astype(float)),
+    ("image-bool", lambda a: ers(a, 7, channel_axis=None), GREY > 0.5,
+     (GREY > 0.5).astype(float)),
+    ("image-uint8-vs-float", _seg_image, (IMG * 255).astype(np.uint8),
+     (IMG * 255).astype(np.uint8) / 255.0),
+    ("image-nested-list", lambda a: ers(a, 7, channel_axis=None), GREY.tolist(), GREY),
+    ("affinities-non-contiguous", _seg_aff, _AFF_BIG[:, ::2, ::2], _AFF_BIG[:, ::2, ::2].copy()),
+    ("affinities-negative-strides", _seg_aff, AFF[:, ::-1, ::-1], AFF[:, ::-1, ::-1].copy()),
+    ("affinities-big-endian", _seg_aff, AFF.astype(">f8"), AFF),
+    ("affinities-float16", _seg_aff, AFF.astype(np.float16), AFF.astype(np.float16).astype(float)),
+    ("affinities-float64", _seg_aff, AFF, AFF.copy()),
+    ("affinities-int", _seg_aff, (AFF > 0.5).astype(int), (AFF > 0.5).astype(float)),
+    ("mask-non-contiguous-and-list",
+     lambda m: ers(IMG, 3, mask=m), np.ones((24, 20), bool)[::2, ::2].tolist(),
+     np.ones((12, 10), bool)),
+]
+
+
+@pytest.mark.parametrize("segment, given, plain", [c[1:] for c in ACCEPTED_LAYOUTS],
+                         ids=[c[0] for c in ACCEPTED_LAYOUTS])
+def test_odd_layouts_work_and_match_plain_arrays(segment, given, plain):
+    assert_array_equal(segment(given), segment(plain))
+
+
+def test_channels_first_matches_channels_last():
+    assert_array_equal(ers(IMG.transpose(2, 0, 1), 7, channel_axis=0), ers(IMG, 7))
+    assert_array_equal(ers(IMG.transpose(0, 2, 1), 7, channel_axis=-2), ers(IMG, 7))
+
+
+@pytest.mark.parametrize("n", [np.int8(5), np.int16(5), np.int32(5), np.int64(5),
+                               np.uint8(5), np.uint64(5)], ids=lambda n: type(n).__name__)
+def test_every_numpy_integer_type_as_n_segments(n):
+    assert_array_equal(ers(IMG, n), ers(IMG, 5))
+
+
+@pytest.mark.parametrize("channels", [2, 4, 16])
+def test_ers_accepts_any_channel_count(channels):
+    image = np.random.default_rng(channels).random((12, 10, channels))
+    labels = ers(image, 6)
+    assert np.unique(labels).size == 6
+    assert rgb_affinities(image).shape == (2, 12, 10)
+    # Extra channels that repeat the first add the same distance each time:
+    # same result as a grey image with that many times the contrast.
+    repeated = np.repeat(GREY[..., None], channels, axis=2)
+    assert_array_equal(ers(repeated, 6, color_sigma=15.0 * channels),
+                       ers(GREY, 6, channel_axis=None))
+
+
+def test_one_by_one_image():
+    assert_array_equal(ers(np.zeros((1, 1)), 1), [[1]])
+    assert_array_equal(ers(np.zeros((1, 1, 3), np.uint8), 1, start_label=0), [[0]])
+    assert rgb_affinities(np.zeros((1, 1))).shape == (2, 1, 1)
+    one, other = np.array([[3]]), np.array([[7]])
+    assert asa(one, other) == 1.0 and boundary_recall(one, other) == 1.0
+    assert compactness(one) == pytest.approx(np.pi / 4)

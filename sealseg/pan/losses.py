@@ -61,13 +61,18 @@ def _check(affinities, targets):
     if not torch.is_tensor(affinities) or affinities.ndim != 4 or affinities.shape[1] != 2:
         raise ValueError("affinities must be a (B, 2, H, W) tensor, got "
                          f"{getattr(affinities, 'shape', type(affinities))}")
-    targets = torch.as_tensor(targets, dtype=affinities.dtype, device=affinities.device)
-    if targets.ndim == 3:
-        targets = targets[None]
-    if targets.shape != affinities.shape:
-        raise ValueError(f"targets have shape {tuple(targets.shape)}, expected "
+    return _like_affinities(targets, affinities, "targets")
+
+
+def _like_affinities(values, affinities, name):
+    """``values`` as a tensor of ``affinities``' dtype, device and (B, 2, H, W) shape."""
+    values = torch.as_tensor(values, dtype=affinities.dtype, device=affinities.device)
+    if values.ndim == 3:
+        values = values[None]
+    if values.shape != affinities.shape:
+        raise ValueError(f"{name} have shape {tuple(values.shape)}, expected "
                          f"{tuple(affinities.shape)}")
-    return targets
+    return values
 
 
 def _log_terms(affinities, targets, eps):
@@ -164,12 +169,7 @@ def seal_loss(affinities, targets, gamma, *, eps=EPS):
         predictions (no gradient flows through them).
     """
     targets = _check(affinities, targets)
-    gamma = torch.as_tensor(gamma, dtype=affinities.dtype, device=affinities.device)
-    if gamma.ndim == 3:
-        gamma = gamma[None]
-    if gamma.shape != affinities.shape:
-        raise ValueError(f"gamma has shape {tuple(gamma.shape)}, expected "
-                         f"{tuple(affinities.shape)}")
+    gamma = _like_affinities(gamma, affinities, "gamma")
     valid = valid_mask(affinities.shape, affinities.device).expand_as(affinities)
     terms = _log_terms(affinities, targets, eps)
     return -((1.0 + gamma.detach()) * terms)[valid].mean()

@@ -16,54 +16,32 @@ on the learned affinities at n=300 on a fixed val subset).
 """
 import argparse
 import csv
+import io
 import json
-import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_train_parser", "run_train", "train", "TrainConfig", "load_bsds_split"]
+from .._io import atomic_write_text
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "BSDS500"
+__all__ = ["add_train_parser", "run_train", "train", "TrainConfig", "load_bsds_split"]
 
 
 # --------------------------------------------------------------------------- data
 
-def _bsds_root(root):
-    if root is not None:
-        return Path(root)
-    env = os.environ.get("SEALSEG_BSDS500")
-    return Path(env) if env else DEFAULT_ROOT
-
-
 def load_bsds_split(root, split, limit=None):
-    """List of (name, uint8 image (H, W, 3), [uint16 label maps]) of a BSDS500 split."""
-    try:
-        from ..datasets import load_bsds500
-    except ImportError:
-        load_bsds500 = None
-    out = []
-    if load_bsds500 is not None:
-        for k, s in enumerate(load_bsds500(root, split)):
-            if limit is not None and k >= limit:
-                break
-            img = np.asarray(s.image)
-            if img.dtype != np.uint8:
-                img = np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
-            out.append((s.name, img, [np.asarray(g) for g in s.groundtruths]))
-        return out
-    import scipy.io
-    from skimage.io import imread
+    """List of (name, uint8 image (H, W, 3), [label maps]) of a BSDS500 split.
 
-    root = Path(root) / "data"
-    for k, p in enumerate(sorted((root / "images" / split).glob("*.jpg"))):
+    ``root`` None: the default BSDS500 folder (:func:`sealseg.datasets.bsds500_root`).
+    """
+    from ..datasets import load_bsds500
+
+    out = []
+    for k, s in enumerate(load_bsds500(root, split)):
         if limit is not None and k >= limit:
             break
-        mat = scipy.io.loadmat(root / "groundTruth" / split / (p.stem + ".mat"))["groundTruth"]
-        gts = [np.asarray(mat[0, j]["Segmentation"][0, 0]) for j in range(mat.shape[1])]
-        out.append((p.stem, imread(p), gts))
+        out.append((s.name, np.asarray(s.image), [np.asarray(g) for g in s.groundtruths]))
     return out
 
 
@@ -150,15 +128,11 @@ def lr_at(cfg, step):
 def _atomic_save(obj, path):
     import torch
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        # On disk before the rename, so that even a power cut leaves either
-        # the old checkpoint or the complete new one under ``path``.
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from .._io import atomic_write
+
+    # Flushed to disk before the rename, so that even a power cut leaves
+    # either the old checkpoint or the complete new one under ``path``.
+    atomic_write(path, lambda handle: torch.save(obj, handle))
 
 
 def model_file_payload(model):
@@ -290,7 +264,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     torch.set_num_threads(int(cfg["threads"]))
     torch.manual_seed(cfg["seed"])
     rng = np.random.default_rng(cfg["seed"])
-    root = _bsds_root(cfg["root"])
+    root = cfg["root"]
     if data is None:
         data = load_bsds_split(root, "train")
     if val is None and cfg["val_every"]:
@@ -331,14 +305,13 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     if state is not None and log_path.exists():
         with open(log_path) as f:
             rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
-    # Rewritten through a temporary file: a kill during the rewrite must not
-    # lose the rows of the run so far.
-    tmp_log = log_path.with_name(log_path.name + ".tmp")
-    with open(tmp_log, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp_log, log_path)
+    # Rewritten atomically: a kill during the rewrite must not lose the rows
+    # of the run so far.
+    text = io.StringIO()
+    w = csv.DictWriter(text, fieldnames=fields)
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(log_path, text.getvalue())
 
     def log(row):
         with open(log_path, "a", newline="") as f:
@@ -440,8 +413,8 @@ def add_train_parser(subparsers):
     p.add_argument("--ckpt-minutes", type=float, default=d["ckpt_minutes"])
     p.add_argument("--val-every", type=int, default=d["val_every"])
     p.add_argument("--val-images", type=int, default=d["val_images"])
-    p.add_argument("--root", default=None, help="BSDS500 directory (default: ../shared/"
-                   "datasets/BSDS500 or $SEALSEG_BSDS500)")
+    p.add_argument("--root", default=None, help="BSDS500 directory (default: "
+                   "$SEALSEG_DATA/BSDS500, then ../shared/datasets/BSDS500)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--init", default=None, metavar="WEIGHTS",
                    help="start from the weights of a model file (its architecture is used; "
@@ -465,7 +438,7 @@ def _check_train_args(args):
     from ..datasets import load_bsds500
 
     # Lists the files only (cheap); raises FileNotFoundError with a download hint.
-    load_bsds500(_bsds_root(cfg["root"]), "train")
+    load_bsds500(cfg["root"], "train")
     return cfg
 
 
@@ -474,9 +447,9 @@ def run_train(args):
     try:
         cfg = _check_train_args(args)
     except (ValueError, TypeError, OSError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"python -m sealseg train: error: {message}", file=sys.stderr)
-        raise SystemExit(2) from None
+        from .._cli import fail
+
+        fail("train", exc)
     max_s = None if args.max_minutes is None else 60 * args.max_minutes
     train(cfg, args.out, resume=args.resume, max_seconds=max_s)
     return 0

@@ -5,8 +5,8 @@ ERS at n = 100 ... 1200: the plain affinities, the mean over the image and its
 180-degree rotation (``tta2``, two net passes) and over all four flips
 (``tta4``), each raised to 1.5 and 2.  WEIGHTS must have exponent 1.
 
-    python training/experiments/train_probe_tta.py WEIGHTS OUT.csv N
-    python training/experiments/train_probe_tta.py --table OUT.csv   # ASA/BR vs plain^1.5
+    python training/archive/train_probe_tta.py WEIGHTS OUT.csv N
+    python training/archive/train_probe_tta.py --table OUT.csv   # ASA/BR vs plain^1.5
 """
 import csv
 import os

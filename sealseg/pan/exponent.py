@@ -14,10 +14,14 @@ The train split is the net's own training data, on which its boundary
 recall is higher than on unseen images (``training/README.md``); the val
 split is the selection split.
 
-Usage (repository root, package installed)::
+This is the last step of the recipe of the shipped default weights
+(``training/README.md``); it lives in the package, beside the training code,
+so that it is tested as any module is.
 
-    python training/choose_exponent.py WEIGHTS --split val --images 100 --csv scan.csv
-    python training/choose_exponent.py WEIGHTS --write OUT.pt --exponent 1.5
+Usage (package installed)::
+
+    python -m sealseg.pan.exponent WEIGHTS --split val --images 100 --csv scan.csv
+    python -m sealseg.pan.exponent WEIGHTS --write OUT.pt --exponent 1.5
 """
 import argparse
 import csv
@@ -26,6 +30,9 @@ from collections import defaultdict
 from multiprocessing import Pool
 
 import numpy as np
+
+__all__ = ["scan", "pick_exponent", "bar_margin", "write", "print_table", "main",
+           "N_SEGMENTS", "EXPONENTS", "BAR_ASA", "BAR_BR", "TIE"]
 
 N_SEGMENTS = (100, 200, 400, 600, 800, 1200)
 EXPONENTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5)
@@ -42,7 +49,7 @@ def _score_image(args):
     import torch
 
     torch.set_num_threads(1)
-    from sealseg import asa, boundary_recall, ers, learn_affinities, load_bsds500
+    from .. import asa, boundary_recall, ers, learn_affinities, load_bsds500
 
     sample = load_bsds500(split=split)[index]
     # the plain sigmoid (scan() refuses files with another exponent); each
@@ -63,7 +70,7 @@ def _score_image(args):
 
 def scan(weights, n_images, csv_path=None, jobs=2, split="train"):
     """Mean ASA and BR per (config, n) over the first ``n_images`` images of ``split``."""
-    from sealseg.pan.pretrained import read_weight_file
+    from .pretrained import read_weight_file
 
     if read_weight_file(weights).exponent != 1.0:
         raise ValueError("scan a weight file with exponent 1 (the trained net)")
@@ -123,17 +130,19 @@ def write(weights, exponent, out):
     """Copy the weight file ``weights`` to ``out`` with ``config['exponent']`` set."""
     import torch
 
-    from sealseg.pan.pretrained import read_weight_file
-    from sealseg.pan.train import model_file_payload
+    from .._io import atomic_write
+    from .pretrained import read_weight_file
+    from .train import model_file_payload
 
     payload = model_file_payload(read_weight_file(weights))
     payload["config"]["exponent"] = float(exponent)
-    torch.save(payload, out)
+    atomic_write(out, lambda handle: torch.save(payload, handle))
     read_weight_file(out)  # the written file loads and its exponent is valid
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m sealseg.pan.exponent",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("weights")
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--split", choices=("train", "val"), default="train")
@@ -141,7 +150,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--write", metavar="OUT", default=None)
     parser.add_argument("--exponent", type=float, default=None)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.write:
         if args.exponent is None:
             parser.error("--write needs --exponent")

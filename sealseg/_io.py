@@ -1,0 +1,244 @@
+"""File input and output shared by the tools: atomic writes, images, label maps.
+
+One home for each: :func:`atomic_write` (every file the package writes that a
+reader or a resumed run may find: label maps, results tables, plots, training
+checkpoints), :func:`read_image` (every image the package reads from a file)
+and :func:`read_labels` / :func:`write_labels` (label maps of
+``segment_collection``).  numpy, PIL and (when present) tifffile only; never
+torch.
+"""
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["atomic_write", "atomic_write_text", "read_image", "read_labels", "write_labels",
+           "image_size", "LABEL_FORMATS", "PNG16_MAX", "TMP_PREFIX"]
+
+#: Prefix of the temporary files of :func:`atomic_write` (hidden files).
+TMP_PREFIX = ".sealseg-"
+#: Label file formats of :func:`write_labels` and their file name endings.
+LABEL_FORMATS = {"png16": ".png", "npy": ".npy"}
+#: Largest label a 16-bit PNG can hold.
+PNG16_MAX = 65535
+
+# PIL modes read as they are: 8-bit grey, RGB, 16-bit grey (both byte orders),
+# 32-bit integer and 32-bit float grey.  Every other mode (palette, alpha,
+# CMYK, YCbCr, bilevel ...) becomes 8-bit RGB, as a viewer would show it.
+_KEPT_MODES = ("L", "RGB", "I;16", "I;16B", "I;16L", "I", "F")
+_TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def atomic_write(path, write):
+    """Call ``write(handle)`` on a temporary binary file next to ``path``, then rename it.
+
+    The rename is atomic on POSIX and Windows file systems (and on NFS), so
+    ``path`` is either absent, its old content, or complete: never half
+    written, even when the process is killed.  The data is flushed to disk
+    before the rename (on shared storage it must be there before the file
+    shows up as complete).  The temporary file is removed on any error.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to write; its folder is created if missing.
+    write : callable
+        ``write(handle)`` writes the content to the open binary ``handle``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sealseg._io import atomic_write
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.bin"
+    >>> atomic_write(path, lambda handle: handle.write(b"data"))
+    >>> path.read_bytes()
+    b'data'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}.", suffix=".tmp",
+                               dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` (UTF-8, newlines as given) to ``path`` through :func:`atomic_write`."""
+    data = text.encode("utf-8")
+    atomic_write(path, lambda handle: handle.write(data))
+
+
+def read_image(path):
+    """An image file as an array of its own dtype: nothing clipped, no bit depth lost.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Image file (PNG, JPEG, TIFF, BMP, ...).
+
+    Returns
+    -------
+    image : ndarray
+        Grey images are 2-D: ``uint8``, ``uint16`` (16-bit PNG or TIFF),
+        ``int32`` (32-bit integer TIFF) or ``float32`` (float TIFF).  RGB
+        images are ``(H, W, 3)`` of the file's dtype (16-bit RGB TIFFs stay
+        ``uint16``).  Palette, alpha, CMYK and bilevel images become 8-bit
+        RGB.  Values are as stored: rescaling is the segmenter's business.
+
+    Raises
+    ------
+    OSError, ValueError
+        If the file is missing or is not an image.
+
+    Notes
+    -----
+    Grey and RGB TIFF files are read with ``tifffile`` (it keeps every
+    sample format); 16-bit colour PNG files, which PIL would read at 8 bits,
+    with OpenCV (``opencv-python-headless``; without it they are refused with
+    a ``ValueError`` rather than read at 8 bits); all other files with PIL.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from sealseg._io import read_image
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "deep.png"
+    >>> Image.fromarray(np.array([[0, 4095]], np.uint16)).save(path)
+    >>> image = read_image(path)
+    >>> image.dtype, image.max()
+    (dtype('uint16'), np.uint16(4095))
+    """
+    path = Path(path)
+    if path.suffix.lower() in _TIFF_SUFFIXES:
+        image = _read_tiff(path)
+        if image is not None:
+            return image
+    elif _is_deep_colour_png(path):
+        return _read_deep_colour_png(path)
+    from PIL import Image
+
+    with Image.open(path) as opened:
+        keep = opened.mode in _KEPT_MODES
+        image = np.asarray(opened if keep else opened.convert("RGB"))
+    if image.dtype.byteorder == ">":
+        image = image.astype(image.dtype.newbyteorder("="))
+    return image
+
+
+def _is_deep_colour_png(path):
+    """True for a PNG of 16-bit RGB or RGBA samples (read from its IHDR header)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(26)
+    except OSError:
+        return False     # PIL's turn, and its error
+    # signature (8), IHDR length and type (8), width, height (8), depth, colour type
+    return (len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+            and head[24] == 16 and head[25] in (2, 6))
+
+
+def _read_deep_colour_png(path):
+    try:
+        import cv2
+    except ImportError:
+        raise ValueError(f"{path} is a 16-bit colour PNG, which PIL reads at 8 bits only; "
+                         "pip install opencv-python-headless to read it at 16 bits, or "
+                         "save it as TIFF") from None
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError(f"cannot read {path}: OpenCV could not decode it")
+    # OpenCV orders the channels BGR(A); alpha is dropped as for other images.
+    return np.ascontiguousarray(image[..., 2::-1])
+
+
+def _read_tiff(path):
+    """A grey or RGB(A) TIFF through tifffile, in its own dtype; None for other kinds.
+
+    PIL reads 16-bit RGB and float RGB TIFFs at 8 bits or not at all;
+    tifffile (a scikit-image dependency) keeps every sample format.  Palette,
+    CMYK and other photometric kinds are left to PIL, which converts them.
+    """
+    try:
+        import tifffile
+    except ImportError:  # pragma: no cover - scikit-image depends on tifffile
+        return None
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK,
+                                        tifffile.PHOTOMETRIC.RGB):
+                return None
+            image = np.asarray(page.asarray())
+    except Exception:    # not a TIFF tifffile can read: PIL's turn (and its error)
+        return None
+    if image.ndim == 3 and image.shape[-1] == 4:
+        image = image[..., :3]  # alpha dropped, as PIL's RGB conversion does
+    if image.dtype.byteorder == ">":
+        image = image.astype(image.dtype.newbyteorder("="))
+    return np.ascontiguousarray(image)
+
+
+def write_labels(path, labels, format="png16"):
+    """Write a label map atomically: ``"png16"`` (16-bit grey PNG) or ``"npy"`` (int32).
+
+    Raises
+    ------
+    ValueError
+        If ``format`` is unknown, or a label does not fit a 16-bit PNG.
+    """
+    if format not in LABEL_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(LABEL_FORMATS)}, got {format!r}")
+    labels = np.asarray(labels)
+    if format == "png16":
+        from PIL import Image
+
+        if labels.max() > PNG16_MAX:
+            raise ValueError(f"labels up to {labels.max()} do not fit a 16-bit PNG "
+                             f"(max {PNG16_MAX}); use format='npy'")
+        picture = Image.fromarray(labels.astype(np.uint16))
+        atomic_write(path, lambda handle: picture.save(handle, format="PNG"))
+    else:
+        atomic_write(path, lambda handle: np.save(handle, labels.astype(np.int32)))
+
+
+def read_labels(path):
+    """A label file written by :func:`write_labels` (.png or .npy) as int64.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from sealseg._io import read_labels, write_labels
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels.png"
+    >>> write_labels(path, np.array([[1, 2], [3, 300]]))
+    >>> read_labels(path)
+    array([[  1,   2],
+           [  3, 300]])
+    """
+    path = Path(path)
+    if path.suffix == ".npy":
+        return np.load(path).astype(np.int64)
+    from PIL import Image
+
+    with Image.open(path) as opened:
+        return np.asarray(opened).astype(np.int64)
+
+
+def image_size(path):
+    """(height, width) of an image file from its header (nothing is decoded)."""
+    from PIL import Image
+
+    with Image.open(path) as opened:
+        return opened.size[::-1]

@@ -1,0 +1,331 @@
+"""Segment whole collections of images: serially, in a process pool or on Dask.
+
+Every image becomes one label file in the output folder, written atomically
+(``sealseg._io``: temporary file, then ``os.replace``), so a run that is
+stopped can be started again and continues where it stopped.  A bad image is
+reported and skipped; it never stops the run.
+
+The package: this module finds the images and checks the arguments,
+``scheduling`` segments them (one image; serial, pool and Dask schedulers),
+``cli`` is the ``batch`` command.
+"""
+import inspect
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._io import LABEL_FORMATS, PNG16_MAX, read_labels
+from .._validation import check_n_segments, check_nonnegative_int, check_positive_int
+
+__all__ = ["segment_collection", "CollectionSummary", "find_images", "read_labels",
+           "IMAGE_EXTENSIONS"]
+
+#: File name endings (lower case) taken as images when a folder is scanned.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp",
+                    ".ppm", ".pgm", ".pnm")
+
+
+@dataclass
+class CollectionSummary:
+    """Outcome of :func:`segment_collection`.
+
+    Attributes
+    ----------
+    done : list of str
+        Images segmented in this run.
+    skipped : list of str
+        Images whose complete output already existed (resumed runs).
+    failed : list of (str, str)
+        Images that could not be segmented, with the reason.
+    seconds : float
+        Wall-clock time of the run.
+    """
+
+    done: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def images_per_second(self):
+        """Images segmented per second of wall-clock time (skips excluded)."""
+        return len(self.done) / self.seconds if self.seconds > 0 else 0.0
+
+    def __str__(self):
+        lines = [f"{len(self.done)} done, {len(self.skipped)} skipped (already complete), "
+                 f"{len(self.failed)} failed in {self.seconds:.1f} s"
+                 + (f" ({self.images_per_second:.2f} images/s)" if self.done else "")]
+        lines += [f"  failed: {path}: {reason}" for path, reason in self.failed]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- inputs
+
+def find_images(folder, *, exclude=None):
+    """Image files under ``folder`` (recursive), sorted, skipping hidden entries.
+
+    Parameters
+    ----------
+    folder : str or path
+        Folder to scan.
+    exclude : str or path, optional
+        A folder whose contents are left out (the output folder, when it lies
+        inside ``folder``, so outputs are never taken as inputs).
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        Files whose name ends (case-insensitively) in one of
+        :data:`IMAGE_EXTENSIONS`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sealseg.collection import find_images
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "a.JPG").touch(); (root / "notes.txt").touch()
+    >>> [p.name for p in find_images(root)]
+    ['a.JPG']
+    """
+    folder = Path(folder)
+    skip = Path(exclude).resolve() if exclude is not None else None
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        # Prune hidden folders and the output folder in place (os.walk honours it).
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and (skip is None or (here / d).resolve() != skip))
+        found += [here / name for name in filenames
+                  if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(found)
+
+
+def _output_paths(sources, root, out_dir, fmt, overlay):
+    outs, overlays, clashes = [], [], {}
+    for source in sources:
+        try:
+            relative = source.resolve().relative_to(root)
+        except ValueError:
+            relative = Path(source.name)
+        out = out_dir / relative.with_suffix(LABEL_FORMATS[fmt])
+        outs.append(out)
+        overlays.append(out.with_name(out.stem + ".overlay.png") if overlay else None)
+        clashes.setdefault(out, []).append(source)
+    return outs, overlays, clashes
+
+
+def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1, format="png16",
+                       overlay=False, client=None, retries=2, overwrite=False,
+                       progress=True, **options):
+    """Segment every image of a collection and write one label file per image.
+
+    Parameters
+    ----------
+    paths : str, path or iterable of them
+        A folder (searched recursively for files ending in
+        :data:`IMAGE_EXTENSIONS`, hidden files and ``out_dir`` left out) or
+        a list of image files.
+    out_dir : str or path
+        Folder for the results; created if missing.  The label file of
+        ``paths/a/b.jpg`` is ``out_dir/a/b.png`` (or ``.npy``): the layout
+        under the input folder (or under the common folder of a list) is
+        kept.
+    n_segments : int
+        Number of superpixels per image.
+    method : {"seal_ers", "ers"}, optional
+        Segmenter: :func:`sealseg.seal_ers` (default, as for ``python -m
+        sealseg segment``) or :func:`sealseg.ers`.
+    jobs : int, optional
+        Worker processes on this machine (ignored with ``client``).  Each
+        worker loads the network once and keeps it for all its images.
+    format : {"png16", "npy"}, optional
+        ``"png16"``: 16-bit grey PNG, the format of superpixel benchmarks
+        (labels 1..n_segments, so ``n_segments`` <= 65535);
+        ``"npy"``: int32 NumPy array.
+    overlay : bool, optional
+        Also write ``<name>.overlay.png``, the superpixel boundaries in yellow
+        over the image.
+    client : distributed.Client, optional
+        Run on a Dask cluster: one task per image.  Workers read the images
+        and write the results themselves, so ``paths`` and ``out_dir`` must
+        be on storage every worker sees under the same path (NFS, Lustre, a
+        shared volume).  Requires the ``dask`` extra.
+    retries : int, optional
+        How often a task that raised (a storage error, a dead worker) is
+        tried again before it is reported as failed.  Bad images are not
+        retried: they fail the same way every time.
+    overwrite : bool, optional
+        Segment again even when a complete output exists (default: skip it,
+        which makes a stopped run resumable).
+    progress : bool, optional
+        Show a tqdm progress bar on stderr and report failures as they happen.
+    **options
+        Passed to the segmenter, e.g. ``lam``, ``connectivity``, ``sigma``
+        (ers), ``weights``, ``device``, ``max_pixels_per_tile`` (seal_ers).
+
+    Returns
+    -------
+    summary : CollectionSummary
+        Lists of done, skipped and failed images (with reasons) and the time.
+
+    Raises
+    ------
+    ValueError
+        ``n_segments`` not a positive integer or above 65535 with
+        ``format="png16"``, unknown ``method`` or ``format``, ``jobs`` or
+        ``retries`` out of range, invalid ``options`` values, a ``paths``
+        folder that does not exist, two images that would write the same
+        output file.
+    TypeError
+        Options the segmenter does not take, arguments of the wrong type.
+    FileNotFoundError
+        A ``weights`` file for ``seal_ers`` that does not exist.
+
+    Notes
+    -----
+    An output counts as complete when it decodes, has the image's shape and
+    holds labels 1..``n_segments``; anything else (a file of another run,
+    a truncated file from another tool) is redone.  Outputs are written to a
+    temporary file in the same folder and renamed into place, so a stopped
+    run never leaves a partial label file.
+
+    To use a cluster, start a scheduler and workers that can import sealseg
+    and see the shared storage (``dask scheduler`` on one node, ``dask
+    worker tcp://host:8786 --nworkers 4 --nthreads 1`` on each), then pass
+    ``client=distributed.Client("tcp://host:8786")`` (or ``--scheduler
+    tcp://host:8786`` on the command line).  One thread per worker process
+    is best: ERS is single-threaded and the net uses the worker's cores.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skimage import data, io
+    >>> from sealseg import segment_collection
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> io.imsave(folder / "coffee.png", data.coffee()[::4, ::4])
+    >>> summary = segment_collection(folder, folder / "labels", 50, progress=False)
+    >>> len(summary.done), summary.failed
+    (1, [])
+    >>> again = segment_collection(folder, folder / "labels", 50, progress=False)
+    >>> len(again.done), len(again.skipped)
+    (0, 1)
+    >>> sorted(p.name for p in (folder / "labels").iterdir())
+    ['coffee.png']
+    """
+    from ..methods import segmenter
+
+    n_segments = check_n_segments(n_segments)
+    function = segmenter(method)
+    if format not in LABEL_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(LABEL_FORMATS)}, got {format!r}")
+    if format == "png16" and n_segments > PNG16_MAX:
+        raise ValueError(f"n_segments={n_segments} does not fit a 16-bit PNG (labels up to "
+                         f"{PNG16_MAX}); use format='npy'")
+    jobs = check_positive_int(jobs, "jobs")
+    retries = check_nonnegative_int(retries, "retries")
+    _check_options(method, function, options)
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"out_dir must be a str or path, got {type(out_dir).__name__}")
+    out_dir = Path(out_dir).resolve()
+
+    if isinstance(paths, (str, os.PathLike)):
+        folder = Path(paths)
+        if not folder.is_dir():
+            raise ValueError(f"paths must be a folder or a list of image files; "
+                             f"{str(folder)!r} is not a folder")
+        sources = find_images(folder, exclude=out_dir)
+        root = folder.resolve()
+    else:
+        try:
+            sources = [Path(p) for p in paths]
+        except TypeError:
+            raise TypeError(f"paths must be a folder or an iterable of image file paths, "
+                            f"got {type(paths).__name__}") from None
+        parents = [str(p.resolve().parent) for p in sources]
+        root = Path(os.path.commonpath(parents)) if parents else Path.cwd()
+    outs, overlays, clashes = _output_paths(sources, root, out_dir, format, overlay)
+    clashing = [group for group in clashes.values() if len(group) > 1]
+    if clashing:
+        names = ", ".join(str(p) for p in clashing[0])
+        raise ValueError(f"{len(clashing)} groups of images would write the same output "
+                         f"file (e.g. {names}); rename them or segment them separately")
+
+    tasks = [dict(source=source, out=out, overlay=over, n_segments=n_segments,
+                  method=method, format=format, options=options, overwrite=overwrite)
+             for source, out, over in zip(sources, outs, overlays)]
+    summary = CollectionSummary()
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(tasks), unit="img", disable=not progress, file=sys.stderr,
+               desc=f"{method} n={n_segments}")
+
+    def record(index, status, reason):
+        name = str(sources[index])
+        if status == "done":
+            summary.done.append(name)
+        elif status == "skipped":
+            summary.skipped.append(name)
+        else:
+            summary.failed.append((name, reason))
+            if progress:
+                bar.write(f"failed: {name}: {reason}", file=sys.stderr)
+        bar.update(1)
+
+    from . import scheduling
+
+    start = time.perf_counter()
+    try:
+        if client is not None:
+            scheduling.run_dask(tasks, record, retries, client)
+        elif jobs > 1 and len(tasks) > 1:
+            scheduling.run_pool(tasks, record, retries, min(jobs, len(tasks)))
+        else:
+            scheduling.run_serial(tasks, record, retries)
+    finally:
+        bar.close()
+    summary.seconds = time.perf_counter() - start
+    # Report in input order whatever order the workers finished in.
+    order = {str(p): k for k, p in enumerate(sources)}
+    summary.done.sort(key=order.get)
+    summary.skipped.sort(key=order.get)
+    summary.failed.sort(key=lambda item: order[item[0]])
+    return summary
+
+
+def _check_options(method, function, options):
+    """Refuse options the segmenter does not take or values it refuses, up front.
+
+    Without this, a typo (``lamda=``) or a bad value would fail every image
+    of a run of millions, one by one.
+    """
+    from .. import ers
+
+    accepted = [name for name, p in inspect.signature(function).parameters.items()
+                # Labels are always 1..n_segments (the completeness check
+                # relies on it) and images are whole: no start_label, no mask.
+                if p.kind is p.KEYWORD_ONLY
+                and name not in ("channel_axis", "mask", "start_label")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(f"{method} does not take {', '.join(unknown)}; accepted options: "
+                        f"{', '.join(accepted)}")
+    # The values: one tiny ers call validates lam, connectivity, sigma, ...
+    generic = {k: v for k, v in options.items() if k in ("lam", "connectivity", "sigma")}
+    if method == "seal_ers":
+        tile = options.get("max_pixels_per_tile")
+        if tile is not None and (isinstance(tile, bool) or not isinstance(
+                tile, (int, np.integer)) or tile < 1):
+            raise ValueError(f"max_pixels_per_tile must be None or a positive integer, "
+                             f"got {tile!r}")
+        from ..pan.pretrained import weights_path
+
+        path = weights_path(options.get("weights", "bsds500"))
+        if not path.is_file():
+            raise FileNotFoundError(f"weight file {str(path)!r} does not exist")
+    ers(np.zeros((2, 2)), 1, channel_axis=None, **generic)
+
+

@@ -1,0 +1,282 @@
+"""Compare superpixel methods on a dataset: methods x n_segments x images -> CSV and plots.
+
+``evaluate`` segments every image of a dataset with every method at every
+requested number of superpixels, scores each (image, annotation) pair with
+:func:`sealseg.metrics.asa` and :func:`sealseg.metrics.boundary_recall`, and
+writes
+
+- ``results.csv``: one row per (method, image, annotation, n_segments), appended
+  and flushed as the run goes, so an interrupted run resumes where it stopped;
+- ``summary.csv``: means over (image, annotation) pairs per (method, n_segments);
+- ``asa.png``, ``br.png``, ``asa_br.png``: ASA and BR against the number of
+  superpixels, and mean ASA against mean BR over all n (the layout of Figure 6
+  of the SEAL paper).
+
+Command line: ``python -m sealseg evaluate --dataset bsds500 --split val
+--methods ers slic --n 100 200 400 --out DIR [--jobs K] [--limit M]``.
+
+The package: the methods come from :mod:`sealseg.methods`; ``results`` holds
+the files and resume, ``plots`` the figures, ``cli`` the command.
+"""
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .._io import atomic_write_text
+from .._validation import check_label_image, check_n_segments, check_tolerance
+from ..methods import available_methods, count_segments, resolve_methods
+from .plots import PLOT_FILES, plot_summary
+from .results import (RESULT_FIELDS, SUMMARY_FIELDS, check_config, format_header, format_row,
+                      load_results, summarize, summary_csv, summary_table)
+
+__all__ = ["evaluate", "summarize", "summary_table", "plot_summary", "available_methods",
+           "DEFAULT_N_SEGMENTS", "RESULT_FIELDS",
+           "SUMMARY_FIELDS"]
+
+DEFAULT_N_SEGMENTS = (100, 200, 400, 600, 800, 1200)
+
+
+def _check_n_list(n_segments):
+    if isinstance(n_segments, (int, np.integer)) and not isinstance(n_segments, bool):
+        n_segments = [n_segments]
+    n_list = list(n_segments)
+    if not n_list:
+        raise ValueError("n_segments is empty; give at least one number of superpixels")
+    out = []
+    for n in n_list:
+        n = check_n_segments(n)
+        if n not in out:
+            out.append(n)
+    return out
+
+
+def _score(dataset, index, method, runner, n_list, tolerance):
+    """Segment sample ``index`` with one method at each n; yield lists of result rows."""
+    from ..metrics import asa, boundary_recall
+
+    sample = dataset[index]
+    image, gts = sample.image, sample.groundtruths
+    for n in n_list:
+        start = time.perf_counter()
+        out = runner(image, n, gts)
+        seconds = time.perf_counter() - start
+        if isinstance(out, tuple):
+            out, seconds = out
+        labels = check_label_image(out, name=f"labels returned by method {method!r}",
+                                   shape=image.shape[:2])
+        n_obtained = count_segments(labels)
+        rows = []
+        for k, g in enumerate(gts):
+            rows.append({
+                "method": method, "image": sample.name, "annotation": k,
+                "annotations": len(gts), "n_segments": n, "n_obtained": n_obtained,
+                "asa": asa(labels, g), "br": boundary_recall(labels, g, tolerance),
+                "seconds": seconds,
+            })
+        yield rows
+
+
+def _score_all(dataset, index, method, runner, n_list, tolerance):
+    """Worker-process entry point: all n for one (image, method)."""
+    return list(_score(dataset, index, method, runner, n_list, tolerance))
+
+
+def _load_dataset(dataset, split, root, labels):
+    from .. import datasets
+    if not isinstance(dataset, str):
+        return dataset, getattr(dataset, "name", type(dataset).__name__)
+    if dataset == "bsds500":
+        return datasets.load_bsds500(root, split=split), "bsds500"
+    if dataset == "cityscapes":
+        return datasets.load_cityscapes(root, split=split), "cityscapes"
+    if dataset == "folder":
+        if root is None or labels is None:
+            raise ValueError("dataset 'folder' needs root (the images folder) and labels "
+                             "(the label maps folder)")
+        return datasets.load_folder(root, labels), "folder"
+    raise ValueError(f"unknown dataset {dataset!r}; known: bsds500, cityscapes, folder")
+
+
+def _run_tasks(tasks, data, names, tolerance, jobs, record, progress):
+    """Score every (method, runner, index, [n...]) task, serially or in ``jobs`` processes."""
+    from tqdm import tqdm
+
+    total = sum(len(t[3]) for t in tasks)
+    with tqdm(total=total, disable=not progress or total == 0, unit="seg",
+              desc="evaluate", dynamic_ncols=True) as bar:
+        if jobs == 1:
+            for method, runner, index, todo in tasks:
+                bar.set_postfix_str(f"{method} {names[index]}", refresh=False)
+                for group in _score(data, index, method, runner, todo, tolerance):
+                    record(group)
+                    bar.update(1)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(_score_all, data, index, method, runner, todo,
+                                   tolerance): (method, index)
+                       for method, runner, index, todo in tasks}
+            try:
+                for future in as_completed(futures):
+                    groups = future.result()
+                    for group in groups:
+                        record(group)
+                    bar.update(len(groups))
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+
+def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split="val",
+             root=None, labels=None, tolerance=None, jobs=1, limit=None, progress=True,
+             plots=True, log=None):
+    """Score superpixel methods on a dataset at several numbers of superpixels.
+
+    Parameters
+    ----------
+    dataset : {'bsds500', 'cityscapes', 'folder'} or Dataset
+        A dataset name (read with ``root``/``split``/``labels``) or a sequence
+        of samples as returned by :mod:`sealseg.datasets`.
+    methods : list of str or callable, or dict
+        Built-in names (``ers``, ``seal_ers``, ``slic``, ``slico``,
+        ``felzenszwalb``, ``seeds``, ``lsc``, ``snic``, ``oracle``,
+        ``canny_ers``: ERS on 1 - smoothed Canny edges, ``seal_fh``:
+        Felzenszwalb-Huttenlocher on the learned affinities, see
+        :func:`sealseg.felzenszwalb_affinity`, ``ers4`` and ``seal_ers4``:
+        ``ers`` and ``seal_ers`` on the 4-connected pixel graph; see
+        :mod:`sealseg.methods`), ``'seal_ers@WEIGHTS'``
+        (seal_ers with a registered name or a weight file of one's own, e.g. a
+        ``model.pt`` of ``python -m sealseg train``), ``'module:function'``
+        strings, or callables ``f(image, n_segments) -> labels``; a dict maps
+        display names to any of these.  Built-in methods whose optional
+        dependency is missing are skipped with a message.
+    n_segments : sequence of int, optional
+        Numbers of superpixels to ask for.
+    out : str or path-like, optional
+        Output folder for ``results.csv``, ``summary.csv`` and the plots.  Rows
+        already present there are not computed again.  ``None`` keeps results
+        in memory only.
+    split : str, optional
+        Dataset split, for a dataset given by name.
+    root, labels : str or path-like, optional
+        Dataset folder (``labels``: label-map folder of the ``'folder'``
+        dataset).
+    tolerance : int, optional
+        Boundary recall tolerance; 3 on Cityscapes, 1 otherwise.
+    jobs : int, optional
+        Worker processes (images in parallel).  Callables must be picklable
+        when ``jobs > 1``.
+    limit : int, optional
+        Use only the first ``limit`` images.
+    progress : bool, optional
+        Show a tqdm progress bar.
+    plots : bool, optional
+        Write the PNG plots (needs ``out``).
+    log : callable, optional
+        Receives one-line messages (skipped methods, files written); default
+        prints to stderr.
+
+    Returns
+    -------
+    summary : list of dict
+        One dict per (method, n_segments), see :func:`summarize`.
+
+    Raises
+    ------
+    ValueError
+        Unknown method or dataset, empty or non-positive ``n_segments``,
+        ``jobs``/``limit`` < 1, or no method available; unreadable data.
+    FileNotFoundError
+        If the dataset is not found.
+
+    Notes
+    -----
+    Each image is segmented once per (method, n) and scored against each of
+    its annotations; ASA and BR (thin boundaries) follow
+    :mod:`sealseg.metrics`.  ``seconds`` is the wall time of one call
+    (felzenszwalb and seal_fh: the call whose count was closest to n, after
+    searching its ``scale``; seal_fh adds the one run of the net).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sealseg.datasets import Dataset, Sample
+    >>> from sealseg.evaluation import evaluate
+    >>> class Tiny(list):
+    ...     name = "tiny"
+    >>> image = np.zeros((8, 8, 3), np.uint8); image[:, 4:] = 255
+    >>> gt = np.zeros((8, 8), int); gt[:, 4:] = 1
+    >>> halves = lambda image, n: (image[..., 0] > 0).astype(int)
+    >>> summary = evaluate(Tiny([Sample("a", image, [gt])]), {"halves": halves}, [2],
+    ...                    progress=False)
+    >>> summary[0]["asa"], summary[0]["br"]
+    (1.0, 1.0)
+    """
+    if log is None:
+        def log(message):
+            print(message, file=sys.stderr)
+    n_list = _check_n_list(n_segments)
+    jobs = check_n_segments(jobs, name="jobs")
+    if limit is not None:
+        limit = check_n_segments(limit, name="limit")
+    resolved, skipped = resolve_methods(methods)
+    for name, reason in skipped:
+        log(f"skipping {name}: {reason}")
+    if not resolved:
+        raise ValueError("no method can run here: "
+                         + "; ".join(f"{n}: {r}" for n, r in skipped))
+    data, dataset_name = _load_dataset(dataset, split, root, labels)
+    if tolerance is None:
+        tolerance = 3 if dataset_name == "cityscapes" else 1
+    tolerance = check_tolerance(tolerance)
+    n_images = len(data) if limit is None else min(limit, len(data))
+    names = [data.names[i] for i in range(n_images)] if hasattr(data, "names") else \
+        [data[i].name for i in range(n_images)]
+
+    rows, results_file = [], None
+    if out is not None:
+        out = Path(os.fspath(out))
+        out.mkdir(parents=True, exist_ok=True)
+        config = {"dataset": dataset_name, "split": split if isinstance(dataset, str) else None,
+                  "tolerance": tolerance, "boundary": "thin"}
+        check_config(out, config)
+        results_path = out / "results.csv"
+        rows = load_results(results_path)
+        if not results_path.exists():
+            atomic_write_text(results_path, format_header())
+        results_file = open(results_path, "a", newline="")
+
+    done = {(r["method"], r["image"], r["n_segments"]) for r in rows}
+    tasks = []  # (method, runner, index, [n...]), method-major so methods finish in turn
+    for method, runner in resolved:
+        for index, name in enumerate(names):
+            todo = [n for n in n_list if (method, name, n) not in done]
+            if todo:
+                tasks.append((method, runner, index, todo))
+
+    def record(group):
+        rows.extend(group)
+        if results_file is not None:
+            results_file.write("".join(format_row(r) for r in group))
+            results_file.flush()
+
+    try:
+        _run_tasks(tasks, data, names, tolerance, jobs, record, progress)
+    finally:
+        if results_file is not None:
+            results_file.close()
+
+    summary = summarize(rows, [m for m, _ in resolved])
+    if out is not None:
+        atomic_write_text(out / "summary.csv", summary_csv(summary))
+        if plots and summary:
+            plot_summary(summary, out, f"{dataset_name} {config['split'] or ''}".strip())
+        log(f"results: {out / 'results.csv'}; summary: {out / 'summary.csv'}"
+            + (f"; plots: {', '.join(PLOT_FILES)}" if plots and summary else ""))
+    return summary

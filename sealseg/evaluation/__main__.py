@@ -1,0 +1,7 @@
+"""``python -m sealseg.evaluation``: the evaluate command on its own."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

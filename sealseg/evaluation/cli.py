@@ -1,0 +1,70 @@
+"""The ``evaluate`` command: ``python -m sealseg evaluate`` (or ``python -m sealseg.evaluation``)."""
+import argparse
+
+from .._cli import fail
+
+__all__ = ["add_evaluate_parser", "run_evaluate", "main"]
+
+
+def add_evaluate_parser(subparsers):
+    """Add the ``evaluate`` subcommand to an argparse ``subparsers`` object."""
+    parser = subparsers.add_parser(
+        "evaluate", help="score superpixel methods on a dataset (CSV tables and plots)",
+        description="Segment every image of a dataset with each method at each number of "
+                    "superpixels; write results.csv (one row per method, image, annotation "
+                    "and n), summary.csv (means over image/annotation pairs) and plots. "
+                    "Re-running with the same --out skips rows already computed.")
+    _add_evaluate_arguments(parser)
+    return parser
+
+
+def _add_evaluate_arguments(parser):
+    from ..methods import METHODS
+    from . import DEFAULT_N_SEGMENTS
+
+    parser.add_argument("--dataset", default="bsds500",
+                        help="bsds500 (default), cityscapes or folder")
+    parser.add_argument("--root", help="dataset folder (default for bsds500: "
+                        "$SEALSEG_DATA/BSDS500, then ../shared/datasets/BSDS500); "
+                        "for 'folder', the images folder")
+    parser.add_argument("--labels", help="label-map folder of the 'folder' dataset")
+    parser.add_argument("--split", default="val", help="dataset split (default: val)")
+    parser.add_argument("--methods", nargs="*", default=["ers", "slic"],
+                        help=f"methods to compare: {', '.join(METHODS)}, "
+                             "seal_ers@WEIGHTS (a weight file or registered name) or "
+                             "module:function (default: ers slic)")
+    parser.add_argument("--n", nargs="*", type=int, dest="n_segments",
+                        default=list(DEFAULT_N_SEGMENTS),
+                        help="numbers of superpixels (default: 100 200 400 600 800 1200)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes, images in parallel (default: 1)")
+    parser.add_argument("--limit", type=int, help="use only the first M images")
+    parser.add_argument("--tolerance", type=int,
+                        help="boundary recall tolerance in pixels (default: 1; cityscapes: 3)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_evaluate, func=run_evaluate)
+
+
+def run_evaluate(args):
+    """Run the ``evaluate`` subcommand; bad input -> one-line error and exit code 2."""
+    from . import evaluate, summary_table
+
+    try:
+        summary = evaluate(args.dataset, args.methods, args.n_segments, args.out,
+                           split=args.split, root=args.root, labels=args.labels,
+                           tolerance=args.tolerance, jobs=args.jobs, limit=args.limit,
+                           progress=not args.no_progress)
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        fail("evaluate", exc)
+    print(summary_table(summary))
+    return 0
+
+
+def main(argv=None):
+    """``python -m sealseg.evaluation ...``: the evaluate command on its own."""
+    parser = argparse.ArgumentParser(prog="python -m sealseg.evaluation",
+                                     description=add_evaluate_parser.__doc__)
+    _add_evaluate_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_evaluate(args)

@@ -1,0 +1,182 @@
+"""Result files of an evaluation: ``results.csv`` rows and resume, ``summary.csv``, ``config.json``.
+
+Rows are appended and flushed as a run goes; a run that was stopped resumes
+from the complete rows it left (a line cut short by a kill, or a (method,
+image, n) group missing an annotation, is dropped and computed again).
+Files that are rewritten are written atomically (``sealseg._io``).
+"""
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+
+import numpy as np
+
+from .._io import atomic_write_text
+
+__all__ = ["RESULT_FIELDS", "SUMMARY_FIELDS", "format_header", "format_row", "load_results",
+           "check_config", "summarize", "summary_csv", "summary_table"]
+
+RESULT_FIELDS = ["method", "image", "annotation", "annotations", "n_segments",
+                 "n_obtained", "asa", "br", "seconds"]
+SUMMARY_FIELDS = ["method", "n_segments", "images", "pairs", "n_obtained", "asa", "br",
+                  "seconds_median"]
+
+
+def _csv_line(values):
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(values)
+    return buf.getvalue()
+
+
+def format_header():
+    """The header line of ``results.csv``."""
+    return _csv_line(RESULT_FIELDS)
+
+
+def format_row(row):
+    """One result row as a CSV line (floats as ``repr``, so they read back exactly)."""
+    values = []
+    for field in RESULT_FIELDS:
+        v = row[field]
+        values.append(repr(float(v)) if isinstance(v, (float, np.floating)) else str(v))
+    return _csv_line(values)
+
+
+def _parse_row(record):
+    row = dict(zip(RESULT_FIELDS, record))
+    for field in ("annotation", "annotations", "n_segments", "n_obtained"):
+        row[field] = int(row[field])
+    for field in ("asa", "br", "seconds"):
+        row[field] = float(row[field])
+    return row
+
+
+def load_results(path):
+    """Complete result rows of ``path``; rewrites the file if it held broken lines.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a results file (its header is not :data:`RESULT_FIELDS`).
+    """
+    if not path.exists():
+        return []
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    broken = False
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()  # interrupted mid-write
+        broken = True
+    rows = []
+    records = list(csv.reader(lines))
+    if not records or records[0] != RESULT_FIELDS:
+        raise ValueError(f"{path} is not a results file of this evaluation (unexpected "
+                         "header); choose another output folder")
+    for record in records[1:]:
+        try:
+            if len(record) != len(RESULT_FIELDS):
+                raise ValueError
+            rows.append(_parse_row(record))
+        except ValueError:
+            broken = True
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["method"], row["image"], row["n_segments"])].append(row)
+    complete = []
+    for group in groups.values():
+        if sorted(r["annotation"] for r in group) == list(range(group[0]["annotations"])):
+            complete.extend(group)
+        else:
+            broken = True
+    if broken:
+        atomic_write_text(path, format_header() + "".join(format_row(r) for r in complete))
+    return complete
+
+
+def check_config(out, config):
+    """Write ``out/config.json``, or check that the one there is ``config``.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` holds the results of another evaluation.
+    """
+    path = out / "config.json"
+    if path.exists():
+        previous = json.loads(path.read_text())
+        if previous != config:
+            raise ValueError(f"{out} holds results of another evaluation ({previous}); "
+                             f"this one is {config}; choose another output folder")
+    else:
+        atomic_write_text(path, json.dumps(config, indent=1) + "\n")
+
+
+def summarize(rows, methods=None):
+    """Means over (image, annotation) pairs per (method, n_segments).
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Result rows as written to ``results.csv``.
+    methods : list of str, optional
+        Order of the methods in the output (others follow, sorted).
+
+    Returns
+    -------
+    summary : list of dict
+        Keys ``method, n_segments, images, pairs, n_obtained`` (mean over
+        images), ``asa, br`` (means over pairs) and ``seconds_median`` (median
+        over images of one call).
+
+    Examples
+    --------
+    >>> from sealseg.evaluation import summarize
+    >>> rows = [dict(method="m", image=i, annotation=0, n_segments=2, n_obtained=2,
+    ...              asa=a, br=1.0, seconds=0.1) for i, a in (("x", 0.5), ("y", 1.0))]
+    >>> summarize(rows)[0]["asa"]
+    0.75
+    """
+    groups = defaultdict(list)
+    # Sorted so that the means do not depend on the order rows were computed in.
+    for row in sorted(rows, key=lambda r: (r["image"], r["annotation"])):
+        groups[(row["method"], row["n_segments"])].append(row)
+    order = list(methods or [])
+    order += sorted({m for m, _ in groups} - set(order))
+    summary = []
+    for method in order:
+        for n in sorted(n for m, n in groups if m == method):
+            group = groups[(method, n)]
+            per_image = {r["image"]: r for r in group}
+            summary.append({
+                "method": method, "n_segments": n, "images": len(per_image),
+                "pairs": len(group),
+                "n_obtained": float(np.mean([r["n_obtained"] for r in per_image.values()])),
+                "asa": float(np.mean([r["asa"] for r in group])),
+                "br": float(np.mean([r["br"] for r in group])),
+                "seconds_median": float(statistics.median(
+                    r["seconds"] for r in per_image.values())),
+            })
+    return summary
+
+
+def summary_csv(summary):
+    """The text of ``summary.csv``."""
+    lines = [_csv_line(SUMMARY_FIELDS)]
+    for s in summary:
+        lines.append(_csv_line([s["method"], s["n_segments"], s["images"], s["pairs"],
+                                f"{s['n_obtained']:.1f}", f"{s['asa']:.6f}", f"{s['br']:.6f}",
+                                f"{s['seconds_median']:.4f}"]))
+    return "".join(lines)
+
+
+def summary_table(summary):
+    """The summary as a Markdown table (for notes and READMEs)."""
+    lines = ["| method | n | obtained | ASA | BR | pairs | s/call |",
+             "|---|---|---|---|---|---|---|"]
+    for s in summary:
+        lines.append(f"| {s['method']} | {s['n_segments']} | {s['n_obtained']:.0f} | "
+                     f"{s['asa']:.4f} | {s['br']:.4f} | {s['pairs']} | "
+                     f"{s['seconds_median']:.2f} |")
+    return "\n".join(lines)
