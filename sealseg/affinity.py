@@ -13,7 +13,7 @@ from ._validation import check_image, check_label_image, check_positive_real
 __all__ = ["rgb_affinities", "affinities_from_labels"]
 
 
-def rgb_affinities(image, *, sigma=None, channel_axis=-1, convert2lab=False):
+def rgb_affinities(image, *, color_sigma=None, channel_axis=-1, convert2lab=False):
     """Colour affinities of 4-connected neighbours, as ERS computes them.
 
     Parameters
@@ -21,7 +21,7 @@ def rgb_affinities(image, *, sigma=None, channel_axis=-1, convert2lab=False):
     image : (M, N[, C]) ndarray
         Input image with any number of channels ``C`` (the distance sums
         over them); ``uint8`` is taken as 0-255, floats as [0, 1].
-    sigma : float or None, optional
+    color_sigma : float or None, optional
         Width of the Gaussian on the L1 colour distance, in 0-255 colour
         units (Lab units with ``convert2lab``); None: 15, or 3 in Lab (the
         defaults of :func:`sealseg.ers`'s ``color_sigma``).
@@ -34,16 +34,16 @@ def rgb_affinities(image, *, sigma=None, channel_axis=-1, convert2lab=False):
     Returns
     -------
     affinities : (2, M, N) ndarray of float64
-        ``exp(-d**2 / (2 * sigma**2))`` with ``d`` the L1 distance of the two
+        ``exp(-d**2 / (2 * color_sigma**2))`` with ``d`` the L1 distance of the two
         pixels' colour vectors on the 0-255 scale.
 
     Raises
     ------
     ValueError
         An image that is empty, not 2-D/3-D, NaN/inf, a float image outside
-        [0, 1], or ``sigma`` not finite and > 0.
+        [0, 1], or ``color_sigma`` not finite and > 0.
     TypeError
-        A non-numeric image (object, complex, strings) or a non-real ``sigma``.
+        A non-numeric image (object, complex, strings) or a non-real ``color_sigma``.
 
     Examples
     --------
@@ -56,8 +56,9 @@ def rgb_affinities(image, *, sigma=None, channel_axis=-1, convert2lab=False):
     """
     if not isinstance(convert2lab, (bool, np.bool_)):
         raise TypeError(f"convert2lab must be True or False, got {convert2lab!r}")
-    sigma = check_positive_real((3.0 if convert2lab else 15.0) if sigma is None else sigma,
-                                "sigma")
+    if color_sigma is None:
+        color_sigma = 3.0 if convert2lab else 15.0
+    color_sigma = check_positive_real(color_sigma, "color_sigma")
     colours = check_image(image, channel_axis)
     if convert2lab:
         if channel_axis is None or colours.shape[2] != 3:
@@ -71,8 +72,8 @@ def rgb_affinities(image, *, sigma=None, channel_axis=-1, convert2lab=False):
     affinities = np.ones((2,) + colours.shape[:2])
     dx = np.abs(np.diff(colours, axis=1)).sum(axis=-1)
     dy = np.abs(np.diff(colours, axis=0)).sum(axis=-1)
-    affinities[0, :, :-1] = np.exp(-dx ** 2 / (2.0 * sigma ** 2))
-    affinities[1, :-1, :] = np.exp(-dy ** 2 / (2.0 * sigma ** 2))
+    affinities[0, :, :-1] = np.exp(-dx ** 2 / (2.0 * color_sigma ** 2))
+    affinities[1, :-1, :] = np.exp(-dy ** 2 / (2.0 * color_sigma ** 2))
     return affinities
 
 

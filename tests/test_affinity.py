@@ -11,7 +11,7 @@ def test_rgb_affinities_hand_case():
     image = np.zeros((2, 3, 2), np.uint8)
     image[:, 1] = [10, 20]          # L1 distance 30 to both neighbours of column 1
     image[1, :] += np.array([0, 5], np.uint8)   # and 5 to the row below
-    a = rgb_affinities(image, sigma=10.0)
+    a = rgb_affinities(image, color_sigma=10.0)
     assert a.shape == (2, 2, 3) and a.dtype == np.float64
     assert_allclose(a[0, :, :2], np.exp(-30.0 ** 2 / 200.0))
     assert_allclose(a[1, 0], np.exp(-5.0 ** 2 / 200.0))
@@ -57,10 +57,10 @@ def test_affinities_from_labels_errors():
 BAD_INPUTS = (
     image_cases("rgb_affinities", rgb_affinities)
     + [
-        ("rgb_affinities-sigma-str", lambda: rgb_affinities(IMG, sigma="15"), TypeError,
-         "sigma must be a real number, got '15'"),
-        ("rgb_affinities-sigma-negative", lambda: rgb_affinities(IMG, sigma=-2), ValueError,
-         "sigma must be a finite number > 0"),
+        ("rgb_affinities-color_sigma-str", lambda: rgb_affinities(IMG, color_sigma="15"),
+         TypeError, "color_sigma must be a real number, got '15'"),
+        ("rgb_affinities-color_sigma-negative", lambda: rgb_affinities(IMG, color_sigma=-2),
+         ValueError, "color_sigma must be a finite number > 0"),
         ("affinities_from_labels-empty-list", lambda: affinities_from_labels([]), ValueError,
          "groundtruth must be a label map or a non-empty list"),
         ("affinities_from_labels-float", lambda: affinities_from_labels(LAB + 0.5), TypeError,

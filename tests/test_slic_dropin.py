@@ -268,6 +268,6 @@ def test_rgb_affinities_in_lab():
     d = np.abs(np.diff(lab, axis=1)).sum(axis=-1)
     got = rgb_affinities(SMALL, convert2lab=True)
     np.testing.assert_allclose(got[0, :, :-1], np.exp(-d ** 2 / (2 * 3.0 ** 2)), rtol=1e-12)
-    assert_array_equal(rgb_affinities(SMALL), rgb_affinities(SMALL, sigma=15.0))
+    assert_array_equal(rgb_affinities(SMALL), rgb_affinities(SMALL, color_sigma=15.0))
     with pytest.raises(ValueError, match="convert2lab=True needs an RGB image"):
         rgb_affinities(GREY, convert2lab=True, channel_axis=None)

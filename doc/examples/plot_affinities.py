@@ -37,7 +37,7 @@ import sealseg
 image = data.chelsea()[::2, ::2]          # (150, 226, 3) uint8
 
 learned = sealseg.learn_affinities(image)  # (2, M, N) float32
-colour = sealseg.rgb_affinities(image)     # (2, M, N) float64, sigma=15 as in ers
+colour = sealseg.rgb_affinities(image)     # (2, M, N) float64, color_sigma=15 as in ers
 
 # A pixel's affinity to its right and lower neighbours; the last column of [0]
 # and last row of [1] have no neighbour and are 1, so the minimum ignores them.

@@ -164,7 +164,7 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     progress : bool, optional
         Show a tqdm progress bar on stderr and report failures as they happen.
     **options
-        Passed to the segmenter, e.g. ``lam``, ``connectivity``, ``sigma``
+        Passed to the segmenter, e.g. ``lam``, ``connectivity``, ``compactness``
         (ers), ``weights``, ``device``, ``max_pixels_per_tile`` (seal_ers).
 
     Returns
@@ -306,15 +306,19 @@ def _check_options(method, function, options):
 
     accepted = [name for name, p in inspect.signature(function).parameters.items()
                 # Labels are always 1..n_segments (the completeness check
-                # relies on it) and images are whole: no start_label, no mask.
-                if p.kind is p.KEYWORD_ONLY
-                and name not in ("channel_axis", "mask", "start_label")]
+                # relies on it), images are whole and read from files: no
+                # start_label, no mask, no affinities.
+                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and name not in ("image", "n_segments", "channel_axis", "mask",
+                                 "start_label", "affinities")]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise TypeError(f"{method} does not take {', '.join(unknown)}; accepted options: "
                         f"{', '.join(accepted)}")
-    # The values: one tiny ers call validates lam, connectivity, sigma, ...
-    generic = {k: v for k, v in options.items() if k in ("lam", "connectivity", "sigma")}
+    # The values: one tiny ers call validates the options ers shares with the
+    # segmenter (same name, same meaning).
+    generic = {k: v for k, v in options.items()
+               if k in ("lam", "connectivity", "color_sigma", "compactness", "sigma", "spacing")}
     if method == "seal_ers":
         tile = options.get("max_pixels_per_tile")
         if tile is not None and (isinstance(tile, bool) or not isinstance(
