@@ -291,14 +291,19 @@ def check_spacing(spacing, n_spatial=2):
     """Return ``spacing`` as a tuple of ``n_spatial`` floats > 0 (None: all 1)."""
     if spacing is None:
         return (1.0,) * n_spatial
-    if isinstance(spacing, (str, bytes)) or np.ndim(spacing) != 1:
-        raise TypeError(f"spacing must be None or a sequence of {n_spatial} numbers "
-                        f"(one per spatial axis), got {spacing!r}")
-    values = tuple(spacing)
+    return _per_axis(spacing, n_spatial, "spacing", "None or a sequence of", allow_zero=False)
+
+
+def _per_axis(values, n_spatial, name, what, *, allow_zero):
+    """``values``, a sequence of one real per spatial axis, as a tuple of floats."""
+    if isinstance(values, (str, bytes)) or np.ndim(values) != 1:
+        raise TypeError(f"{name} must be {what} {n_spatial} numbers (one per spatial axis), "
+                        f"got {values!r}")
+    values = tuple(values)
     if len(values) != n_spatial:
-        raise ValueError(f"spacing must have {n_spatial} elements (one per spatial axis), "
+        raise ValueError(f"{name} must have {n_spatial} elements (one per spatial axis), "
                          f"got {len(values)}")
-    return tuple(check_positive_real(v, "spacing") for v in values)
+    return tuple(check_positive_real(v, name, allow_zero=allow_zero) for v in values)
 
 
 def check_smoothing_sigma(sigma, spacing):
@@ -312,14 +317,7 @@ def check_smoothing_sigma(sigma, spacing):
     if np.ndim(sigma) == 0:
         value = check_positive_real(sigma, "sigma", allow_zero=True)
         return tuple(value / s for s in spacing)
-    if isinstance(sigma, (str, bytes)) or np.ndim(sigma) != 1:
-        raise TypeError(f"sigma must be a number or a sequence of {n_spatial} numbers, "
-                        f"got {sigma!r}")
-    values = tuple(sigma)
-    if len(values) != n_spatial:
-        raise ValueError(f"sigma must be a number or have {n_spatial} elements "
-                         f"(one per spatial axis), got {len(values)}")
-    return tuple(check_positive_real(v, "sigma", allow_zero=True) for v in values)
+    return _per_axis(sigma, n_spatial, "sigma", "a number or a sequence of", allow_zero=True)
 
 
 def check_bool(value, name):

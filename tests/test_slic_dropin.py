@@ -128,7 +128,7 @@ def test_image_arguments_without_effect_on_affinities():
     ({"compactness": -1}, ValueError, "compactness must be a finite number >= 0"),
     ({"compactness": "10"}, TypeError, "compactness must be a real number"),
     ({"sigma": -1}, ValueError, "sigma must be a finite number >= 0"),
-    ({"sigma": (1, 2, 3)}, ValueError, "sigma must be a number or have 2 elements"),
+    ({"sigma": (1, 2, 3)}, ValueError, "sigma must have 2 elements"),
     ({"spacing": (1, 0)}, ValueError, "spacing must be a finite number > 0"),
     ({"spacing": (1, 1, 1)}, ValueError, "spacing must have 2 elements"),
     ({"spacing": 2.0}, TypeError, "spacing must be None or a sequence"),
