@@ -45,10 +45,40 @@ cdef inline double balancing_gain(const double* size_xlogx, Py_ssize_t sa,
 # (it touched one per array: parent, size, loop, weight and cached gain).
 cdef struct Node:
     Py_ssize_t parent
-    Py_ssize_t size    # of the cluster, valid at roots
+    # The cluster size (valid at roots) times 256, plus the joins made through
+    # an edge at this pixel (<= its degree, 8; each changed the loop): both
+    # fit one word, which leaves room for ``loop_xlogx`` in the line.
+    uint64_t size_joins
     double loop        # self-loop weight: the part of the pixel's edge weights not yet moved onto a chosen edge
-    Py_ssize_t joins   # joins made through an edge at this pixel (<= its degree, 8): each changed the loop
+    double loop_xlogx  # xlogx(loop), kept up to date (see ``node_gain``)
     double weight[4]   # of the edges e = p * n_dirs + d starting here, by direction d
+
+
+cdef inline uint64_t node_size(const Node* n) noexcept nogil:
+    return n.size_joins >> 8
+
+
+cdef inline uint64_t node_joins(const Node* n) noexcept nogil:
+    return n.size_joins & 0xFF
+
+
+cdef inline double xlogx_known(double x, double known, double known_xlogx) noexcept nogil:
+    """``xlogx(x)``, looked up when ``x`` is exactly ``known``."""
+    return known_xlogx if x == known else xlogx(x)
+
+
+cdef inline double node_gain(double w, const Node* a, const Node* b) noexcept nogil:
+    """``entropy_rate_gain(w, a.loop - w, b.loop - w)``, bit for bit, with fewer logarithms.
+
+    Its first two terms take xlogx of ``(loop - w) + w``, which in floating
+    point is mostly (99% at 2 Mpx) exactly ``loop`` again: then the node's
+    cached ``loop_xlogx`` replaces a logarithm.  The terms are added in the
+    same order as in ``entropy_rate_gain``, so the sum rounds the same way.
+    """
+    cdef double ca = a.loop - w
+    cdef double cb = b.loop - w
+    return (xlogx_known(w + ca, a.loop, a.loop_xlogx) + xlogx_known(w + cb, b.loop, b.loop_xlogx)
+            - xlogx(ca) - xlogx(cb) - 2.0 * xlogx(w)) / LN2
 
 
 # When the queue settles a bucket of at most this many entries, they are
@@ -83,10 +113,10 @@ cdef inline Py_ssize_t node_find(Node* nodes, Py_ssize_t x) noexcept nogil:
 
 cdef inline void node_union(Node* nodes, Py_ssize_t ra, Py_ssize_t rb) noexcept nogil:
     """Join the trees of roots ``ra`` and ``rb`` by size (as ``uf_union``)."""
-    if nodes[ra].size < nodes[rb].size:
+    if node_size(&nodes[ra]) < node_size(&nodes[rb]):
         ra, rb = rb, ra
     nodes[rb].parent = ra
-    nodes[ra].size += nodes[rb].size
+    nodes[ra].size_joins += nodes[rb].size_joins & ~(<uint64_t>0xFF)
 
 
 # The entropy-rate gain of a queued edge travels with its queue entry, and
@@ -266,8 +296,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
             for p in range(n_pixels):
                 nodes[p].loop = 0.0
                 nodes[p].parent = p
-                nodes[p].size = 1
-                nodes[p].joins = 0
+                nodes[p].size_joins = 1 << 8
                 if not has_mask or mask_ptr[p]:
                     n_vertices += 1
             # Keep the edges that join two pixels of the mask; sum self-loops.
@@ -293,6 +322,8 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     if weights[e] >= 0.0:
                         weights[e] /= total
             for p in range(n_pixels):
+                nodes[p].loop_xlogx = xlogx(nodes[p].loop)
+            for p in range(n_pixels):
                 for d in range(n_dirs):
                     nodes[p].weight[d] = weights[p * n_dirs + d]
             initial = <double*>malloc(n_slots * sizeof(double))
@@ -308,7 +339,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 if w < 0.0:
                     continue
                 edge_ends(e, dir_shift, dir_mask, offsets, &p, &q)
-                initial[e] = entropy_rate_gain(w, nodes[p].loop - w, nodes[q].loop - w)
+                initial[e] = node_gain(w, &nodes[p], &nodes[q])
                 if initial[e] > max_er:
                     max_er = initial[e]
             for p in range(n_vertices + 1):
@@ -405,21 +436,25 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 if ra == rb:
                     continue  # already in one cluster: the edge is dropped
                 w = nodes[a].weight[e & dir_mask]
-                if (nodes[a].joins != <Py_ssize_t>((<uint64_t>entry.item >> 8) & 0xFF)
-                        or nodes[b].joins != <Py_ssize_t>(<uint64_t>entry.item & 0xFF)):
-                    er = entropy_rate_gain(w, nodes[a].loop - w, nodes[b].loop - w)
-                g = er + beta * balancing_gain(size_xlogx, nodes[ra].size, nodes[rb].size)
+                if (node_joins(&nodes[a]) != ((<uint64_t>entry.item >> 8) & 0xFF)
+                        or node_joins(&nodes[b]) != (<uint64_t>entry.item & 0xFF)):
+                    er = node_gain(w, &nodes[a], &nodes[b])
+                g = er + beta * balancing_gain(size_xlogx, node_size(&nodes[ra]),
+                                               node_size(&nodes[rb]))
                 key = priority_key(g)
                 if key > bound:
                     # The gain went down and another edge is now better.
-                    if rq_push(&queue, key, <Py_ssize_t>pack_item(e, nodes[a].joins, nodes[b].joins), er):
+                    if rq_push(&queue, key, <Py_ssize_t>pack_item(e, node_joins(&nodes[a]),
+                                                                  node_joins(&nodes[b])), er):
                         out_of_memory = True
                     continue
                 node_union(nodes, ra, rb)
                 nodes[a].loop -= w
                 nodes[b].loop -= w
-                nodes[a].joins += 1
-                nodes[b].joins += 1
+                nodes[a].loop_xlogx = xlogx(nodes[a].loop)
+                nodes[b].loop_xlogx = xlogx(nodes[b].loop)
+                nodes[a].size_joins += 1
+                nodes[b].size_joins += 1
                 n_clusters -= 1
 
             # Number the clusters in raster order of their first pixel.  Once
