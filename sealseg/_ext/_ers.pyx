@@ -6,7 +6,7 @@ image has weight -1 and takes no part in the graph.
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport exp, log, sqrt
+from libc.math cimport NAN, exp, log, sqrt
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
@@ -241,8 +241,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     ----------
     weights : (H * W * n_dirs,) float64
         Edge weights (see the module docstring); -1 marks a missing edge.
-        Modified in place: normalised by the total weight, and edges that
-        touch a masked pixel are marked missing.
+        Used as scratch space: its values on return are unspecified.
     mask : (H, W) uint8 or None
         Pixels with 0 take no part in the graph.
 
@@ -271,9 +270,6 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         raise ValueError(f"image of {height}x{width} pixels is too large for ERS")
     cdef Node* nodes = <Node*>big_alloc(n_pixels * sizeof(Node))
     cdef double* size_xlogx = <double*>malloc((n_pixels + 1) * sizeof(double))
-    # Initial entropy-rate gains, needed before beta is known; freed once
-    # the edges are in the queue.
-    cdef double* initial = NULL
     cdef RadixQueue queue
     cdef int queue_ok = rq_init(&queue) == 0
     if not (nodes and size_xlogx and queue_ok):
@@ -289,7 +285,8 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef Py_ssize_t ahead_a, ahead_b
     cdef RadixBucket* lowest
     cdef double w, total = 0.0, g, er, max_er = 0.0, max_b = 0.0, beta, start_balance
-    cdef uint64_t key, top_key, bound
+    cdef double best_gain = 0.0
+    cdef uint64_t key, best_key, bound
     cdef bint out_of_memory = False
     try:
         with nogil:
@@ -315,33 +312,36 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     n_edges += 1
             for p in range(n_pixels):
                 total += nodes[p].loop
-            if total > 0.0:
-                for p in range(n_pixels):
+            # Normalise, and copy the weights into the nodes, in one pass.
+            for p in range(n_pixels):
+                if total > 0.0:
                     nodes[p].loop /= total
-                for e in range(n_slots):
-                    if weights[e] >= 0.0:
-                        weights[e] /= total
-            for p in range(n_pixels):
                 nodes[p].loop_xlogx = xlogx(nodes[p].loop)
-            for p in range(n_pixels):
                 for d in range(n_dirs):
-                    nodes[p].weight[d] = weights[p * n_dirs + d]
-            initial = <double*>malloc(n_slots * sizeof(double))
-            if initial == NULL:
-                out_of_memory = True
-        if out_of_memory:
-            raise MemoryError(f"not enough memory for the ERS queue of {height}x{width} pixels")
-        with nogil:
+                    w = weights[p * n_dirs + d]
+                    if total > 0.0 and w >= 0.0:
+                        w /= total
+                    nodes[p].weight[d] = w
             # Initial gains; every cluster is a single pixel, so the balancing
-            # gain is the same for all edges.
+            # gain is the same for all edges.  The weights now live in the
+            # nodes, and ``weights`` holds the gains instead (NaN where there
+            # is no edge): a second array of that size took 64 MB at 2 Mpx,
+            # and its first touch cost a page fault every 4 kB.
+            best_key = 0xFFFFFFFFFFFFFFFF
             for e in range(n_slots):
-                w = weights[e]
-                if w < 0.0:
-                    continue
                 edge_ends(e, dir_shift, dir_mask, offsets, &p, &q)
-                initial[e] = node_gain(w, &nodes[p], &nodes[q])
-                if initial[e] > max_er:
-                    max_er = initial[e]
+                w = nodes[p].weight[e & dir_mask]
+                if w < 0.0:
+                    weights[e] = NAN
+                    continue
+                g = node_gain(w, &nodes[p], &nodes[q])
+                weights[e] = g
+                if g > max_er:
+                    max_er = g
+                key = priority_key(g)
+                if key < best_key:
+                    best_key = key
+                    best_gain = g
             for p in range(n_vertices + 1):
                 size_xlogx[p] = xlogx(p / <double>n_vertices)
             if n_edges > 0:
@@ -353,22 +353,18 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
             else:
                 beta = 1.0  # no entropy-rate signal (all weights 0): balance sizes only
             start_balance = beta * max_b
-            top_key = 0xFFFFFFFFFFFFFFFF
-            for e in range(n_slots):
-                if weights[e] >= 0.0:
-                    key = priority_key(initial[e] + start_balance)
-                    if key < top_key:
-                        top_key = key
+            # The smallest key of the queue: adding start_balance keeps the
+            # order of the gains (rounding is monotone), so it is the key of
+            # the largest gain, in the order of the keys (where -0 < +0).
+            queue.last = priority_key(best_gain + start_balance) if n_edges > 0 else best_key
             # In raster order of the edges: equal keys come out last in, first
             # out (see below), so this order breaks ties.
-            queue.last = top_key
             for e in range(n_slots):
-                if weights[e] >= 0.0 and rq_push(&queue, priority_key(initial[e] + start_balance),
-                                                 <Py_ssize_t>pack_item(e, 0, 0), initial[e]):
+                g = weights[e]
+                if g == g and rq_push(&queue, priority_key(g + start_balance),
+                                      <Py_ssize_t>pack_item(e, 0, 0), g):
                     out_of_memory = True
                     break
-            free(initial)
-            initial = NULL
 
             # Lazy greedy: queued gains are upper bounds of the current gains
             # (both terms only decrease as clusters grow), so an edge whose
@@ -469,7 +465,6 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     finally:
         big_free(nodes)
         free(size_xlogx)
-        free(initial)
         rq_free(&queue)
     if out_of_memory:
         raise MemoryError(f"not enough memory for the ERS queue of {height}x{width} pixels")
