@@ -736,3 +736,30 @@ def test_one_by_one_image():
     one, other = np.array([[3]]), np.array([[7]])
     assert asa(one, other) == 1.0 and boundary_recall(one, other) == 1.0
     assert compactness(one) == pytest.approx(np.pi / 4)
+
+
+# --- kernel-level: the ERS kernel on graphs with few or no edges -------------------------
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_ers_kernel_without_edges_keeps_every_pixel(connectivity):
+    from sealseg._ext import _ers
+
+    n_dirs = 4 if connectivity == 8 else 2
+    weights = np.full(3 * 4 * n_dirs, -1.0)  # no edge at all
+    labels, n_clusters = _ers.entropy_rate_segmentation(weights, 3, 4, connectivity, 1, 0.5)
+    assert n_clusters == 12
+    assert_array_equal(labels, np.arange(12).reshape(3, 4))
+
+
+def test_ers_kernel_masked_pixels_take_no_edge():
+    from sealseg._ext import _ers
+
+    rng = np.random.default_rng(3)
+    weights = _ers.edge_weights_from_affinities(rng.random((2, 6, 7)), 8)
+    mask = np.ones((6, 7), np.uint8)
+    mask[:, 3] = 0  # two halves that no edge joins
+    labels, n_clusters = _ers.entropy_rate_segmentation(weights, 6, 7, 8, 1, 0.5, mask)
+    assert n_clusters == 2
+    assert_array_equal(labels[:, 3], -1)
+    assert_array_equal(np.unique(labels[:, :3]), [0])
+    assert_array_equal(np.unique(labels[:, 4:]), [1])

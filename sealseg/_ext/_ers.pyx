@@ -6,7 +6,7 @@ image has weight -1 and takes no part in the graph.
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport exp, log, sqrt
+from libc.math cimport NAN, exp, log, sqrt
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
@@ -45,10 +45,40 @@ cdef inline double balancing_gain(const double* size_xlogx, Py_ssize_t sa,
 # (it touched one per array: parent, size, loop, weight and cached gain).
 cdef struct Node:
     Py_ssize_t parent
-    Py_ssize_t size    # of the cluster, valid at roots
+    # The cluster size (valid at roots) times 256, plus the joins made through
+    # an edge at this pixel (<= its degree, 8; each changed the loop): both
+    # fit one word, which leaves room for ``loop_xlogx`` in the line.
+    uint64_t size_joins
     double loop        # self-loop weight: the part of the pixel's edge weights not yet moved onto a chosen edge
-    Py_ssize_t joins   # joins made through an edge at this pixel (<= its degree, 8): each changed the loop
+    double loop_xlogx  # xlogx(loop), kept up to date (see ``node_gain``)
     double weight[4]   # of the edges e = p * n_dirs + d starting here, by direction d
+
+
+cdef inline uint64_t node_size(const Node* n) noexcept nogil:
+    return n.size_joins >> 8
+
+
+cdef inline uint64_t node_joins(const Node* n) noexcept nogil:
+    return n.size_joins & 0xFF
+
+
+cdef inline double xlogx_known(double x, double known, double known_xlogx) noexcept nogil:
+    """``xlogx(x)``, looked up when ``x`` is exactly ``known``."""
+    return known_xlogx if x == known else xlogx(x)
+
+
+cdef inline double node_gain(double w, const Node* a, const Node* b) noexcept nogil:
+    """``entropy_rate_gain(w, a.loop - w, b.loop - w)``, bit for bit, with fewer logarithms.
+
+    Its first two terms take xlogx of ``(loop - w) + w``, which in floating
+    point is mostly (99% at 2 Mpx) exactly ``loop`` again: then the node's
+    cached ``loop_xlogx`` replaces a logarithm.  The terms are added in the
+    same order as in ``entropy_rate_gain``, so the sum rounds the same way.
+    """
+    cdef double ca = a.loop - w
+    cdef double cb = b.loop - w
+    return (xlogx_known(w + ca, a.loop, a.loop_xlogx) + xlogx_known(w + cb, b.loop, b.loop_xlogx)
+            - xlogx(ca) - xlogx(cb) - 2.0 * xlogx(w)) / LN2
 
 
 # When the queue settles a bucket of at most this many entries, they are
@@ -83,10 +113,10 @@ cdef inline Py_ssize_t node_find(Node* nodes, Py_ssize_t x) noexcept nogil:
 
 cdef inline void node_union(Node* nodes, Py_ssize_t ra, Py_ssize_t rb) noexcept nogil:
     """Join the trees of roots ``ra`` and ``rb`` by size (as ``uf_union``)."""
-    if nodes[ra].size < nodes[rb].size:
+    if node_size(&nodes[ra]) < node_size(&nodes[rb]):
         ra, rb = rb, ra
     nodes[rb].parent = ra
-    nodes[ra].size += nodes[rb].size
+    nodes[ra].size_joins += nodes[rb].size_joins & ~(<uint64_t>0xFF)
 
 
 # The entropy-rate gain of a queued edge travels with its queue entry, and
@@ -211,8 +241,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     ----------
     weights : (H * W * n_dirs,) float64
         Edge weights (see the module docstring); -1 marks a missing edge.
-        Modified in place: normalised by the total weight, and edges that
-        touch a masked pixel are marked missing.
+        Used as scratch space: its values on return are unspecified.
     mask : (H, W) uint8 or None
         Pixels with 0 take no part in the graph.
 
@@ -241,9 +270,6 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         raise ValueError(f"image of {height}x{width} pixels is too large for ERS")
     cdef Node* nodes = <Node*>big_alloc(n_pixels * sizeof(Node))
     cdef double* size_xlogx = <double*>malloc((n_pixels + 1) * sizeof(double))
-    # Initial entropy-rate gains, needed before beta is known; freed once
-    # the edges are in the queue.
-    cdef double* initial = NULL
     cdef RadixQueue queue
     cdef int queue_ok = rq_init(&queue) == 0
     if not (nodes and size_xlogx and queue_ok):
@@ -259,15 +285,15 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef Py_ssize_t ahead_a, ahead_b
     cdef RadixBucket* lowest
     cdef double w, total = 0.0, g, er, max_er = 0.0, max_b = 0.0, beta, start_balance
-    cdef uint64_t key, top_key, bound
+    cdef double best_gain = 0.0
+    cdef uint64_t key, best_key, bound
     cdef bint out_of_memory = False
     try:
         with nogil:
             for p in range(n_pixels):
                 nodes[p].loop = 0.0
                 nodes[p].parent = p
-                nodes[p].size = 1
-                nodes[p].joins = 0
+                nodes[p].size_joins = 1 << 8
                 if not has_mask or mask_ptr[p]:
                     n_vertices += 1
             # Keep the edges that join two pixels of the mask; sum self-loops.
@@ -286,31 +312,36 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     n_edges += 1
             for p in range(n_pixels):
                 total += nodes[p].loop
-            if total > 0.0:
-                for p in range(n_pixels):
-                    nodes[p].loop /= total
-                for e in range(n_slots):
-                    if weights[e] >= 0.0:
-                        weights[e] /= total
+            # Normalise, and copy the weights into the nodes, in one pass.
             for p in range(n_pixels):
+                if total > 0.0:
+                    nodes[p].loop /= total
+                nodes[p].loop_xlogx = xlogx(nodes[p].loop)
                 for d in range(n_dirs):
-                    nodes[p].weight[d] = weights[p * n_dirs + d]
-            initial = <double*>malloc(n_slots * sizeof(double))
-            if initial == NULL:
-                out_of_memory = True
-        if out_of_memory:
-            raise MemoryError(f"not enough memory for the ERS queue of {height}x{width} pixels")
-        with nogil:
+                    w = weights[p * n_dirs + d]
+                    if total > 0.0 and w >= 0.0:
+                        w /= total
+                    nodes[p].weight[d] = w
             # Initial gains; every cluster is a single pixel, so the balancing
-            # gain is the same for all edges.
+            # gain is the same for all edges.  The weights now live in the
+            # nodes, and ``weights`` holds the gains instead (NaN where there
+            # is no edge): a second array of that size took 64 MB at 2 Mpx,
+            # and its first touch cost a page fault every 4 kB.
+            best_key = 0xFFFFFFFFFFFFFFFF
             for e in range(n_slots):
-                w = weights[e]
-                if w < 0.0:
-                    continue
                 edge_ends(e, dir_shift, dir_mask, offsets, &p, &q)
-                initial[e] = entropy_rate_gain(w, nodes[p].loop - w, nodes[q].loop - w)
-                if initial[e] > max_er:
-                    max_er = initial[e]
+                w = nodes[p].weight[e & dir_mask]
+                if w < 0.0:
+                    weights[e] = NAN
+                    continue
+                g = node_gain(w, &nodes[p], &nodes[q])
+                weights[e] = g
+                if g > max_er:
+                    max_er = g
+                key = priority_key(g)
+                if key < best_key:
+                    best_key = key
+                    best_gain = g
             for p in range(n_vertices + 1):
                 size_xlogx[p] = xlogx(p / <double>n_vertices)
             if n_edges > 0:
@@ -322,22 +353,18 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
             else:
                 beta = 1.0  # no entropy-rate signal (all weights 0): balance sizes only
             start_balance = beta * max_b
-            top_key = 0xFFFFFFFFFFFFFFFF
-            for e in range(n_slots):
-                if weights[e] >= 0.0:
-                    key = priority_key(initial[e] + start_balance)
-                    if key < top_key:
-                        top_key = key
+            # The smallest key of the queue: adding start_balance keeps the
+            # order of the gains (rounding is monotone), so it is the key of
+            # the largest gain, in the order of the keys (where -0 < +0).
+            queue.last = priority_key(best_gain + start_balance) if n_edges > 0 else best_key
             # In raster order of the edges: equal keys come out last in, first
             # out (see below), so this order breaks ties.
-            queue.last = top_key
             for e in range(n_slots):
-                if weights[e] >= 0.0 and rq_push(&queue, priority_key(initial[e] + start_balance),
-                                                 <Py_ssize_t>pack_item(e, 0, 0), initial[e]):
+                g = weights[e]
+                if g == g and rq_push(&queue, priority_key(g + start_balance),
+                                      <Py_ssize_t>pack_item(e, 0, 0), g):
                     out_of_memory = True
                     break
-            free(initial)
-            initial = NULL
 
             # Lazy greedy: queued gains are upper bounds of the current gains
             # (both terms only decrease as clusters grow), so an edge whose
@@ -405,21 +432,25 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 if ra == rb:
                     continue  # already in one cluster: the edge is dropped
                 w = nodes[a].weight[e & dir_mask]
-                if (nodes[a].joins != <Py_ssize_t>((<uint64_t>entry.item >> 8) & 0xFF)
-                        or nodes[b].joins != <Py_ssize_t>(<uint64_t>entry.item & 0xFF)):
-                    er = entropy_rate_gain(w, nodes[a].loop - w, nodes[b].loop - w)
-                g = er + beta * balancing_gain(size_xlogx, nodes[ra].size, nodes[rb].size)
+                if (node_joins(&nodes[a]) != ((<uint64_t>entry.item >> 8) & 0xFF)
+                        or node_joins(&nodes[b]) != (<uint64_t>entry.item & 0xFF)):
+                    er = node_gain(w, &nodes[a], &nodes[b])
+                g = er + beta * balancing_gain(size_xlogx, node_size(&nodes[ra]),
+                                               node_size(&nodes[rb]))
                 key = priority_key(g)
                 if key > bound:
                     # The gain went down and another edge is now better.
-                    if rq_push(&queue, key, <Py_ssize_t>pack_item(e, nodes[a].joins, nodes[b].joins), er):
+                    if rq_push(&queue, key, <Py_ssize_t>pack_item(e, node_joins(&nodes[a]),
+                                                                  node_joins(&nodes[b])), er):
                         out_of_memory = True
                     continue
                 node_union(nodes, ra, rb)
                 nodes[a].loop -= w
                 nodes[b].loop -= w
-                nodes[a].joins += 1
-                nodes[b].joins += 1
+                nodes[a].loop_xlogx = xlogx(nodes[a].loop)
+                nodes[b].loop_xlogx = xlogx(nodes[b].loop)
+                nodes[a].size_joins += 1
+                nodes[b].size_joins += 1
                 n_clusters -= 1
 
             # Number the clusters in raster order of their first pixel.  Once
@@ -434,7 +465,6 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     finally:
         big_free(nodes)
         free(size_xlogx)
-        free(initial)
         rq_free(&queue)
     if out_of_memory:
         raise MemoryError(f"not enough memory for the ERS queue of {height}x{width} pixels")
