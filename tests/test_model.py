@@ -324,3 +324,44 @@ def test_train_parser_arch_and_split():
     args = parser.parse_args(["train", "--out", "x", "--arch", "multiscale", "--split",
                               "trainval"])
     assert (args.arch, args.split) == ("multiscale", "trainval")
+
+
+# --------------------------------------------------------------------------- strip padding
+
+@pytest.mark.parametrize("kernel,dilation", [((1, 7), 1), ((3, 3), 1), ((3, 3), 4)])
+@pytest.mark.parametrize("shape", [(2, 3), (7, 9), (23, 31)])
+def test_strip_padded_conv_equals_replicate_padding(kernel, dilation, shape):
+    from sealseg.pan.model import _StripPaddedConv
+
+    torch.manual_seed(0)
+    pad = tuple(dilation * (k - 1) // 2 for k in kernel)
+    conv = torch.nn.Conv2d(5, 6, kernel, padding=pad, dilation=dilation,
+                           padding_mode="replicate").eval()
+    x = torch.rand(2, 5, *shape).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = conv(x)
+        got = _StripPaddedConv(conv)(x)
+    assert got.shape == expected.shape
+    assert_allclose(got.numpy(), expected.numpy(), atol=1e-6)
+
+
+def test_strip_padded_conv_refuses_other_convolutions():
+    from sealseg.pan.model import _StripPaddedConv
+
+    with pytest.raises(ValueError, match="replicate"):
+        _StripPaddedConv(torch.nn.Conv2d(2, 2, 3, padding=1))
+    with pytest.raises(ValueError, match="stride-1"):
+        _StripPaddedConv(torch.nn.Conv2d(2, 2, 3, padding=1, stride=2, padding_mode="replicate"))
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (16, 16), (21, 30)])
+def test_pan_strip_padding_same_function(shape):
+    torch.manual_seed(0)
+    a = PixelAffinityNet(8, use_edges=False, dilations=(1, 2, 4)).eval()
+    b = PixelAffinityNet(8, use_edges=False, dilations=(1, 2, 4)).eval()
+    b.load_state_dict(a.state_dict())
+    a.fuse_for_inference()
+    b.fuse_for_inference(strip_padding=True)
+    x = torch.rand(1, 4, *shape)
+    with torch.no_grad():
+        assert_allclose(b(x).numpy(), a(x).numpy(), atol=1e-6)
