@@ -63,50 +63,6 @@ def prepare_input(rgb, edges=None):
     return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
 
 
-class _StripPaddedConv(nn.Module):
-    """A replicate-padded stride-1 convolution that pads thin border strips only.
-
-    ``nn.Conv2d(padding_mode="replicate")`` copies the whole feature map into
-    a padded one before every convolution.  Here the convolution runs with
-    zero padding on the map itself, and only the outputs that read the
-    padding (``p`` rows or columns on each side) are recomputed from a
-    replicate-padded strip of ``2 p`` input rows or columns: the same function
-    as the wrapped convolution (corners included: the column strips span the
-    full height and are padded in both axes), computed in another order, so
-    equal up to float rounding.  Inference only (the border writes are in
-    place).
-    """
-
-    def __init__(self, conv):
-        super().__init__()
-        if conv.padding_mode != "replicate" or conv.stride != (1, 1) or conv.groups != 1:
-            raise ValueError("_StripPaddedConv wraps a stride-1, ungrouped, replicate-padded "
-                             "convolution")
-        self.conv = conv
-
-    def _conv(self, x, padding):
-        c = self.conv
-        return nn.functional.conv2d(x, c.weight, c.bias, 1, padding, c.dilation)
-
-    def _strip(self, x):
-        py, px = self.conv.padding
-        return self._conv(nn.functional.pad(x, (px, px, py, py), mode="replicate"), 0)
-
-    def forward(self, x):
-        py, px = self.conv.padding
-        h, w = x.shape[-2:]
-        if h < 2 * py or w < 2 * px:
-            return self._strip(x)
-        y = self._conv(x, (py, px))
-        if py:
-            y[:, :, :py] = self._strip(x[:, :, :2 * py])[:, :, :py]
-            y[:, :, h - py:] = self._strip(x[:, :, h - 2 * py:])[:, :, 2 * py - py:]
-        if px:
-            y[:, :, :, :px] = self._strip(x[:, :, :, :2 * px])[:, :, :, :px]
-            y[:, :, :, w - px:] = self._strip(x[:, :, :, w - 2 * px:])[:, :, :, 2 * px - px:]
-        return y
-
-
 class _ResBlock(nn.Module):
     """conv3x3-BN-ReLU-conv3x3-BN + identity, ReLU (He et al. 2016)."""
 
@@ -235,13 +191,9 @@ class PixelAffinityNet(nn.Module):
             z = mid
         return self.fuse(z), mid
 
-    def fuse_for_inference(self, strip_padding=False):
+    def fuse_for_inference(self):
         """Fold every BatchNorm into the convolution before it and switch to
         channels-last memory, in place; returns self.
-
-        ``strip_padding=True`` also replaces the per-layer replicate padding
-        of the spatial convolutions by border strips (see
-        ``_StripPaddedConv``): the same function, float rounding aside.
 
         Only for inference (the model must be in eval mode): the folded net
         computes the same function up to float rounding, about 25% faster on
@@ -265,11 +217,6 @@ class PixelAffinityNet(nn.Module):
             for block in self.blocks:
                 block.bn1 = fold(block.conv1, block.bn1)
                 block.bn2 = fold(block.conv2, block.bn2)
-        if strip_padding and self.config["padding_mode"] == "replicate":
-            self.head[0] = _StripPaddedConv(self.head[0])
-            for block in self.blocks:
-                block.conv1 = _StripPaddedConv(block.conv1)
-                block.conv2 = _StripPaddedConv(block.conv2)
         self._channels_last = True
         return self.to(memory_format=torch.channels_last)
 
