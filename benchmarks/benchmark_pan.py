@@ -114,6 +114,87 @@ class PaperWidth:
     track_share_of_paper_width.unit = "x width-128 time"
 
 
+class Architectures:
+    """The shipped architecture (Pixel Affinity Net, width 32, dilations 1, 2,
+    4) against the multi-scale encoder-decoder (width 16), randomly
+    initialised (speed does not depend on the weights), on the CPU with
+    ``threads`` threads: ``learn_affinities`` on one 321 x 481 image and one
+    class-balanced training step (4 crops of 128 x 128, forward, backward,
+    Adam).  ``track_share_of_pan_*`` are the ratios to the Pixel Affinity
+    Net, both measured in the same run (best of three)."""
+
+    params = (["pan", "multiscale"], [1, 2])
+    param_names = ["arch", "threads"]
+    quick_params = (["pan", "multiscale"], [1])
+    timeout = 900
+    CONFIGS = {"pan": dict(width=32, use_edges=False, dilations=[1, 2, 4]),
+               "multiscale": dict(arch="multiscale", width=16, dilations=[1, 2, 4])}
+
+    def setup(self, arch, threads):
+        import tempfile
+
+        import torch
+
+        from sealseg.pan.model import build_model
+        from sealseg.pan.train import TrainConfig, model_file_payload
+
+        torch.set_num_threads(threads)
+        self.image = make_image("0.15Mpx")
+        folder = Path(tempfile.mkdtemp(prefix="sealseg_bench_arch_"))
+        self.weights, self.nets, self.opts = {}, {}, {}
+        for name, config in self.CONFIGS.items():
+            torch.manual_seed(0)
+            net = build_model(config)
+            self.weights[name] = str(folder / f"{name}.pt")
+            torch.save(model_file_payload(net.eval()), self.weights[name])
+            learn_affinities(self.image[:32, :32], weights=self.weights[name], device="cpu")
+            self.nets[name] = net.train()
+            self.opts[name] = torch.optim.Adam(net.parameters(), lr=1e-3)
+        self.cfg = TrainConfig(loss="balanced_bce")
+        rng = np.random.default_rng(0)
+        scenes = [_scene(rng, 128, 12) for _ in range(4)]
+        from sealseg.pan.model import prepare_input
+
+        self.x = torch.cat([prepare_input(img.astype(np.float32) / 255) for img, _ in scenes])
+        self.gts = np.stack([labels for _, labels in scenes])
+
+    def _infer(self, arch):
+        learn_affinities(self.image, weights=self.weights[arch], device="cpu")
+
+    def _train_step(self, arch):
+        from sealseg.pan.train import compute_loss
+
+        timer = dict(data=0.0, forward=0.0, ers=0.0, gamma=0.0, backward=0.0)
+        loss, _ = compute_loss(self.nets[arch], self.x, self.gts, self.cfg, timer)
+        self.opts[arch].zero_grad(set_to_none=True)
+        loss.backward()
+        self.opts[arch].step()
+
+    def _best(self, func, arch, repeat=3):
+        import time
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            func(arch)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    def time_learn_affinities(self, arch, threads):
+        self._infer(arch)
+
+    def time_train_step(self, arch, threads):
+        self._train_step(arch)
+
+    def track_share_of_pan_learn_affinities(self, arch, threads):
+        return self._best(self._infer, arch) / self._best(self._infer, "pan")
+
+    def track_share_of_pan_train_step(self, arch, threads):
+        return self._best(self._train_step, arch) / self._best(self._train_step, "pan")
+
+    track_share_of_pan_learn_affinities.unit = "x pan time"
+    track_share_of_pan_train_step.unit = "x pan time"
+
+
 def _scene(rng, size, n_regions):
     """A random-colour Voronoi image (uint8 RGB) and its labels."""
     seeds = rng.random((n_regions, 2)) * size

@@ -146,7 +146,7 @@ def read_weight_file(weights):
     path = weights_path(weights)
     import torch
 
-    from .model import PixelAffinityNet
+    from .model import build_model
 
     expected = ("a sealseg Pixel Affinity Net weight file (a dict with 'config' and "
                 "'state_dict', or a PixelAffinityNet state dict)")
@@ -182,7 +182,7 @@ def read_weight_file(weights):
         else:
             state = payload
             config = _infer_config(state)
-        model = PixelAffinityNet(**config)
+        model = build_model(config)
         model.load_state_dict(state, strict=True)
     except (KeyError, RuntimeError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise ValueError(f"weight file {str(path)!r} does not match the Pixel Affinity Net "

@@ -91,7 +91,7 @@ class TrainConfig(dict):
                     one_way=True, crop=128, batch=4, lr=1e-4, weight_decay=1e-4, seed=0,
                     gamma_norm="raw", n_segments=None, threads=2, ckpt_minutes=3.0,
                     log_every=25, val_every=500, val_images=6, root=None,
-                    dilations=(1, 1, 1), init=None)
+                    dilations=(1, 1, 1), init=None, arch="pan", split="train")
 
     def __init__(self, **kw):
         unknown = set(kw) - set(self.DEFAULTS)
@@ -106,6 +106,12 @@ class TrainConfig(dict):
         for key in ("iters", "width", "crop", "batch", "threads"):
             if int(self[key]) != self[key] or self[key] < 1:
                 raise ValueError(f"{key} must be a positive integer, got {self[key]!r}")
+        if self["arch"] not in ("pan", "multiscale"):
+            raise ValueError(f"arch must be 'pan' or 'multiscale', got {self['arch']!r}")
+        if self["arch"] == "multiscale" and self["use_edges"]:
+            raise ValueError("arch 'multiscale' reads RGB only; give --no-edges")
+        if self["split"] not in ("train", "trainval"):
+            raise ValueError(f"split must be 'train' or 'trainval', got {self['split']!r}")
         if self["n_segments"] is not None and (int(self["n_segments"]) != self["n_segments"]
                                                or self["n_segments"] < 1):
             raise ValueError(f"n_segments must be None or a positive integer, "
@@ -113,6 +119,10 @@ class TrainConfig(dict):
 
 
 def model_config(cfg):
+    """Keyword arguments of :func:`sealseg.pan.model.build_model` for the run's net."""
+    if cfg["arch"] == "multiscale":
+        return dict(arch="multiscale", width=int(cfg["width"]), dilations=list(cfg["dilations"]),
+                    use_edges=False)
     return dict(width=int(cfg["width"]), kernel=cfg["kernel"], use_edges=bool(cfg["use_edges"]),
                 one_way=bool(cfg["one_way"]), dilations=list(cfg["dilations"]))
 
@@ -250,7 +260,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     import torch
     from tqdm import tqdm
 
-    from .model import PixelAffinityNet
+    from .model import build_model
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -267,6 +277,10 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     root = cfg["root"]
     if data is None:
         data = load_bsds_split(root, "train")
+        if cfg["split"] == "trainval":
+            # the final run of a recipe: the in-training val rows then score
+            # images the net trains on (a progress check, not a selection)
+            data += load_bsds_split(root, "val")
     if val is None and cfg["val_every"]:
         val = load_bsds_split(root, "val", limit=cfg["val_images"])
     if state is None and cfg["init"]:
@@ -279,9 +293,10 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         # The losses are defined on the sigmoid; an exponent set for release
         # (see PixelAffinityNet) does not carry over into training.
         model.config["exponent"] = 1.0
+        cfg = TrainConfig(**{**cfg, "arch": model.config.get("arch", "pan")})
         cfg = TrainConfig(**{**cfg, **{k: model.config[k] for k in model_config(cfg)}})
     else:
-        model = PixelAffinityNet(**model_config(cfg))
+        model = build_model(model_config(cfg))
     # after --init has settled the architecture: Canny only for nets that read it
     sampler = _Sampler(data, cfg["crop"], use_edges=model.use_edges)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.999),
@@ -401,6 +416,11 @@ def add_train_parser(subparsers):
     p.add_argument("--two-output", dest="one_way", action="store_false")
     p.add_argument("--dilations", type=int, nargs=3, default=list(d["dilations"]),
                    metavar="D", help="dilation of each residual block's 3x3 convolutions")
+    p.add_argument("--arch", choices=["pan", "multiscale"], default=d["arch"],
+                   help="pan: the Pixel Affinity Net of SEAL; multiscale: the small "
+                        "encoder-decoder (RGB only, needs --no-edges)")
+    p.add_argument("--split", choices=["train", "trainval"], default=d["split"],
+                   help="BSDS500 images to train on (trainval: train + val, 300 images)")
     p.add_argument("--crop", type=int, default=d["crop"], help="square crop side (pixels)")
     p.add_argument("--batch", type=int, default=d["batch"])
     p.add_argument("--lr", type=float, default=d["lr"])
