@@ -216,3 +216,33 @@ def test_torch_tensor_that_cannot_become_numpy_names_the_argument():
                    torch.zeros((12, 10, 3), dtype=torch.bfloat16)):
         with pytest.raises(TypeError, match="image is a torch tensor that cannot be converted"):
             sealseg.ers(tensor, 5)
+
+
+def _read_only(array):
+    array = np.array(array)
+    array.setflags(write=False)
+    return array
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_read_only_and_memmapped_affinities_are_segmented(dtype, tmp_path):
+    # Were "ValueError: buffer source array is read-only" (the kernels' memoryviews
+    # of the affinities were not const).
+    aff = AFF.astype(dtype)
+    np.save(tmp_path / "a.npy", aff)
+    for view in (_read_only(aff), np.load(tmp_path / "a.npy", mmap_mode="r")):
+        for connectivity in (4, 8):
+            assert_array_equal(sealseg.ers(None, 7, affinities=view, connectivity=connectivity),
+                               sealseg.ers(None, 7, affinities=aff, connectivity=connectivity))
+        assert_array_equal(sealseg.felzenszwalb_affinity(view, 0.5),
+                           sealseg.felzenszwalb_affinity(aff, 0.5))
+
+
+def test_read_only_images_labels_and_masks_are_taken():
+    image, labels, mask = _read_only(IMG), _read_only(LAB.astype(np.int64)), _read_only(LAB > 0)
+    assert_array_equal(sealseg.ers(image, 5, mask=mask), sealseg.ers(IMG, 5, mask=LAB > 0))
+    assert sealseg.asa(labels, labels) == 1.0
+    assert sealseg.boundary_recall(labels, labels) == 1.0
+    assert sealseg.compactness(labels) == sealseg.compactness(LAB)
+    assert sealseg.explained_variation(labels, image) == sealseg.explained_variation(LAB, IMG)
+    assert_array_equal(sealseg.affinities_from_labels(labels), sealseg.affinities_from_labels(LAB))
