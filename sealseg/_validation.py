@@ -283,7 +283,7 @@ def check_label_image(labels, *, name="labels", shape=None):
         if np.issubdtype(arr.dtype, np.floating) and arr.size and np.all(np.isfinite(arr)) \
                 and np.all(arr == np.round(arr)):
             # -2**63 and 2**63 are exact floats: the int64 range is [-2**63, 2**63).
-            if arr.min() < -2.0 ** 63 or arr.max() >= 2.0 ** 63:
+            if float(arr.min()) < -2.0 ** 63 or float(arr.max()) >= 2.0 ** 63:
                 raise ValueError(f"{name} has values beyond the int64 range (float labels "
                                  f"from {arr.min():g} to {arr.max():g})")
             arr = arr.astype(np.int64)
