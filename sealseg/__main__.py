@@ -5,22 +5,26 @@ Every command answers bad input with a one-line message and exit code 2
 """
 import argparse
 import sys
-from pathlib import Path
 
-from ._cli import EXAMPLES, PROG, CommandError, first_line, positive_int
+from ._cli import EXAMPLES, OVERLAY_EXTENSIONS, PROG, CommandError, first_line, positive_int
 
 
 def _segment(args):
     import numpy as np
 
-    from ._cli import read_image_argument, write_overlay
+    from ._cli import check_output_file, labels_file, read_image_argument, write_overlay
+    from ._io import atomic_write
     from .methods import segmenter
 
-    # Output folders are checked before the (possibly long) segmentation.
-    out = Path(args.output)
-    for target in [out] + ([Path(args.labels)] if args.labels is not None else []):
-        if not target.parent.is_dir():
-            raise CommandError(f"output folder does not exist: {target.parent}")
+    # Outputs are checked before the (possibly long) segmentation: name,
+    # ending, folder, and that none is the input or the other output.
+    inputs = [args.path] if args.path is not None else []
+    out = check_output_file(args.output, "-o", extensions=OVERLAY_EXTENSIONS, inputs=inputs)
+    labels_out = None
+    if args.labels is not None:
+        # Never -o itself: that one has an image ending, this one .npy.
+        labels_out = check_output_file(labels_file(args.labels), "--labels",
+                                       extensions=(".npy",), inputs=inputs)
     image = read_image_argument(args.path, args.example)
     channel_axis = -1 if image.ndim == 3 else None
     try:
@@ -29,13 +33,13 @@ def _segment(args):
         raise CommandError(first_line(exc)) from None
     try:
         write_overlay(out, image, labels)
-        if args.labels is not None:
-            np.save(args.labels, labels)
-    except (OSError, ValueError) as exc:   # unwritable path, unknown image extension
+        if labels_out is not None:
+            atomic_write(labels_out, lambda handle: np.save(handle, labels))
+    except (OSError, ValueError) as exc:   # unwritable path, full disk
         raise CommandError(f"cannot write the output: {first_line(exc)}") from None
     print(f"{args.method}: {labels.max() - labels.min() + 1} superpixels on a "
           f"{image.shape[1]}x{image.shape[0]} image -> {out}"
-          + (f", labels -> {args.labels}" if args.labels else ""))
+          + (f", labels -> {labels_out}" if labels_out is not None else ""))
 
 
 def _add_segment_parser(commands):
@@ -51,9 +55,12 @@ def _add_segment_parser(commands):
                         help="use an image that ships with scikit-image instead of a file")
     seg.add_argument("-n", "--n-segments", type=positive_int, default=600,
                      help="number of superpixels (default: 600)")
-    seg.add_argument("-o", "--output", required=True, help="PNG file to write the overlay to")
+    seg.add_argument("-o", "--output", required=True,
+                     help="image file to write the overlay to; the format follows its ending "
+                          f"({', '.join(OVERLAY_EXTENSIONS)})")
     seg.add_argument("--labels", metavar="OUT.npy",
-                     help="also save the label array (int64, H x W) as .npy")
+                     help="also save the label array (int64, H x W) as .npy (the ending "
+                          ".npy is added when missing; the path written is printed)")
     seg.add_argument("--method", choices=segmenter_names(), default="seal_ers",
                      help="seal_ers: learned affinities (default); ers: colour affinities")
     seg.set_defaults(run=_segment)

@@ -7,17 +7,22 @@ or a scikit-image example) and the boundary overlay.  The command modules
 this module; it imports none of them.
 """
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 
-__all__ = ["PROG", "EXAMPLES", "CommandError", "positive_int", "first_line", "fail",
-           "read_image_argument", "overlay", "write_overlay"]
+__all__ = ["PROG", "EXAMPLES", "OVERLAY_EXTENSIONS", "CommandError", "positive_int",
+           "first_line", "fail", "read_image_argument", "check_path", "check_output_file",
+           "labels_file", "overlay", "write_overlay"]
 
 PROG = "python -m sealseg"
 #: Images of ``skimage.data`` that ``segment --example`` takes.
 EXAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "coins", "camera", "immunohistochemistry")
 #: Colour of the superpixel boundaries in overlays (yellow).
 OVERLAY_COLOUR = (1, 1, 0)
+#: File name endings an overlay may be written as (the format follows the ending).
+OVERLAY_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 
 class CommandError(Exception):
@@ -25,13 +30,16 @@ class CommandError(Exception):
 
 
 def positive_int(text):
-    """argparse type: a positive integer, else argparse's usage error (exit code 2)."""
+    """argparse type: an integer from 1 to 2**63 - 1, else argparse's usage error (exit 2)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    if value > 2 ** 63 - 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to 2**63 - 1, "
+                                         f"got {value}")
     return value
 
 
@@ -61,15 +69,77 @@ def read_image_argument(path=None, example=None):
         from skimage import data
 
         return getattr(data, example)()
-    from ._io import read_image
+    from ._io import not_a_regular_file, read_image
 
-    path = Path(path)
-    if not path.is_file():
+    path = check_path(path, "image file")
+    odd = not_a_regular_file(path)
+    if odd == "missing":
         raise CommandError(f"no such image file: {path}")
+    if odd is not None:
+        raise CommandError(f"{path} is not an image file but {odd}")
     try:
         return read_image(path)
     except (OSError, ValueError, SyntaxError) as exc:   # PIL raises all three
         raise CommandError(f"cannot read {path} as an image: {first_line(exc)}") from None
+
+
+def _shown(path, limit=80):
+    text = str(path)
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
+
+
+def check_path(path, what):
+    """``path`` as a Path, after checking the file system can take its name (CommandError).
+
+    A path too long for the system (ENAMETOOLONG) would otherwise surface as
+    a traceback from the first call that touches it.
+    """
+    path = Path(path)
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise CommandError(f"{what} path too long for the file system "
+                               f"({len(str(path))} characters): {_shown(path)}") from None
+    return path
+
+
+def check_output_file(path, option, *, extensions, inputs=()):
+    """Check an output file before any work: name, ending, folder, not an input (CommandError).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    option : str
+        The option it came from (``-o``, ``--labels``), for the messages.
+    extensions : tuple of str
+        Accepted endings (lower case).
+    inputs : sequence of paths
+        Files the command reads; the output may not be any of them (by any
+        path: links, ``..``, hard links, another case where names ignore it).
+    """
+    path = check_path(path, f"{option}")
+    if path.suffix.lower() not in extensions:
+        ending = f"ending {path.suffix!r}" if path.suffix else "no file name ending"
+        raise CommandError(f"{option} {_shown(path)} has {ending}; accepted: "
+                           f"{', '.join(extensions)}")
+    if path.is_dir():
+        raise CommandError(f"{option} {_shown(path)} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise CommandError(f"output folder does not exist: {path.parent}")
+    for source in inputs:
+        if source is not None and os.path.lexists(path) and os.path.exists(source) \
+                and os.path.samefile(path, source):
+            raise CommandError(f"{option} {_shown(path)} is the input file {_shown(source)}; "
+                               "it would be overwritten. Choose another file name")
+    return path
+
+
+def labels_file(path):
+    """The file ``numpy.save`` writes for ``path``: ``.npy`` is appended when missing."""
+    path = Path(path)
+    return path if path.suffix.lower() == ".npy" else path.with_name(path.name + ".npy")
 
 
 def overlay(image, labels):
@@ -88,7 +158,7 @@ def write_overlay(path, image, labels):
     Raises
     ------
     ValueError
-        If the file name ending is not an image format PIL writes.
+        If the file name ending is not one of :data:`OVERLAY_EXTENSIONS`.
     """
     from PIL import Image
 
@@ -97,8 +167,8 @@ def write_overlay(path, image, labels):
     path = Path(path)
     extension = path.suffix.lower()
     image_format = Image.registered_extensions().get(extension)
-    if image_format is None or image_format not in Image.SAVE:
+    if extension not in OVERLAY_EXTENSIONS or image_format not in Image.SAVE:
         raise ValueError(f"unknown image file extension {extension or path.name!r}; "
-                         "use .png, .jpg, .tif, ...")
+                         f"use {', '.join(OVERLAY_EXTENSIONS)}")
     picture = Image.fromarray(overlay(image, labels))
     atomic_write(path, lambda handle: picture.save(handle, format=image_format))

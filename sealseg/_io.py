@@ -7,14 +7,17 @@ and :func:`read_labels` / :func:`write_labels` (label maps of
 ``segment_collection``).  numpy, PIL and (when present) tifffile only; never
 torch.
 """
+import errno
 import os
+import stat
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
 
 __all__ = ["atomic_write", "atomic_write_text", "read_image", "read_labels", "write_labels",
-           "image_size", "LABEL_FORMATS", "PNG16_MAX", "TMP_PREFIX"]
+           "image_size", "not_a_regular_file", "LABEL_FORMATS", "PNG16_MAX", "TMP_PREFIX"]
 
 #: Prefix of the temporary files of :func:`atomic_write` (hidden files).
 TMP_PREFIX = ".sealseg-"
@@ -38,6 +41,9 @@ def atomic_write(path, write):
     written, even when the process is killed.  The data is flushed to disk
     before the rename (on shared storage it must be there before the file
     shows up as complete).  The temporary file is removed on any error.
+    The file gets the permissions ``open`` would give it: those of the file
+    it replaces, else ``0o666`` less the umask (a temporary file is created
+    ``0o600``, which would hide results from others on shared storage).
 
     Parameters
     ----------
@@ -60,6 +66,8 @@ def atomic_write(path, write):
     fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}.", suffix=".tmp",
                                dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):   # POSIX
+            os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -73,10 +81,75 @@ def atomic_write(path, write):
         raise
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask():
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status") as status:     # Linux >= 4.7
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:   # os.umask can only be read by setting it
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def _mode_for(path):
+    """Permissions of the file ``path`` will be: those it has, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def atomic_write_text(path, text):
     """Write ``text`` (UTF-8, newlines as given) to ``path`` through :func:`atomic_write`."""
     data = text.encode("utf-8")
     atomic_write(path, lambda handle: handle.write(data))
+
+
+_KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device")]
+
+
+def not_a_regular_file(path):
+    """None for a regular file (or a link to one); else what ``path`` is, in words.
+
+    Nothing is opened: a FIFO is recognised, not read.
+
+    Examples
+    --------
+    >>> import os, tempfile, pathlib
+    >>> from sealseg._io import not_a_regular_file
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "a.png").touch(); os.symlink("a.png", root / "link.png")
+    >>> os.symlink("loop.png", root / "loop.png"); os.mkfifo(root / "pipe.png")
+    >>> [not_a_regular_file(root / name) for name in ("a.png", "link.png", "loop.png",
+    ...                                                "pipe.png", "missing.png")]
+    [None, None, 'a symlink loop', 'a FIFO (named pipe)', 'missing']
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symlink loop"
+        if exc.errno == errno.ENOENT:
+            return "a broken link" if os.path.islink(path) else "missing"
+        if exc.errno == errno.ENAMETOOLONG:
+            return "a path too long for the file system"
+        return f"unreadable ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 def read_image(path):
@@ -99,7 +172,9 @@ def read_image(path):
     Raises
     ------
     OSError, ValueError
-        If the file is missing or is not an image.
+        If the file is missing or is not an image; ``ValueError`` if the
+        path is not a regular file (a FIFO, socket, device, folder or
+        symlink loop is recognised without being opened, so none can block).
 
     Notes
     -----
@@ -121,6 +196,11 @@ def read_image(path):
     (dtype('uint16'), np.uint16(4095))
     """
     path = Path(path)
+    odd = not_a_regular_file(path)
+    if odd == "missing":
+        raise FileNotFoundError(errno.ENOENT, "no such image file", str(path))
+    if odd is not None:
+        raise ValueError(f"{path} is not a regular file but {odd}; not read")
     if path.suffix.lower() in _TIFF_SUFFIXES:
         image = _read_tiff(path)
         if image is not None:

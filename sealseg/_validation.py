@@ -1,7 +1,15 @@
 """Argument checks shared by the public functions.
 
 Every check raises ``ValueError``/``TypeError`` naming the argument and what
-is accepted; nothing is clipped or guessed.
+is accepted; nothing is clipped or guessed.  Numbers are range-checked here,
+before they reach a kernel's native types (``Py_ssize_t``, ``int64``,
+``double``), so none can overflow there.
+
+Arrays: anything :func:`numpy.asarray` takes, of any strides, byte order or
+writeability; a torch tensor is converted with ``detach().cpu().numpy()``
+(whatever its device and ``requires_grad``).  A numpy masked array is refused
+(its mask would silently be lost): pass ``numpy.asarray(a)``, or for an image
+its mask as the ``mask`` argument of the segmenters (``mask=~a.mask``).
 """
 import math
 import numbers
@@ -28,7 +36,25 @@ __all__ = [
     "check_positive_int",
     "check_optional_positive_int",
     "check_tolerance",
+    "as_array",
+    "MAX_INDEX",
+    "MAX_TOLERANCE",
+    "MAX_START_LABEL",
+    "REAL_RANGE",
 ]
+
+#: Largest count or size a kernel takes (``Py_ssize_t``, 64-bit).
+MAX_INDEX = 2 ** 63 - 1
+#: Largest boundary tolerance (pixels): a square of this radius covers any
+#: image that fits in memory, and ``x + tolerance`` cannot overflow.
+MAX_TOLERANCE = 2 ** 31 - 1
+#: Largest ``start_label``: labels run up to ``start_label + number of
+#: pixels - 1``, which stays within int64 for any image of up to 2**62 pixels.
+MAX_START_LABEL = 2 ** 62
+#: Accepted magnitudes of real parameters (sigma, lam, scale, ...): their
+#: squares and reciprocal squares are finite, non-zero doubles, so no kernel
+#: computes ``0 * inf`` (NaN) from them.
+REAL_RANGE = (1e-150, 1e150)
 
 
 def _integer(value, name, what):
@@ -38,38 +64,48 @@ def _integer(value, name, what):
     return operator.index(value)
 
 
+def _too_large(value, name, what, largest):
+    if value > largest:
+        raise ValueError(f"{name} must be {what} up to {largest} (2**{largest.bit_length()}"
+                         f"{' - 1' if largest & (largest + 1) == 0 else ''}), got {value}")
+
+
 def check_nonnegative_int(value, name):
-    """Return ``value`` as a Python int >= 0."""
+    """Return ``value`` as a Python int in [0, MAX_INDEX]."""
     value = _integer(value, name, "an integer >= 0")
     if value < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {value}")
+    _too_large(value, name, "an integer >= 0", MAX_INDEX)
     return value
 
 
 def check_positive_int(value, name):
-    """Return ``value`` as a Python int >= 1 (Python and numpy integers, not bool or float)."""
+    """Return ``value`` as a Python int in [1, MAX_INDEX] (Python and numpy integers)."""
     value = _integer(value, name, "a positive integer")
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value}")
+    _too_large(value, name, "a positive integer", MAX_INDEX)
     return value
 
 
 def check_optional_positive_int(value, name):
-    """Return None, or ``value`` as a Python int >= 1."""
+    """Return None, or ``value`` as a Python int in [1, MAX_INDEX]."""
     if value is None:
         return None
     value = _integer(value, name, "None or a positive integer")
     if value < 1:
         raise ValueError(f"{name} must be None or a positive integer, got {value}")
+    _too_large(value, name, "None or a positive integer", MAX_INDEX)
     return value
 
 
 def check_tolerance(tolerance):
-    """Return a boundary tolerance (pixels) as a Python int >= 0."""
+    """Return a boundary tolerance (pixels) as a Python int in [0, MAX_TOLERANCE]."""
     what = "a non-negative integer (pixels)"
     tolerance = _integer(tolerance, "tolerance", what)
     if tolerance < 0:
         raise ValueError(f"tolerance must be {what}, got {tolerance}")
+    _too_large(tolerance, "tolerance", what, MAX_TOLERANCE)
     return tolerance
 
 
@@ -87,9 +123,17 @@ def check_n_segments(n_segments, n_pixels=None, *, name="n_segments"):
 
 
 def check_start_label(start_label):
+    """Return ``start_label`` as a Python int in [0, MAX_START_LABEL].
+
+    The bound keeps every label (up to ``start_label`` + number of pixels - 1)
+    within int64, whatever the image.
+    """
     start_label = _integer(start_label, "start_label", "an integer")
     if start_label < 0:
         raise ValueError(f"start_label must be >= 0, got {start_label}")
+    if start_label > MAX_START_LABEL:
+        raise ValueError(f"start_label must be at most 2**62 = {MAX_START_LABEL}, so that "
+                         f"every label fits int64, got {start_label}")
     return start_label
 
 
@@ -103,13 +147,16 @@ def check_connectivity(connectivity):
 
 
 def check_positive_real(value, name, *, allow_zero=False):
-    """Return ``value`` as a float after checking it is finite and > 0 (or >= 0)."""
+    """Return ``value`` as a float in :data:`REAL_RANGE` (or 0 with ``allow_zero``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    low, high = REAL_RANGE
+    if not (value == 0 and allow_zero) and not low <= value <= high:
         accepted = "a finite number >= 0" if allow_zero else "a finite number > 0"
-        raise ValueError(f"{name} must be {accepted}, got {value!r}")
+        raise ValueError(f"{name} must be {accepted}, got {value!r} (accepted: "
+                         f"{'0 or ' if allow_zero else ''}{low:g} to {high:g}, so that its "
+                         "square neither overflows nor underflows)")
     return value
 
 
@@ -140,9 +187,11 @@ def image_to_unit_range(image, *, name="image"):
         if lo >= 0 and hi <= 255:
             return arr.astype(np.float64) / 255.0
         return _own_range_to_unit(arr.astype(np.float64), float(lo), float(hi))
-    out = arr.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):   # long double beyond float64
+        out = arr.astype(np.float64)
     if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(f"{name} contains NaN or infinite values (or values beyond "
+                         "the float64 range)")
     lo, hi = out.min(), out.max()
     if lo >= 0.0 and hi <= 1.0:
         return out
@@ -154,6 +203,39 @@ def _own_range_to_unit(values, lo, hi):
     if hi > lo:
         values /= hi - lo
     return values
+
+
+def _tensor_to_array(value, name):
+    """A torch tensor (any device, any requires_grad) as a numpy array; None if not one."""
+    if not type(value).__module__.startswith("torch") or not hasattr(value, "detach"):
+        return None
+    try:
+        return value.detach().cpu().numpy()
+    except (RuntimeError, TypeError, NotImplementedError) as exc:   # meta, bfloat16 ...
+        raise TypeError(f"{name} is a torch tensor that cannot be converted to a numpy "
+                        f"array ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                        ) from None
+
+
+def as_array(value, name):
+    """``value`` as a numpy array (:func:`numpy.asarray`), with errors naming ``name``.
+
+    Torch tensors are converted (``detach().cpu().numpy()``); masked arrays
+    and ragged nested lists are refused.
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy masked array, whose mask would be ignored; pass "
+                        f"np.asarray({name}) (for an image, with mask=~{name}.mask where the "
+                        "function takes a mask)")
+    array = _tensor_to_array(value, name)
+    if array is not None:
+        return array
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as exc:   # ragged lists, odd objects
+        raise ValueError(f"{name} must be an array or nested lists of equal lengths; "
+                         f"numpy cannot build one from it ({str(exc).splitlines()[0]})"
+                         ) from None
 
 
 def check_image(image, channel_axis=-1, *, name="image"):
@@ -170,7 +252,7 @@ def check_image(image, channel_axis=-1, *, name="image"):
     """
     if image is None:
         raise TypeError(f"{name} must be an array, got None")
-    arr = np.asarray(image)
+    arr = as_array(image, name)
     if arr.dtype == object or np.issubdtype(arr.dtype, np.complexfloating) \
             or arr.dtype.kind in "USVMm":
         raise TypeError(f"{name} must be a real numeric array (bool, integer or float), "
@@ -224,12 +306,16 @@ def check_label_image(labels, *, name="labels", shape=None):
     """Return ``labels`` as a C-contiguous int64 (H, W) array."""
     if labels is None:
         raise TypeError(f"{name} must be a 2-D integer array, got None")
-    arr = np.asarray(labels)
+    arr = as_array(labels, name)
     if arr.dtype == np.bool_:
         arr = arr.astype(np.int64)
     elif not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and arr.size and np.all(np.isfinite(arr)) \
                 and np.all(arr == np.round(arr)):
+            # -2**63 and 2**63 are exact floats: the int64 range is [-2**63, 2**63).
+            if float(arr.min()) < -2.0 ** 63 or float(arr.max()) >= 2.0 ** 63:
+                raise ValueError(f"{name} has values beyond the int64 range (float labels "
+                                 f"from {arr.min():g} to {arr.max():g})")
             arr = arr.astype(np.int64)
         else:
             raise TypeError(f"{name} must be an integer label array, got dtype {arr.dtype}")
@@ -248,7 +334,7 @@ def check_mask(mask, shape):
     """Return ``mask`` as a C-contiguous bool (H, W) array, or None."""
     if mask is None:
         return None
-    arr = np.asarray(mask)
+    arr = as_array(mask, "mask")
     if arr.dtype != np.bool_:
         raise TypeError(f"mask must be a boolean array, got dtype {arr.dtype}")
     if arr.shape != tuple(shape):
@@ -261,7 +347,7 @@ def check_mask(mask, shape):
 
 def check_affinities(affinities, shape=None, *, name="affinities"):
     """Return affinities as a C-contiguous float32/float64 (2, H, W) array in [0, 1]."""
-    arr = np.asarray(affinities)
+    arr = as_array(affinities, name)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
                                    or np.issubdtype(arr.dtype, np.integer)
                                    or arr.dtype == np.bool_):
@@ -275,7 +361,8 @@ def check_affinities(affinities, shape=None, *, name="affinities"):
         raise ValueError(f"{name} has spatial shape {arr.shape[1:]}, expected {tuple(shape)}")
     # float32 stays float32 (the kernels take both); everything else becomes float64.
     dtype = np.float32 if arr.dtype == np.float32 else np.float64
-    out = np.ascontiguousarray(arr, dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):   # long double beyond float64
+        out = np.ascontiguousarray(arr, dtype=dtype)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} contains NaN or infinite values")
     lo, hi = out.min(), out.max()

@@ -148,8 +148,10 @@ def undersegmentation_error(labels, groundtruth, kind="corrected"):
     Returns
     -------
     error : float
-        In ``[0, 1)``, lower is better; the mean over the annotations when
-        ``groundtruth`` is a list.
+        Lower is better: in ``[0, 1)`` for ``'corrected'``, in ``[0, 1]``
+        for ``'np'`` (1 when each superpixel covers several segments evenly:
+        one superpixel over three equal segments); the mean over the
+        annotations when ``groundtruth`` is a list.
 
     Raises
     ------

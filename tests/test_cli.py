@@ -61,6 +61,40 @@ CLI_CASES = [
     ("train-out-is-a-file", lambda t: ["train", "--out", _png(t)], "is a file"),
     ("train-missing-root", lambda t: ["train", "--out", str(t / "r"), "--root",
                                       str(t / "nope")], "BSDS500 not found"),
+    # issue 19: paths too long, outputs that would destroy an input or cannot be
+    # written as asked, odd inputs, numbers past their range.
+    ("segment-5000-char-path", lambda t: ["segment", "a" * 5000 + ".png", "-o",
+                                          str(t / "o.png")],
+     "image file path too long for the file system (5004 characters)"),
+    ("segment-5000-char-output", lambda t: ["segment", _png(t), "-o", "a" * 5000 + ".png"],
+     "-o path too long for the file system"),
+    ("segment-5000-char-labels", lambda t: ["segment", _png(t), "-o", str(t / "o.png"),
+                                            "--labels", "a" * 5000], "--labels path too long"),
+    ("batch-5000-char-input", lambda t: ["batch", "a" * 5000, str(t / "out"), "-n", "5"],
+     "input folder path too long"),
+    ("batch-5000-char-output", lambda t: ["batch", str(t), "a" * 5000, "-n", "5"],
+     "output folder path too long"),
+    ("segment-o-without-ending", lambda t: ["segment", _png(t), "-o", str(t / "noext")],
+     "has no file name ending; accepted: .png, .jpg"),
+    ("segment-o-unknown-ending", lambda t: ["segment", _png(t), "-o", str(t / "o.xyz")],
+     "has ending '.xyz'; accepted: .png, .jpg, .jpeg, .tif, .tiff, .bmp, .webp"),
+    ("segment-o-is-a-folder", lambda t: ["segment", _png(t), "-o",
+                                         (t / "d.png").mkdir() or str(t / "d.png")],
+     "is a folder"),
+    ("segment-o-is-the-input", lambda t: ["segment", _png(t), "-o", str(t / "img.png")],
+     "is the input file"),
+    ("segment-o-links-to-the-input", lambda t: ["segment", _png(t), "-o", os.symlink(
+        t / "img.png", t / "link.png") or str(t / "link.png")], "is the input file"),
+    ("segment-fifo", lambda t: ["segment", os.mkfifo(t / "f.png") or str(t / "f.png"), "-o",
+                                str(t / "o.png")], "is not an image file but a FIFO"),
+    ("batch-into-its-input", lambda t: ["batch", str(Path(_png(t)).parent), str(t), "-n", "5",
+                                        "--method", "ers"], "is the input folder"),
+    ("batch-retries-huge", lambda t: ["batch", str(Path(_png(t)).parent), str(t / "o"), "-n",
+                                      "5", "--retries", str(2 ** 64)],
+     "--retries must be from 0 to 2**63 - 1"),
+    ("evaluate-tolerance-2**63-1", lambda t: ["evaluate", "--out", str(t / "o"), "--methods",
+                                              "slic", "--tolerance", str(2 ** 63 - 1)],
+     "tolerance must be a non-negative integer (pixels) up to 2147483647"),
 ]
 
 
@@ -88,9 +122,13 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, mak
 
 @pytest.mark.parametrize("argv", [["segment", "--example", "coins", "-n", "0", "-o", "o.png"],
                                   ["segment", "--example", "coins", "-n", "abc", "-o", "o.png"],
+                                  ["segment", "--example", "coins", "-n", str(2 ** 64), "-o",
+                                   "o.png"],
+                                  ["batch", "in", "out", "-n", "5", "--jobs", str(2 ** 64)],
                                   ["train", "--out", "r", "--iters", "x"],
                                   ["evaluate", "--out", "o", "--n", "x"]],
-                         ids=["n-0", "n-abc", "iters-x", "evaluate-n-x"])
+                         ids=["n-0", "n-abc", "n-2**64", "batch-jobs-2**64", "iters-x",
+                              "evaluate-n-x"])
 def test_cli_argument_errors_end_in_one_error_line(capsys, argv):
     # argparse's own errors: usage lines, then one "error:" line, exit code 2.
     from sealseg.__main__ import main
@@ -110,3 +148,50 @@ def test_cli_subprocess_has_no_traceback(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "python -m sealseg train: error: iters must be a positive integer, got 0"]
 
+
+
+# --------------------------------------------------------------------------- issue 19
+
+@pytest.mark.parametrize("output", ["img.png", "noext", "o.xyz", "link.png"])
+def test_segment_refusals_come_before_segmenting_and_write_nothing(tmp_path, monkeypatch,
+                                                                   output):
+    # -o X.png on X.png overwrote the source; -o noext crashed after segmenting
+    # (KeyError: None); -o o.xyz wrote a TIFF although help said PNG.
+    from sealseg import methods
+    from sealseg.__main__ import main
+
+    source = Path(_png(tmp_path))
+    os.symlink(source, tmp_path / "link.png")
+    before = source.read_bytes()
+    monkeypatch.setattr(methods, "segmenter", lambda name: pytest.fail("segmented"))
+    assert main(["segment", str(source), "-o", str(tmp_path / output), "--method", "ers"]) == 2
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img.png", "link.png"]
+
+
+@pytest.mark.parametrize("labels, written", [("o.jpg", "o.jpg.npy"), ("l.npy", "l.npy"),
+                                             ("L.NPY", "L.NPY"), ("img.png", "img.png.npy")])
+def test_segment_labels_prints_the_file_it_wrote(tmp_path, capsys, labels, written):
+    # --labels src.jpg wrote src.jpg.npy but printed "labels -> src.jpg".
+    from sealseg.__main__ import main
+
+    source = Path(_png(tmp_path))
+    before = source.read_bytes()
+    assert main(["segment", str(source), "-n", "4", "-o", str(tmp_path / "o.png"),
+                 "--labels", str(tmp_path / labels), "--method", "ers"]) in (0, None)
+    assert capsys.readouterr().out.strip().endswith(f"labels -> {tmp_path / written}")
+    assert np.load(tmp_path / written).max() == 4
+    assert source.read_bytes() == before
+
+
+def test_overlay_honours_the_umask(tmp_path):
+    from sealseg.__main__ import main
+
+    old = os.umask(0o027)
+    try:
+        main(["segment", _png(tmp_path), "-n", "4", "-o", str(tmp_path / "o.png"), "--labels",
+              str(tmp_path / "l.npy"), "--method", "ers"])
+    finally:
+        os.umask(old)
+    assert (tmp_path / "o.png").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "l.npy").stat().st_mode & 0o777 == 0o640

@@ -254,3 +254,193 @@ BAD_INPUTS = (
 
 
 test_bad_input = bad_input_test(BAD_INPUTS)
+
+
+# --------------------------------------------------------------------------- issue 19
+# Never destroy an input; odd folder entries; shared storage.
+
+def _digests(root):
+    import hashlib
+
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def _two_pngs(root):
+    root.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(_picture(20, 24, 0)).save(root / "a.png")
+    Image.fromarray(_picture(20, 24, 1)).save(root / "b.png")
+    return root
+
+
+def test_batch_into_its_own_input_folder_is_refused_and_writes_nothing(tmp_path, capsys):
+    # Was: every source PNG replaced by a 16-bit label map, exit 0.
+    folder = _two_pngs(tmp_path / "in")
+    before = _digests(folder)
+    with pytest.raises(SystemExit) as info:
+        main(["batch", str(folder), str(folder), "-n", "10", "--method", "ers", "--quiet"])
+    assert info.value.code == 2
+    assert "is the input folder" in capsys.readouterr().err
+    assert _digests(folder) == before
+
+
+def test_list_of_images_into_their_own_folder_is_refused(tmp_path):
+    folder = _two_pngs(tmp_path / "in")
+    before = _digests(folder)
+    with pytest.raises(ValueError, match="a.png' is the input image .*would be overwritten"):
+        segment_collection([folder / "a.png", folder / "b.png"], folder, 10, method="ers",
+                           progress=False)
+    assert _digests(folder) == before
+
+
+def test_output_folder_above_the_input_that_maps_onto_an_image_is_refused(tmp_path):
+    # in/x/x/a.jpg -> out/x/a.png, which is the image in/x/a.png when out = in.
+    inner = tmp_path / "in" / "x"
+    (inner / "x").mkdir(parents=True)
+    Image.fromarray(_picture(20, 24, 0)).save(inner / "a.png")
+    Image.fromarray(_picture(20, 24, 1)).save(inner / "x" / "a.jpg")
+    before = _digests(inner)
+    with pytest.raises(ValueError, match="is the input image"):
+        segment_collection(inner, tmp_path / "in", 10, method="ers", progress=False)
+    assert _digests(inner) == before
+
+
+def test_output_that_is_an_input_through_a_link_is_refused(tmp_path):
+    folder = _two_pngs(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(folder / "a.png", out / "a.png")    # out/a.png is the image in/a.png
+    before = _digests(folder)
+    with pytest.raises(ValueError, match="is the input image"):
+        segment_collection(folder, out, 10, method="ers", progress=False)
+    assert _digests(folder) == before
+
+
+def test_image_and_its_overlay_name_cannot_write_the_same_file(tmp_path):
+    # a.jpg's overlay and a.overlay.jpg's labels are both a.overlay.png: was one
+    # file written twice, silently.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(_picture(20, 24, 0)).save(folder / "a.jpg")
+    Image.fromarray(_picture(20, 24, 1)).save(folder / "a.overlay.jpg")
+    with pytest.raises(ValueError, match="would write the same output file .*a.overlay.png"):
+        segment_collection(folder, tmp_path / "out", 10, method="ers", overlay=True,
+                           progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_odd_folder_entries_are_reported_and_the_run_goes_on(tmp_path):
+    import socket
+
+    # Was: a symlink loop aborted the batch with a traceback, a FIFO hung it.
+    folder = _two_pngs(tmp_path / "in")
+    os.symlink("loop.png", folder / "loop.png")
+    os.symlink("missing.png", folder / "broken.png")
+    os.mkfifo(folder / "fifo.png")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(folder / "sock.png"))
+    (folder / "dir.png").mkdir()   # a folder: scanned as one
+    summary = segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    assert [Path(p).name for p in summary.done] == ["a.png", "b.png"]
+    assert [(Path(p).name, reason) for p, reason in summary.failed] == [
+        ("broken.png", "not read: a broken link"), ("fifo.png", "not read: a FIFO (named pipe)"),
+        ("loop.png", "not read: a symlink loop"), ("sock.png", "not read: a socket")]
+    assert [p.name for p in find_images(folder)] == ["a.png", "b.png"]
+
+
+def test_listed_fifo_is_not_opened(tmp_path):
+    folder = _two_pngs(tmp_path / "in")
+    os.mkfifo(folder / "fifo.png")
+    summary = segment_collection([folder / "fifo.png", folder / "a.png"], tmp_path / "out", 10,
+                                 method="ers", progress=False)
+    assert len(summary.done) == 1 and summary.failed[0][1] == "not read: a FIFO (named pipe)"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_outputs_honour_the_umask(tmp_path, umask):
+    # Were 0600 whatever the umask (temporary files of the atomic writer).
+    folder = _two_pngs(tmp_path / "in")
+    old = os.umask(umask)
+    try:
+        segment_collection(folder, tmp_path / "out", 10, method="ers", overlay=True,
+                           progress=False)
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()}
+    assert len(modes) == 4 and set(modes.values()) == {0o666 & ~umask}
+
+
+def test_unwritable_output_folder_fails_once_before_segmenting(tmp_path, monkeypatch, capsys):
+    # Was: every image segmented three times (two retries) before each write failed.
+    from sealseg.collection import layout
+
+    folder = _two_pngs(tmp_path / "in")
+    calls = []
+    monkeypatch.setattr("sealseg.segmentation.ers", lambda *a, **k: calls.append(1))
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(layout.tempfile, "mkstemp", refuse)
+    with pytest.raises(OSError, match="out_dir .* is not writable: Permission denied"):
+        segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    with pytest.raises(SystemExit) as info:
+        main(["batch", str(folder), str(tmp_path / "out2"), "-n", "10", "--method", "ers",
+              "--quiet"])
+    assert info.value.code == 2 and "is not writable" in capsys.readouterr().err
+    assert calls == []
+
+
+def test_flags_method_format_and_client_of_the_wrong_type_name_the_argument(tmp_path):
+    folder = _two_pngs(tmp_path / "in")
+    for kwargs, error, match in [({"overlay": "no"}, TypeError, "overlay must be True or False"),
+                                 ({"overwrite": np.zeros(3)}, TypeError, "overwrite must be"),
+                                 ({"progress": 1}, TypeError, "progress must be"),
+                                 ({"client": "tcp://host:8786"}, TypeError, "client must be"),
+                                 ({"format": ["npy"]}, ValueError, "format must be one of"),
+                                 ({"method": np.array(["ers"])}, TypeError, "method must be"),
+                                 ({"jobs": 2 ** 63}, ValueError, "jobs must be"),
+                                 ({"max_pixels_per_tile": 2 ** 64, "method": "seal_ers"},
+                                  ValueError, "max_pixels_per_tile must be")]:
+        kwargs = {"method": "ers", "progress": False, **kwargs}
+        with pytest.raises(error, match=match):
+            segment_collection(folder, tmp_path / "out", 10, **kwargs)
+
+
+def test_pool_workers_die_with_a_killed_parent(tmp_path):
+    # Was: after SIGKILL of a --jobs 2 batch the workers went on for 10 s.
+    import signal
+    import time
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(12):
+        Image.fromarray(_picture(300, 300, k)).save(folder / f"{k}.png")
+    proc = subprocess.Popen([sys.executable, "-m", "sealseg", "batch", str(folder),
+                             str(tmp_path / "out"), "-n", "500", "--method", "ers", "--jobs", "2",
+                             "--quiet"], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    children = []
+    deadline = time.time() + 60
+    while time.time() < deadline and len(children) < 2:
+        time.sleep(0.5)
+        path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        if not path.exists():
+            pytest.fail("the batch process ended before its workers started")
+        children = [int(pid) for pid in path.read_text().split()]
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    alive = children
+    while alive and time.time() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists()
+                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+    for pid in alive:     # never leave them running, whatever the test says
+        os.kill(pid, signal.SIGKILL)
+    assert len(children) >= 2 and alive == []
+
+
+pytestmark_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+test_pool_workers_die_with_a_killed_parent = pytestmark_linux(
+    test_pool_workers_die_with_a_killed_parent)

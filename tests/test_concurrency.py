@@ -271,3 +271,29 @@ def test_training_killed_mid_run_resumes_to_the_same_model(tmp_path):
         steps = [int(r["step"]) for r in csv.DictReader(f)]
     assert steps == sorted(steps) and steps[-1] == iters
 
+
+
+# --------------------------------------------------------------------------- fork
+
+@torch_cases
+def test_fork_pool_after_the_net_ran_in_the_parent_does_not_hang():
+    # Issue 19: with multiprocessing's "fork" context, a child forked after the
+    # net ran inherited torch's thread pool unusable and hung on its first call.
+    script = textwrap.dedent("""
+        import multiprocessing as mp
+        import numpy as np
+        import torch
+        from sealseg import learn_affinities, seal_ers
+        torch.set_num_threads(2)
+        image = (np.random.default_rng(0).random((32, 32, 3)) * 255).astype(np.uint8)
+        parent = learn_affinities(image)
+        with mp.get_context("fork").Pool(2) as pool:
+            outs = pool.map_async(learn_affinities, [image, image]).get(timeout=60)
+            labels = pool.starmap_async(seal_ers, [(image, 5)]).get(timeout=60)
+        assert all(np.allclose(out, parent, atol=1e-6) for out in outs)
+        assert labels[0].max() == 5
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -156,3 +156,51 @@ BAD_INPUTS = (
 )
 
 test_bad_input = bad_input_test(BAD_INPUTS)
+
+
+# --------------------------------------------------------------------------- issue 19
+
+def test_net_that_overflows_float32_is_refused_naming_the_file(tmp_path):
+    # Finite weights whose activations overflow: the net's NaN must not reach
+    # ERS as affinities (documented range [0, 1]).
+    from sealseg import seal_ers
+    from sealseg.pan import pretrained
+    from sealseg.pan.train import model_file_payload
+
+    net = PixelAffinityNet(8).eval()
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                module.weight.mul_(1e30)
+    path = tmp_path / "overflow.pt"
+    torch.save(model_file_payload(net), path)
+    pretrained.clear_cache()
+    for call in (lambda: learn_affinities(_image(), weights=str(path)),
+                 lambda: seal_ers(_image(), 5, weights=str(path))):
+        with pytest.raises(ValueError, match="overflow.pt' predicted NaN or infinite affinities"):
+            call()
+
+
+def test_affinities_stay_in_the_documented_closed_range(tmp_path):
+    # Saturated logits underflow float32 to exactly 0: the documented range is [0, 1].
+    from sealseg.pan.train import model_file_payload
+
+    net = PixelAffinityNet(8).eval()
+    with torch.no_grad():
+        net.fuse[2].weight.mul_(1e6)
+    path = tmp_path / "saturated.pt"
+    torch.save(model_file_payload(net), path)
+    out = learn_affinities(_image(), weights=str(path))
+    assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+
+
+def test_absurd_tile_budget_is_refused_at_once(tmp_path):
+    # max_pixels_per_tile=1225 (the old minimum for the dilated net) on 100 x 100
+    # did not finish in 300 s; it is now below the minimum, (3 * 17)**2.
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"max_pixels_per_tile must be at least 2601 = "
+                                         r"\(3 \* 17\)\*\*2"):
+        learn_affinities(_image(100, 100), max_pixels_per_tile=1225)
+    assert time.perf_counter() - start < 5.0

@@ -231,3 +231,146 @@ def test_bare_state_dict_of_another_width_is_a_valid_net(weight_files):
     a = learn_affinities(IMG, weights=str(weight_files / "bare_width16.pt"), device="cpu")
     assert a.shape == (2, 12, 10)
 
+
+
+# --------------------------------------------------------------------------- issue 19
+# Untrusted weight files are checked before anything large is built or read;
+# devices are checked before the net is moved.
+
+def _payload(path, *, config=None, state=None, **overrides):
+    net = PixelAffinityNet(8).eval()
+    payload = {"format": "sealseg-pan-1", "config": dict(net.config, **(config or {})),
+               "state_dict": state if state is not None else net.state_dict()}
+    payload.update(overrides)
+    torch.save(payload, path)
+    return str(path)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_weight_file_with_nan_or_inf_tensors_is_refused_naming_file_and_tensor(
+        tmp_path, fresh_cache, value):
+    # Was: learn_affinities returned all-NaN affinities; seal_ers said only
+    # "affinities contains NaN", naming no file.
+    state = PixelAffinityNet(8).state_dict()
+    state["blocks.1.conv2.weight"][0, 0, 0, 0] = value
+    path = _payload(tmp_path / "nan.pt", state=state)
+    image = np.zeros((16, 16, 3))
+    for call in (lambda: learn_affinities(image, weights=path),
+                 lambda: seal_ers(image, 4, weights=path)):
+        with pytest.raises(ValueError, match=r"nan\.pt' holds NaN or infinite values in "
+                                             r"blocks\.1\.conv2\.weight"):
+            call()
+
+
+@pytest.mark.parametrize("config, match", [
+    ({"dilations": [100000, 1, 1]}, r"config\['dilations'\] must be a number from 1 to 64"),
+    ({"width": 10 ** 6}, r"config\['width'\] must be a number from 1 to 512"),
+    ({"fusion": 2 ** 40}, r"config\['fusion'\] must be a number from 1 to 512"),
+    ({"exponent": 1e30}, r"config\['exponent'\] must be a number from 0.001 to 64"),
+    ({"exponent": float("nan")}, r"config\['exponent'\] must be a number"),
+    ({"dilations": [1] * 100}, r"config\['dilations'\] has 100 entries"),
+])
+def test_absurd_config_is_refused_before_the_net_is_built(tmp_path, fresh_cache, monkeypatch,
+                                                         config, match):
+    # dilations=[100000, 1, 1] made the forward pass try to allocate 10 TB
+    # (a RuntimeError escaped); width=10**6 would allocate 36 TB of weights.
+    path = _payload(tmp_path / "bad.pt", config=config)
+    built = []
+    monkeypatch.setattr(PixelAffinityNet, "__init__", lambda *a, **k: built.append(k))
+    with pytest.raises(ValueError, match=match + ".*refused"):
+        pretrained.read_weight_file(path)
+    assert built == []
+
+
+def test_tensor_shapes_are_checked_against_the_config_before_loading(tmp_path, fresh_cache):
+    state = PixelAffinityNet(8).state_dict()
+    state["head.0.weight"] = torch.zeros(64, 4, 1, 7)
+    path = _payload(tmp_path / "shape.pt", state=state)
+    with pytest.raises(ValueError, match=r"size mismatch for head\.0\.weight: the file has "
+                                         r"\(64, 4, 1, 7\), the net \(8, 4, 1, 7\)"):
+        pretrained.read_weight_file(path)
+
+
+def test_compressed_weight_file_is_refused_without_inflating_it(tmp_path, fresh_cache,
+                                                                monkeypatch):
+    # A 0.7 MB file holding a 512 MB zero tensor was inflated whole (10.6 s,
+    # 766 MB) before being refused; here a 64 MB one, refused from the zip
+    # directory alone: torch.load is never called.
+    import time
+    import zipfile
+
+    state = PixelAffinityNet(8).state_dict()
+    state["head.0.weight"] = torch.zeros(16 * 2 ** 20)
+    stored = _payload(tmp_path / "stored.pt", state=state)
+    bomb = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(stored) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for record in src.infolist():
+            dst.writestr(record.filename, src.read(record.filename))
+    Path(stored).unlink()
+    assert bomb.stat().st_size < 1_000_000
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load was called"))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="compressed record .*refused without decompressing"):
+        learn_affinities(np.zeros((8, 8, 3)), weights=str(bomb))
+    assert time.perf_counter() - start < 2.0
+
+
+def test_weight_file_with_more_data_than_any_net_is_refused_unread(tmp_path, fresh_cache,
+                                                                  monkeypatch):
+    monkeypatch.setattr(pretrained, "MAX_WEIGHT_BYTES", 10_000)
+    path = _payload(tmp_path / "big.pt")
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load was called"))
+    with pytest.raises(ValueError, match="holds more than 0 MB of data.*refused without"):
+        pretrained.read_weight_file(path)
+
+
+def test_stored_record_shorter_than_its_tensor_is_refused(tmp_path, fresh_cache):
+    import zipfile
+
+    state = PixelAffinityNet(8).state_dict()
+    full = _payload(tmp_path / "full.pt", state=state)
+    liar = tmp_path / "liar.pt"
+    with zipfile.ZipFile(full) as src, zipfile.ZipFile(liar, "w") as dst:
+        for record in src.infolist():
+            data = src.read(record.filename)
+            dst.writestr(record.filename, data[:8] if "/data/0" in record.filename else data)
+    with pytest.raises(ValueError, match="liar.pt"):
+        pretrained.read_weight_file(str(liar))
+
+
+@pytest.mark.parametrize("device, error, match", [
+    ("cuda", ValueError, "this torch has no CUDA support"),
+    ("cuda:7", ValueError, "cuda:7"),
+    ("mps", ValueError, "no MPS support"),
+    ("meta", ValueError, "not on 'meta'"),
+    ("xla", ValueError, "not on 'xla'"),
+    ("banana", ValueError, "is not a device name"),
+    ("cpu:1", ValueError, "one cpu device, index 0"),
+    (0, TypeError, "got 0 of type int"),
+    (b"cpu", TypeError, "of type bytes"),
+    (["cpu"], TypeError, "of type list"),
+])
+def test_unusable_device_is_one_error_naming_device_and_what_is_available(
+        device, error, match, monkeypatch):
+    # Were AssertionError (cuda), RuntimeError (mps, xla), NotImplementedError (meta).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(error, match=f"device.*{match}.*available: 'cpu'"):
+        learn_affinities(np.zeros((8, 8, 3)), device=device)
+
+
+def test_torch_device_objects_and_names_of_available_devices_work(fresh_cache):
+    image = np.random.default_rng(0).random((10, 12, 3))
+    expected = learn_affinities(image)
+    for device in ("cpu", "cpu:0", torch.device("cpu")):
+        np.testing.assert_array_equal(learn_affinities(image, device=device), expected)
+
+
+def test_legacy_weight_file_loads_and_is_bounded_by_its_size(tmp_path, fresh_cache, monkeypatch):
+    net = PixelAffinityNet(8).eval()
+    path = tmp_path / "legacy.pt"
+    torch.save({"format": "sealseg-pan-1", "config": net.config, "state_dict": net.state_dict()},
+               path, _use_new_zipfile_serialization=False)
+    assert pretrained.read_weight_file(str(path)).config == net.config
+    monkeypatch.setattr(pretrained, "MAX_WEIGHT_BYTES", 10_000)
+    with pytest.raises(ValueError, match="holds more than"):
+        pretrained.read_weight_file(str(path))

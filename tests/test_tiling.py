@@ -9,7 +9,7 @@ from synthetic import picture as _picture, sensitive_weights as _weights
 
 # --------------------------------------------------------------------------- tiling
 
-@pytest.mark.parametrize("shape, halo, budget", [((70, 93), 9, 361), ((70, 93), 9, 1500),
+@pytest.mark.parametrize("shape, halo, budget", [((70, 93), 9, 729), ((70, 93), 9, 1500),
                                                  ((5, 400), 3, 200), ((300, 7), 2, 100),
                                                  ((64, 64), 9, 64 * 64)])
 def test_plan_tiles_partition_and_budget(shape, halo, budget):
@@ -25,8 +25,37 @@ def test_plan_tiles_partition_and_budget(shape, halo, budget):
 
 
 def test_plan_tiles_too_small_budget():
-    with pytest.raises(ValueError, match="at least 361"):
-        plan_tiles((100, 100), 9, 360)
+    with pytest.raises(ValueError, match=r"at least 729 = \(3 \* 9\)\*\*2 .*or at least the "
+                                         r"image's 10000 pixels; got 728"):
+        plan_tiles((100, 100), 9, 728)
+    # An image that fits whole takes any budget that holds it.
+    assert len(plan_tiles((10, 10), 9, 100)) == 1
+
+
+def test_smallest_budget_plans_cheaply_and_bounds_the_overhead():
+    # Issue 19: the smallest budget allowed before (1225 for the dilated net,
+    # halo 17) planned a million tiles for 1000 x 1000 in 16 s, and
+    # learn_affinities on 100 x 100 with it did not finish in 300 s.
+    import time
+
+    for shape, halo in [((1000, 1000), 17), ((1000, 1000), 9), ((333, 1000), 17),
+                        ((100, 100), 17)]:
+        start = time.perf_counter()
+        tiles = plan_tiles(shape, halo, (3 * halo) ** 2)
+        assert time.perf_counter() - start < 2.0
+        computed = sum((b - a) * (d - c) for _, (a, b, c, d) in tiles)
+        assert computed <= 9 * shape[0] * shape[1]
+    with pytest.raises(ValueError, match="at least 2601"):
+        plan_tiles((1000, 1000), 17, 1225)
+
+
+@pytest.mark.parametrize("length, halo", [(1, 0), (7, 3), (321, 9), (481, 17), (1000, 17)])
+def test_vectorised_extents_are_those_of_the_spans(length, halo):
+    from sealseg.pan.tiling import _extents, _spans
+
+    for n_parts in sorted({1, 2, 3, 7, length // 3 or 1, length}):
+        assert list(_extents(length, n_parts, halo)) == [
+            b - a for _, (a, b) in _spans(length, n_parts, halo)]
 
 
 def test_receptive_radius_of_the_paper_net():
@@ -43,14 +72,14 @@ def test_receptive_radius_of_the_paper_net():
 
 
 _TILING_NETS = [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"}, {"dilations": (1, 2, 4)}]
-# Budgets from a 1-pixel core (19 x 19 tiles with their halo) to a few tiles;
-# square images take the model's batched image+transpose path.  The dilated
-# net's smallest tile (35 x 35) holds the whole 20 x 23 image, so that pair
-# is left out.
+# Budgets from the smallest tile (27 x 27 with its halo: a core as wide as the
+# halo) to a few tiles; square images take the model's batched image+transpose
+# path.  The dilated net's smallest tile (51 x 51) holds the whole 30 x 40
+# image, so that pair is left out.
 _TILING_CASES = [(kwargs, shape, budget) for kwargs in _TILING_NETS
-                 for shape, budget in [((20, 23), 361), ((70, 93), 1500), ((66, 66), 2000),
+                 for shape, budget in [((30, 40), 729), ((70, 93), 1500), ((66, 66), 2000),
                                        ((40, 200), 2500)]
-                 if not ("dilations" in kwargs and shape == (20, 23))]
+                 if not ("dilations" in kwargs and shape == (30, 40))]
 
 
 @pytest.mark.parametrize("kwargs, shape, budget", _TILING_CASES)
@@ -60,7 +89,7 @@ def test_tiled_learn_affinities_equal_untiled(tmp_path, kwargs, shape, budget):
     weights = _weights(tmp_path / "w.pt", **kwargs)
     image = _picture(*shape, seed=3)
     halo = 17 if "dilations" in kwargs else 9
-    budget = max(budget, (2 * halo + 1) ** 2)
+    budget = max(budget, (3 * halo) ** 2)
     whole = learn_affinities(image, weights=weights, max_pixels_per_tile=shape[0] * shape[1])
     tiled = learn_affinities(image, weights=weights, max_pixels_per_tile=budget)
     assert len(plan_tiles(shape, halo, budget)) > 1
@@ -90,9 +119,9 @@ def test_default_tiling_and_seal_ers_pass_through(tmp_path):
     weights = _weights(tmp_path / "w.pt")
     image = _picture(40, 50, seed=5)
     assert_allclose(learn_affinities(image, weights=weights),
-                    learn_affinities(image, weights=weights, max_pixels_per_tile=700),
+                    learn_affinities(image, weights=weights, max_pixels_per_tile=729),
                     atol=1e-5)
-    labels = seal_ers(image, 20, weights=weights, max_pixels_per_tile=700)
+    labels = seal_ers(image, 20, weights=weights, max_pixels_per_tile=729)
     assert labels.shape == (40, 50) and labels.max() == 20
 
 
@@ -101,8 +130,10 @@ def test_max_pixels_per_tile_errors(tmp_path):
 
     weights = _weights(tmp_path / "w.pt")
     image = _picture(40, 50, seed=5)
-    with pytest.raises(ValueError, match="at least 361"):
+    with pytest.raises(ValueError, match="at least 729"):
         learn_affinities(image, weights=weights, max_pixels_per_tile=100)
+    with pytest.raises(ValueError, match="at least 729"):
+        learn_affinities(image, weights=weights, max_pixels_per_tile=728)
     with pytest.raises(ValueError, match="max_pixels_per_tile"):
         learn_affinities(image, weights=weights, max_pixels_per_tile=0)
     with pytest.raises(TypeError, match="max_pixels_per_tile"):

@@ -155,7 +155,7 @@ cdef inline void prefetch_ends(const Node* nodes, Py_ssize_t e, int dir_shift, P
     prefetch(&nodes[b])
 
 
-def edge_weights_from_affinities(floating[:, :, ::1] affinities, int connectivity):
+def edge_weights_from_affinities(const floating[:, :, ::1] affinities, int connectivity):
     """Edge weights from 4-connected affinities (2, H, W).
 
     Horizontal and vertical edges take the affinities as given; a diagonal

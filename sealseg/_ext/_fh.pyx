@@ -16,7 +16,7 @@ from ._graph cimport uf_find, uf_union
 from ._grid cimport diagonal_affinity, grid_offsets, n_directions, number_in_raster_order
 
 
-def edge_dissimilarities(floating[:, :, ::1] affinities, int connectivity,
+def edge_dissimilarities(const floating[:, :, ::1] affinities, int connectivity,
                          const unsigned char[:, ::1] mask=None):
     """Edges of the pixel grid and their dissimilarities 1 - affinity.
 

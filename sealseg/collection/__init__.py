@@ -19,14 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from .._io import LABEL_FORMATS, PNG16_MAX, read_labels
-from .._validation import check_n_segments, check_nonnegative_int, check_positive_int
+from .._validation import (check_n_segments, check_nonnegative_int,
+                           check_optional_positive_int, check_positive_int)
+from . import layout
+from .layout import IMAGE_EXTENSIONS
 
 __all__ = ["segment_collection", "CollectionSummary", "find_images", "read_labels",
            "IMAGE_EXTENSIONS"]
-
-#: File name endings (lower case) taken as images when a folder is scanned.
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp",
-                    ".ppm", ".pgm", ".pnm")
 
 
 @dataclass
@@ -79,8 +78,9 @@ def find_images(folder, *, exclude=None):
     Returns
     -------
     paths : list of pathlib.Path
-        Files whose name ends (case-insensitively) in one of
-        :data:`IMAGE_EXTENSIONS`.
+        Regular files (or links to them) whose name ends (case-insensitively)
+        in one of :data:`IMAGE_EXTENSIONS`; symlink loops, broken links,
+        FIFOs, sockets and devices under such names are left out.
 
     Examples
     --------
@@ -91,31 +91,7 @@ def find_images(folder, *, exclude=None):
     >>> [p.name for p in find_images(root)]
     ['a.JPG']
     """
-    folder = Path(folder)
-    skip = Path(exclude).resolve() if exclude is not None else None
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        here = Path(dirpath)
-        # Prune hidden folders and the output folder in place (os.walk honours it).
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                             and (skip is None or (here / d).resolve() != skip))
-        found += [here / name for name in filenames
-                  if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)]
-    return sorted(found)
-
-
-def _output_paths(sources, root, out_dir, fmt, overlay):
-    outs, overlays, clashes = [], [], {}
-    for source in sources:
-        try:
-            relative = source.resolve().relative_to(root)
-        except ValueError:
-            relative = Path(source.name)
-        out = out_dir / relative.with_suffix(LABEL_FORMATS[fmt])
-        outs.append(out)
-        overlays.append(out.with_name(out.stem + ".overlay.png") if overlay else None)
-        clashes.setdefault(out, []).append(source)
-    return outs, overlays, clashes
+    return layout.scan_folder(folder, exclude=exclude)[0]
 
 
 def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1, format="png16",
@@ -128,12 +104,17 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     paths : str, path or iterable of them
         A folder (searched recursively for files ending in
         :data:`IMAGE_EXTENSIONS`, hidden files and ``out_dir`` left out) or
-        a list of image files.
+        a list of image files.  Only regular files (or links to them) are
+        read; a symlink loop, broken link, FIFO, socket or device is
+        reported in ``failed`` with what it is, and the run goes on.
     out_dir : str or path
-        Folder for the results; created if missing.  The label file of
+        Folder for the results; created if missing, and checked to be
+        writable before any image is segmented.  The label file of
         ``paths/a/b.jpg`` is ``out_dir/a/b.png`` (or ``.npy``): the layout
         under the input folder (or under the common folder of a list) is
-        kept.
+        kept.  No output may overwrite an input: ``out_dir`` may not be the
+        input folder, and an output that is one of the images (by any path,
+        link or case) is refused before anything is written.
     n_segments : int
         Number of superpixels per image.
     method : {"seal_ers", "ers"}, optional
@@ -179,11 +160,13 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
         ``format="png16"``, unknown ``method`` or ``format``, ``jobs`` or
         ``retries`` out of range, invalid ``options`` values, a ``paths``
         folder that does not exist, two images that would write the same
-        output file.
+        output file, an output that would overwrite an input.
     TypeError
         Options the segmenter does not take, arguments of the wrong type.
     FileNotFoundError
         A ``weights`` file for ``seal_ers`` that does not exist.
+    OSError
+        ``out_dir`` cannot be created or written to.
 
     Notes
     -----
@@ -191,7 +174,12 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     holds labels 1..``n_segments``; anything else (a file of another run,
     a truncated file from another tool) is redone.  Outputs are written to a
     temporary file in the same folder and renamed into place, so a stopped
-    run never leaves a partial label file.
+    run never leaves a partial label file.  Files are created with the
+    permissions of a plain ``open`` (``0o666`` less the umask), so others
+    on shared storage can read them as the umask allows.
+
+    Pool workers are spawned (not forked: the parent may hold torch's
+    threads) and die with the parent, even when it is killed with SIGKILL.
 
     To use a cluster, start a scheduler and workers that can import sealseg
     and see the shared storage (``dask scheduler`` on one node, ``dask
@@ -219,40 +207,48 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     from ..methods import segmenter
 
     n_segments = check_n_segments(n_segments)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a method name (str), got {type(method).__name__}")
     function = segmenter(method)
-    if format not in LABEL_FORMATS:
+    if not isinstance(format, str) or format not in LABEL_FORMATS:
         raise ValueError(f"format must be one of {', '.join(LABEL_FORMATS)}, got {format!r}")
     if format == "png16" and n_segments > PNG16_MAX:
         raise ValueError(f"n_segments={n_segments} does not fit a 16-bit PNG (labels up to "
                          f"{PNG16_MAX}); use format='npy'")
     jobs = check_positive_int(jobs, "jobs")
     retries = check_nonnegative_int(retries, "retries")
+    for name, value in (("overlay", overlay), ("overwrite", overwrite), ("progress", progress)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+    if client is not None and not (hasattr(client, "submit") and hasattr(client, "nthreads")):
+        raise TypeError(f"client must be None or a distributed.Client, got "
+                        f"{type(client).__name__}")
     _check_options(method, function, options)
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(f"out_dir must be a str or path, got {type(out_dir).__name__}")
-    out_dir = Path(out_dir).resolve()
+    out_dir = Path(os.path.realpath(out_dir))
 
+    folder = None
     if isinstance(paths, (str, os.PathLike)):
         folder = Path(paths)
         if not folder.is_dir():
             raise ValueError(f"paths must be a folder or a list of image files; "
                              f"{str(folder)!r} is not a folder")
-        sources = find_images(folder, exclude=out_dir)
-        root = folder.resolve()
+        sources, odd = layout.scan_folder(folder, exclude=out_dir)
+        root = Path(os.path.realpath(folder))
+        listed = sorted(sources + [path for path, _ in odd])
     else:
         try:
-            sources = [Path(p) for p in paths]
+            listed = [Path(p) for p in paths]
         except TypeError:
             raise TypeError(f"paths must be a folder or an iterable of image file paths, "
                             f"got {type(paths).__name__}") from None
-        parents = [str(p.resolve().parent) for p in sources]
+        sources, odd = layout.check_files(listed)
+        parents = [os.path.dirname(os.path.realpath(p)) for p in sources]
         root = Path(os.path.commonpath(parents)) if parents else Path.cwd()
-    outs, overlays, clashes = _output_paths(sources, root, out_dir, format, overlay)
-    clashing = [group for group in clashes.values() if len(group) > 1]
-    if clashing:
-        names = ", ".join(str(p) for p in clashing[0])
-        raise ValueError(f"{len(clashing)} groups of images would write the same output "
-                         f"file (e.g. {names}); rename them or segment them separately")
+    outs, overlays = layout.output_paths(sources, root, out_dir, format, overlay)
+    layout.check_outputs(sources, outs, overlays, out_dir, folder)
+    layout.check_writable(out_dir)
 
     tasks = [dict(source=source, out=out, overlay=over, n_segments=n_segments,
                   method=method, format=format, options=options, overwrite=overwrite)
@@ -278,6 +274,10 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     from . import scheduling
 
     start = time.perf_counter()
+    for path, reason in odd:     # reported, never opened
+        summary.failed.append((str(path), f"not read: {reason}"))
+        if progress:
+            bar.write(f"failed: {path}: not read: {reason}", file=sys.stderr)
     try:
         if client is not None:
             scheduling.run_dask(tasks, record, retries, client)
@@ -289,7 +289,7 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
         bar.close()
     summary.seconds = time.perf_counter() - start
     # Report in input order whatever order the workers finished in.
-    order = {str(p): k for k, p in enumerate(sources)}
+    order = {str(p): k for k, p in enumerate(listed)}
     summary.done.sort(key=order.get)
     summary.skipped.sort(key=order.get)
     summary.failed.sort(key=lambda item: order[item[0]])
@@ -320,16 +320,14 @@ def _check_options(method, function, options):
     generic = {k: v for k, v in options.items()
                if k in ("lam", "connectivity", "color_sigma", "compactness", "sigma", "spacing")}
     if method == "seal_ers":
-        tile = options.get("max_pixels_per_tile")
-        if tile is not None and (isinstance(tile, bool) or not isinstance(
-                tile, (int, np.integer)) or tile < 1):
-            raise ValueError(f"max_pixels_per_tile must be None or a positive integer, "
-                             f"got {tile!r}")
-        from ..pan.pretrained import weights_path
+        check_optional_positive_int(options.get("max_pixels_per_tile"), "max_pixels_per_tile")
+        from ..pan.pretrained import resolve_device, weights_path
 
         path = weights_path(options.get("weights", "bsds500"))
         if not path.is_file():
             raise FileNotFoundError(f"weight file {str(path)!r} does not exist")
+        if options.get("device") is not None:
+            resolve_device(options["device"])    # imports torch, only when asked
     ers(np.zeros((2, 2)), 1, channel_axis=None, **generic)
 
 

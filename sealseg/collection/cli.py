@@ -1,7 +1,7 @@
 """The ``batch`` command: ``python -m sealseg batch INPUT_DIR OUTPUT_DIR -n N``."""
 from pathlib import Path
 
-from .._cli import fail, positive_int
+from .._cli import CommandError, check_path, fail, positive_int
 from .._io import LABEL_FORMATS
 
 __all__ = ["add_batch_parser", "run_batch"]
@@ -33,6 +33,10 @@ def add_batch_parser(subparsers):
                         help="png16: 16-bit PNG (default); npy: int32 NumPy array")
     parser.add_argument("--overlay", action="store_true",
                         help="also write <name>.overlay.png with the boundaries drawn")
+    parser.epilog = ("Outputs never overwrite inputs: OUTPUT_DIR may not be INPUT_DIR, and a run "
+                     "whose outputs would replace an image (or each other) is refused before "
+                     "anything is written.  Entries that are not regular files (FIFOs, "
+                     "sockets, symlink loops, broken links) are reported and skipped.")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on the Dask cluster whose scheduler is at ADDRESS "
                              "(e.g. tcp://host:8786); needs the 'dask' extra and storage "
@@ -52,13 +56,17 @@ def run_batch(args):
     """Run the ``batch`` command; returns the exit code (bad usage: one line, exit 2)."""
     from . import IMAGE_EXTENSIONS, segment_collection
 
-    input_dir, output_dir = Path(args.input_dir), Path(args.output_dir)
+    try:
+        input_dir = check_path(args.input_dir, "input folder")
+        output_dir = check_path(args.output_dir, "output folder")
+    except CommandError as exc:
+        fail(COMMAND, exc)
     if not input_dir.is_dir():
         fail(COMMAND, f"input folder does not exist: {input_dir}")
     if not output_dir.parent.is_dir():
         fail(COMMAND, f"parent of the output folder does not exist: {output_dir.parent}")
-    if args.retries < 0:
-        fail(COMMAND, f"--retries must be >= 0, got {args.retries}")
+    if not 0 <= args.retries <= 2 ** 63 - 1:
+        fail(COMMAND, f"--retries must be from 0 to 2**63 - 1, got {args.retries}")
     if args.weights is not None and args.method != "seal_ers":
         fail(COMMAND, "--weights applies to --method seal_ers only")
     try:
@@ -82,7 +90,7 @@ def run_batch(args):
                                      overlay=args.overlay, client=client,
                                      retries=args.retries, overwrite=args.overwrite,
                                      progress=not args.quiet, **options)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, OSError) as exc:   # OSError: an unwritable out_dir
         fail(COMMAND, exc)
     finally:
         if client is not None:

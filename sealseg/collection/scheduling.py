@@ -6,10 +6,15 @@ worker.  The schedulers call ``record(index, status, reason)`` once per task.
 """
 import concurrent.futures
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from pathlib import Path
 
 from .._io import image_size, read_image, read_labels, write_labels
+from .layout import not_a_regular_file
 
 __all__ = ["segment_one", "run_serial", "run_pool", "run_dask"]
 
@@ -47,6 +52,11 @@ def segment_one(task):
             and (overlay_out is None or overlay_out.is_file())):
         return "skipped", ""
     try:
+        # Checked again here (the file may have changed since the scan, and a
+        # Dask worker sees it through its own mount): a FIFO would block.
+        odd = not_a_regular_file(source)
+        if odd is not None:
+            raise _BadInput(f"not read: {odd}")
         try:
             image = read_image(source)
         except Exception as exc:   # PIL raises many types for broken files
@@ -65,7 +75,38 @@ def segment_one(task):
     return "done", ""
 
 
-def _pool_init(threads):
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent):
+    """Make this worker end when the process ``parent`` ends, even by SIGKILL.
+
+    Linux: the kernel sends SIGKILL when the parent dies (prctl
+    PR_SET_PDEATHSIG).  Elsewhere: a daemon thread polls the parent's pid.
+    Without this, the workers of a killed batch go on segmenting and writing.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:    # died before prctl took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sealseg-parent-watch", daemon=True).start()
+
+
+def _pool_init(threads, parent):
+    _die_with_parent(parent)
     # Each worker gets its share of the cores; set before torch is imported
     # (workers are spawned, so nothing is imported yet).
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -135,7 +176,8 @@ def run_pool(tasks, record, retries, jobs):
 
     def new_pool():
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_pool_init, initargs=(threads,))
+            max_workers=jobs, mp_context=context, initializer=_pool_init,
+            initargs=(threads, os.getpid()))
 
     pool = [new_pool()]
 

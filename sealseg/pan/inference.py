@@ -7,12 +7,30 @@ through the weight registry (:mod:`sealseg.pan.pretrained`) and runs it in
 the tiles planned by :mod:`sealseg.pan.tiling`.  Importing this module does
 not import torch: the registry imports it when the first net is loaded.
 """
+import os
+import sys
+
 import numpy as np
 
 from .._validation import check_optional_positive_int, check_rgb_image
 from . import pretrained, tiling
 
 __all__ = ["learn_affinities"]
+
+# A process forked after torch's thread pool started (multiprocessing's
+# "fork" context) inherits the pool in a state it cannot use: the net's first
+# call there hangs.  A child forked while torch was imported runs the net on
+# one thread instead (set on its first call).
+_FORKED_AFTER_TORCH = False
+
+
+def _after_fork_in_child():
+    global _FORKED_AFTER_TORCH
+    _FORKED_AFTER_TORCH = "torch" in sys.modules
+
+
+if hasattr(os, "register_at_fork"):     # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
@@ -27,11 +45,13 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
 
     Parameters
     ----------
-    image : (M, N[, 3]) ndarray
+    image : (M, N[, 3]) array_like
         RGB or grey image (a grey image, or one with a single channel, is
         repeated into three channels); ``uint8`` is taken as 0-255, floats as
         [0, 1].  The net was trained on RGB, so 2, 4 or more channels are
         refused rather than guessed at (drop alpha with ``image[..., :3]``).
+        A torch tensor is taken as ``image.detach().cpu().numpy()``; a
+        numpy masked array is refused (its mask would be lost).
     weights : str or path, optional
         A registered name or the path of a weight file saved by
         ``sealseg train``.  Two nets ship, both width 32, without the Canny
@@ -48,9 +68,14 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         at 100 superpixels, +0.002 at 1200; boundary recall +0.039 and
         +0.016; ``doc/results.rst``).  A shipped file is checked against
         the SHA-256 recorded for it before it is loaded; a file given by
-        path is not (no digest is known for it).
+        path is not (no digest is known for it), but any file is checked
+        before it is read: at most 256 MB of uncompressed records, a config
+        within bounds (width and fusion up to 512, dilations up to 64),
+        tensor shapes that fit that config, no NaN or infinite value.
     device : str or torch.device, optional
-        Where the net runs; None picks CUDA when available, else the CPU.
+        Where the net runs: None picks CUDA when available, else the CPU;
+        otherwise a device this torch can use (``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ``"mps"``, or a ``torch.device``).
     channel_axis : int or None, optional
         Axis of ``image`` holding the channels; None for a grey image.
     max_pixels_per_tile : int or None, optional
@@ -60,17 +85,20 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         ``"bsds500-seal"``), so the stitched result equals the untiled one
         up to float rounding while the net's memory stays bounded (about
         1.6 kB per tile pixel at width 32).  None picks 2**18 pixels scaled
-        by 32 / width (~0.4 GB peak); must be at least
-        ``(2 * radius + 1)**2``.
+        by 32 / width (~0.4 GB peak).  Unless the image fits in one tile it
+        must be at least ``(3 * radius)**2`` (2601 pixels for
+        ``"bsds500"``): a tile's core is then at least as wide as its halo,
+        so the net computes at most 9 times the image's pixels.
 
         .. versionadded:: 0.1
 
     Returns
     -------
     affinities : (2, M, N) ndarray of float32
-        Values in (0, 1]: ``[0, y, x]`` is the affinity of (x, y) to
+        Values in [0, 1], never NaN: ``[0, y, x]`` is the affinity of (x, y) to
         (x+1, y), ``[1, y, x]`` of (x, y) to (x, y+1).  The last column of
         ``[0]`` and the last row of ``[1]`` have no neighbour and are 1.
+        (0 only where ``sigmoid(logits) ** exponent`` underflows float32.)
 
     Raises
     ------
@@ -78,12 +106,15 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         An image that is not grey or 3-channel, empty, NaN/inf, a float
         image outside [0, 1], an unknown weight name, a shipped weight file
         whose SHA-256 does not match the recorded one, a weight file that is
-        corrupt or of another architecture (the message names the file), a
-        ``max_pixels_per_tile`` below the minimum.
+        corrupt, of another architecture, out of bounds or holding NaN, or
+        whose net predicts NaN or infinite values (the message names the
+        file), a ``device`` this torch cannot use, a ``max_pixels_per_tile``
+        below the minimum.
     FileNotFoundError
         A weight path that does not exist.
     TypeError
-        ``image``, ``weights`` or ``max_pixels_per_tile`` of the wrong type.
+        ``image``, ``weights``, ``device`` or ``max_pixels_per_tile`` of the
+        wrong type.
 
     See Also
     --------
@@ -110,6 +141,12 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
     (``sealseg.pan.losses.seal_loss``, ``sealseg train --loss seal``); on
     this project's CPU training budget the class-balanced loss gave the
     better superpixels, which is why it trains the default.
+
+    In a process forked after the net has run in its parent (the "fork"
+    context of :mod:`multiprocessing`, the default on Linux before Python
+    3.14), torch's thread pool is unusable, so the net runs on one thread
+    there; use the "spawn" or "forkserver" context (as
+    :func:`sealseg.segment_collection` does) to keep every thread.
 
     References
     ----------
@@ -142,6 +179,10 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile):
     """
     import torch
 
+    global _FORKED_AFTER_TORCH
+    if _FORKED_AFTER_TORCH:
+        torch.set_num_threads(1)     # see _FORKED_AFTER_TORCH
+        _FORKED_AFTER_TORCH = False
     model = pretrained.get_model(weights, device)
     dev = next(model.parameters()).device
     if max_pixels_per_tile is None:
@@ -155,7 +196,7 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile):
     if len(tiles) == 1:
         with torch.inference_mode():
             out = model(x.to(dev))[0].to("cpu", torch.float32).numpy()
-        return np.ascontiguousarray(out)
+        return _finite(np.ascontiguousarray(out), weights)
     out = np.empty((2,) + rgb.shape[:2], dtype=np.float32)
     with torch.inference_mode():
         for (y0, y1, x0, x1), (Y0, Y1, X0, X1) in tiles:
@@ -167,4 +208,17 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile):
     # own last column/row must be (interior tile borders lie in the halo).
     out[0, :, -1] = 1.0
     out[1, -1, :] = 1.0
-    return out
+    return _finite(out, weights)
+
+
+def _finite(affinities, weights):
+    """``affinities``, after checking the net predicted no NaN or infinite value.
+
+    Finite weights can still overflow float32 inside the net; ERS must never
+    see the result as if it were affinities.
+    """
+    if not np.isfinite(affinities).all():
+        raise ValueError(f"the net of weights {str(pretrained.weights_path(weights))!r} "
+                         "predicted NaN or infinite affinities on this image (its weights "
+                         "overflow float32); the weight file is unusable")
+    return affinities

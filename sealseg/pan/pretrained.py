@@ -10,13 +10,16 @@ for it in :data:`SHA256` before it is first read, once per file and process;
 a file given by path is not (no digest is known for it).
 """
 import hashlib
+import math
+import numbers
 import pickle
 import threading
 import warnings
+import zipfile
 from pathlib import Path
 
 __all__ = ["REGISTRY", "SHA256", "weights_path", "read_weight_file", "get_model",
-           "resolve_device", "clear_cache"]
+           "resolve_device", "clear_cache", "MAX_WEIGHT_BYTES", "CONFIG_BOUNDS"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -97,17 +100,66 @@ def _check_shipped_file(weights, path):
     _VERIFIED.add(key)
 
 
+def _available_devices(torch):
+    """Names of the devices this torch can run the net on, e.g. ['cpu', 'cuda:0']."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += [f"cuda:{k}" for k in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        names.append("mps")
+    return names
+
+
 def resolve_device(device):
-    """None -> 'cuda' when available else 'cpu'; otherwise a torch.device."""
+    """None -> 'cuda' when available else 'cpu'; otherwise a checked torch.device.
+
+    Raises
+    ------
+    TypeError
+        ``device`` is not None, a str or a torch.device (an int, bytes ...).
+    ValueError
+        A device this torch cannot run the net on: an unknown name, CUDA on a
+        CPU-only torch or an index past the GPUs, ``"mps"`` where it is not
+        available, ``"meta"``, ``"xla"`` ...; the message lists the devices
+        that are available.
+    """
     import torch
 
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return _check_device(torch, device)
+
+
+def _check_device(torch, device):
+    available = _available_devices(torch)
+    listed = ", ".join(repr(name) for name in available)
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be None, a device name (str) or a torch.device; got "
+                        f"{device!r} of type {type(device).__name__} (available: {listed})")
     try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be None, 'cpu', 'cuda' or a torch.device, "
-                         f"got {device!r}") from exc
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device={device!r} is not a device name; available: {listed}"
+                         ) from None
+    if parsed.type == "cpu" and parsed.index in (None, 0):
+        return parsed
+    if parsed.type == "cuda" and torch.cuda.is_available() \
+            and (parsed.index is None or parsed.index < torch.cuda.device_count()):
+        return parsed
+    if parsed.type == "mps" and "mps" in available and parsed.index in (None, 0):
+        return parsed
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        why = "this torch has no CUDA support or sees no GPU"
+    elif parsed.type == "cuda":
+        why = f"there are {torch.cuda.device_count()} CUDA devices"
+    elif parsed.type == "mps" and "mps" not in available:
+        why = "this torch has no MPS support or the machine has no Apple GPU"
+    elif parsed.type in ("cpu", "mps"):
+        why = f"there is one {parsed.type} device, index 0"
+    else:
+        why = f"the net runs on cpu, cuda or mps only, not on {parsed.type!r}"
+    raise ValueError(f"device={device!r} cannot be used: {why}; available: {listed}")
 
 
 def _infer_config(state_dict):
@@ -135,6 +187,110 @@ def _first_line(exc):
     return lines[0] if lines else type(exc).__name__
 
 
+#: Largest total size of the tensors of a weight file (bytes, uncompressed).
+#: The shipped files hold 0.23 MB; a width-512 net, the largest config
+#: allowed, about 60 MB.  Checked on the file's records before anything is read.
+MAX_WEIGHT_BYTES = 256 * 2 ** 20
+#: Bounds of a weight file's ``config`` values, checked before a net is built
+#: from it: (low, high) for the named values; every other integer of the
+#: config (or of a list in it) must lie in ``"other integers"``.
+CONFIG_BOUNDS = {"width": (1, 512), "fusion": (1, 512), "dilations": (1, 64),
+                 "exponent": (1e-3, 64.0), "other integers": (0, 4096)}
+
+
+def _check_archive(path):
+    """Refuse a file whose tensors would be large, before any of it is decompressed.
+
+    ``torch.save`` writes a zip archive of stored (uncompressed) records; the
+    central directory gives every record's size without reading it.  A
+    compressed record can only be a crafted file (a few hundred kB that
+    inflate to gigabytes) and is refused as such.  A legacy (non-zip) torch
+    file is stored raw, so its own size bounds what reading it allocates.
+    """
+    too_large = (f"weight file {str(path)!r} holds more than {MAX_WEIGHT_BYTES // 2 ** 20} MB "
+                 "of data, more than any Pixel Affinity Net this package builds; refused "
+                 "without reading it")
+    if not zipfile.is_zipfile(path):
+        if path.stat().st_size > MAX_WEIGHT_BYTES:
+            raise ValueError(too_large)
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            records = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ValueError(f"cannot read weight file {str(path)!r}: corrupt zip archive "
+                         f"({exc})") from None
+    for record in records:
+        if record.compress_type != zipfile.ZIP_STORED:
+            raise ValueError(f"weight file {str(path)!r} has a compressed record "
+                             f"{record.filename!r} ({record.compress_size} bytes inflating to "
+                             f"{record.file_size}); torch.save writes none, so the file is "
+                             "refused without decompressing it")
+    if sum(record.file_size for record in records) > MAX_WEIGHT_BYTES:
+        raise ValueError(too_large)
+
+
+def _check_config(config, path):
+    """Refuse config values that would build an absurd net (TB of weights or padding)."""
+    where = f"weight file {str(path)!r}"
+    if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
+        raise ValueError(f"{where}: config must be a dict of keyword arguments, got "
+                         f"{type(config).__name__}")
+
+    def check_number(key, value, low, high):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"{where}: config[{key!r}] must be a number from {low} to "
+                             f"{high}, got {value!r}; refused before building the net")
+
+    low_other, high_other = CONFIG_BOUNDS["other integers"]
+    for key, value in config.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if len(values) > 64:
+            raise ValueError(f"{where}: config[{key!r}] has {len(values)} entries; refused")
+        low, high = CONFIG_BOUNDS.get(key, (low_other, high_other))
+        for item in values:
+            if key in CONFIG_BOUNDS or (isinstance(item, numbers.Integral)
+                                        and not isinstance(item, bool)):
+                check_number(key, item, low, high)
+            elif isinstance(item, numbers.Real) and not isinstance(item, bool) \
+                    and not math.isfinite(item):
+                check_number(key, item, -math.inf, math.inf)
+
+
+def _check_tensors(state, expected, path):
+    """Shapes against the architecture (before the data is read), then finiteness."""
+    import torch
+
+    where = f"weight file {str(path)!r}"
+    if not isinstance(state, dict):
+        raise ValueError(f"{where}: state_dict must be a dict of tensors, got "
+                         f"{type(state).__name__}")
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(f"{where}: state_dict[{key!r}] is a {type(value).__name__}, "
+                             "not a tensor")
+        if key in expected and tuple(value.shape) != expected[key]:
+            raise ValueError(f"{where} does not match the Pixel Affinity Net architecture of "
+                             f"its config: size mismatch for {key}: the file has "
+                             f"{tuple(value.shape)}, the net {expected[key]}")
+    for key, value in state.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{where} holds NaN or infinite values in {key}; a net with them "
+                             "would predict NaN affinities, so the file is refused")
+
+
+def _expected_shapes(config):
+    """Tensor shapes of the net of ``config``, built on the meta device (no memory)."""
+    import torch
+
+    from .model import build_model
+
+    with torch.device("meta"):
+        skeleton = build_model(config)
+    return {key: tuple(value.shape) for key, value in skeleton.state_dict().items()}
+
+
 def read_weight_file(weights):
     """A trainable PixelAffinityNet (train mode, BatchNorm kept) from a weight file.
 
@@ -155,6 +311,7 @@ def read_weight_file(weights):
     if not path.is_file():
         raise FileNotFoundError(f"weight file {str(path)!r} does not exist; expected {expected}")
     _check_shipped_file(weights, path)
+    _check_archive(path)
     try:
         with warnings.catch_warnings():
             # A foreign pickle makes torch warn about its protocol before it
@@ -162,7 +319,10 @@ def read_weight_file(weights):
             warnings.simplefilter("ignore", UserWarning)
             # weights_only=True: tensors and plain containers only, so a
             # weight file can never run code while it is read.
-            payload = torch.load(path, map_location="cpu", weights_only=True)
+            # mmap: tensors stay in the file until read, so their shapes are
+            # checked against the architecture before their data is touched.
+            payload = torch.load(path, map_location="cpu", weights_only=True,
+                                 mmap=zipfile.is_zipfile(path))
     except pickle.UnpicklingError as exc:
         # torch's own message suggests weights_only=False, which is exactly
         # what must not be done with a file of unknown origin.
@@ -176,18 +336,32 @@ def read_weight_file(weights):
     if not isinstance(payload, dict):
         raise ValueError(f"weight file {str(path)!r} holds a {type(payload).__name__}; "
                          f"expected {expected}")
+    mismatch = (KeyError, RuntimeError, TypeError, ValueError, AttributeError, IndexError)
+
+    def refuse(exc):
+        return ValueError(f"weight file {str(path)!r} does not match the Pixel Affinity Net "
+                          f"architecture; expected {expected}. Details: {_first_line(exc)}")
+
     try:
         if "state_dict" in payload and "config" in payload:
             config, state = dict(payload["config"]), payload["state_dict"]
         else:
             state = payload
             config = _infer_config(state)
+    except mismatch as exc:
+        raise refuse(exc) from exc
+    # Bounds, then shapes, then values: nothing large is built or read first.
+    _check_config(config, path)
+    try:
+        shapes = _expected_shapes(config)
+    except mismatch as exc:
+        raise refuse(exc) from exc
+    _check_tensors(state, shapes, path)
+    try:
         model = build_model(config)
         model.load_state_dict(state, strict=True)
-    except (KeyError, RuntimeError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise ValueError(f"weight file {str(path)!r} does not match the Pixel Affinity Net "
-                         f"architecture; expected {expected}. Details: "
-                         f"{_first_line(exc)}") from exc
+    except mismatch as exc:
+        raise refuse(exc) from exc
     return model
 
 
