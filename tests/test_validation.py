@@ -117,8 +117,8 @@ def test_sigma_whose_square_underflows_or_overflows_is_refused(sigma):
     # A flat image with sigma=1e-170 gave 120 labels instead of 10 (0 * -inf = NaN
     # weights); rgb_affinities gave NaN, or an OverflowError for 1e200.
     flat = np.zeros((12, 10, 3))
-    for call in (lambda: sealseg.ers(flat, 10, sigma=sigma),
-                 lambda: sealseg.rgb_affinities(flat, sigma=sigma)):
+    for call in (lambda: sealseg.ers(flat, 10, color_sigma=sigma),
+                 lambda: sealseg.rgb_affinities(flat, color_sigma=sigma)):
         with pytest.raises(ValueError, match=r"sigma must be a finite number > 0, got .*"
                                              r"accepted: 1e-150 to 1e\+150"):
             call()
@@ -127,8 +127,8 @@ def test_sigma_whose_square_underflows_or_overflows_is_refused(sigma):
 def test_sigma_at_the_ends_of_its_range_is_exact():
     flat = np.zeros((12, 10, 3))
     for sigma in V.REAL_RANGE:
-        assert len(np.unique(sealseg.ers(flat, 10, sigma=sigma))) == 10
-        assert np.all(sealseg.rgb_affinities(flat, sigma=sigma) == 1.0)
+        assert len(np.unique(sealseg.ers(flat, 10, color_sigma=sigma))) == 10
+        assert np.all(sealseg.rgb_affinities(flat, color_sigma=sigma) == 1.0)
 
 
 @pytest.mark.parametrize("name, call", [
