@@ -13,6 +13,16 @@ def picture(h, w, seed):
     return (np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
+def two_region_image(h=24, w=20, seed=0):
+    """A float RGB image in [0, 1]: a red right half, blue lower half, light noise."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((h, w, 3))
+    img[:, w // 2:] = [0.9, 0.2, 0.1]
+    img[h // 2:, :, 2] = 0.7
+    img += rng.normal(0, 0.02, img.shape)
+    return np.clip(img, 0, 1)
+
+
 def sensitive_weights(path, width=8, **kw):
     """A tiny random PAN weight file, non-trivial BatchNorm, sensitive to its input.
 

@@ -12,16 +12,11 @@ from bad_input_cases import GREY, IMG, bad_input_test, image_cases  # noqa: E402
 from sealseg import learn_affinities  # noqa: E402
 from sealseg.pan.model import PixelAffinityNet, prepare_input  # noqa: E402
 
+from synthetic import two_region_image as _image  # noqa: E402
+
 torch.set_num_threads(2)
 
 
-def _image(h=24, w=20, seed=0):
-    rng = np.random.default_rng(seed)
-    img = np.zeros((h, w, 3))
-    img[:, w // 2:] = [0.9, 0.2, 0.1]
-    img[h // 2:, :, 2] = 0.7
-    img += rng.normal(0, 0.02, img.shape)
-    return np.clip(img, 0, 1)
 
 
 def _save_weights(path, **kw):

@@ -134,17 +134,8 @@ class PixelAffinityNet(nn.Module):
             raise ValueError(f"width must be a positive integer, got {width!r}")
         if int(fusion) != fusion or fusion < 1:
             raise ValueError(f"fusion must be a positive integer, got {fusion!r}")
-        try:
-            dilations = [int(d) for d in dilations]
-        except (TypeError, ValueError):
-            raise TypeError(f"dilations must be a sequence of 3 positive ints, "
-                            f"got {dilations!r}") from None
-        if len(dilations) != 3 or min(dilations) < 1:
-            raise ValueError(f"dilations must be 3 positive ints, got {dilations!r}")
-        if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, numbers.Real):
-            raise TypeError(f"exponent must be a real number, got {type(exponent).__name__}")
-        if not (math.isfinite(exponent) and exponent > 0):
-            raise ValueError(f"exponent must be a finite number > 0, got {exponent!r}")
+        dilations = _check_dilations(dilations)
+        _check_exponent(exponent)
         self.config = dict(width=int(width), kernel=kernel, use_edges=bool(use_edges),
                            one_way=bool(one_way), fusion=int(fusion), padding_mode=padding_mode,
                            dilations=dilations, exponent=float(exponent))
@@ -262,6 +253,18 @@ def _affinities(logits, exponent):
     return set_border(a)
 
 
+def _check_dilations(dilations):
+    """The three residual blocks' dilations as a list of positive ints."""
+    try:
+        dilations = [int(d) for d in dilations]
+    except (TypeError, ValueError):
+        raise TypeError(f"dilations must be a sequence of 3 positive ints, "
+                        f"got {dilations!r}") from None
+    if len(dilations) != 3 or min(dilations) < 1:
+        raise ValueError(f"dilations must be 3 positive ints, got {dilations!r}")
+    return dilations
+
+
 def _check_exponent(exponent):
     if isinstance(exponent, (bool, np.bool_)) or not isinstance(exponent, numbers.Real):
         raise TypeError(f"exponent must be a real number, got {type(exponent).__name__}")
@@ -360,13 +363,7 @@ class MultiScaleAffinityNet(nn.Module):
         super().__init__()
         if isinstance(width, (bool, np.bool_)) or int(width) != width or width < 1:
             raise ValueError(f"width must be a positive integer, got {width!r}")
-        try:
-            dilations = [int(d) for d in dilations]
-        except (TypeError, ValueError):
-            raise TypeError(f"dilations must be a sequence of 3 positive ints, "
-                            f"got {dilations!r}") from None
-        if len(dilations) != 3 or min(dilations) < 1:
-            raise ValueError(f"dilations must be 3 positive ints, got {dilations!r}")
+        dilations = _check_dilations(dilations)
         _check_exponent(exponent)
         if use_edges:
             raise ValueError("MultiScaleAffinityNet reads RGB only: use_edges must be False")
