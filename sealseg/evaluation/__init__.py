@@ -225,6 +225,10 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     jobs = check_n_segments(jobs, name="jobs")
     if limit is not None:
         limit = check_n_segments(limit, name="limit")
+    if tolerance is not None:
+        # Checked before the dataset is looked up: a bad value is named as
+        # such, not hidden behind a missing dataset.
+        tolerance = check_tolerance(tolerance)
     resolved, skipped = resolve_methods(methods)
     for name, reason in skipped:
         log(f"skipping {name}: {reason}")
@@ -234,7 +238,6 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     data, dataset_name = _load_dataset(dataset, split, root, labels)
     if tolerance is None:
         tolerance = 3 if dataset_name == "cityscapes" else 1
-    tolerance = check_tolerance(tolerance)
     n_images = len(data) if limit is None else min(limit, len(data))
     names = [data.names[i] for i in range(n_images)] if hasattr(data, "names") else \
         [data[i].name for i in range(n_images)]
