@@ -24,6 +24,37 @@ def test_plan_tiles_partition_and_budget(shape, halo, budget):
     assert_array_equal(covered, 1)
 
 
+@pytest.mark.parametrize("align", [2, 8])
+@pytest.mark.parametrize("shape, halo", [((70, 93), 9), ((5, 400), 3), ((300, 7), 2),
+                                         ((321, 481), 21), ((97, 61), 0)])
+def test_aligned_tiles_start_on_the_grid_and_keep_halo_and_budget(shape, halo, align):
+    smallest = (max(1, halo) + 2 * halo + align - 1) ** 2
+    for budget in sorted({smallest, smallest + 37, 2 * smallest, 5 * smallest}):
+        tiles = plan_tiles(shape, halo, budget, align=align)
+        covered = np.zeros(shape, int)
+        for (y0, y1, x0, x1), (Y0, Y1, X0, X1) in tiles:
+            covered[y0:y1, x0:x1] += 1
+            assert (Y1 - Y0) * (X1 - X0) <= budget
+            assert Y0 % align == 0 and X0 % align == 0
+            # at least `halo` pixels of context before, exactly `halo` after
+            assert Y0 <= max(0, y0 - halo) and Y0 > y0 - halo - align
+            assert X0 <= max(0, x0 - halo) and X0 > x0 - halo - align
+            assert Y1 == min(shape[0], y1 + halo) and X1 == min(shape[1], x1 + halo)
+        assert_array_equal(covered, 1)
+    formula = rf"\(3 \* {halo} \+ {align - 1}\)\*\*2" if halo else rf"{align}\*\*2"
+    with pytest.raises(ValueError, match=rf"at least {smallest} = {formula} for this net"):
+        plan_tiles((1000, 1000), halo, smallest - 1, align=align)
+
+
+@pytest.mark.parametrize("length, halo, align", [(321, 9, 8), (481, 21, 8), (100, 0, 4)])
+def test_aligned_extents_are_those_of_the_spans(length, halo, align):
+    from sealseg.pan.tiling import _extents, _spans
+
+    for n_parts in sorted({1, 2, 3, 7, length // 3 or 1, length}):
+        assert list(_extents(length, n_parts, halo, align)) == [
+            b - a for _, (a, b) in _spans(length, n_parts, halo, align)]
+
+
 def test_plan_tiles_too_small_budget():
     with pytest.raises(ValueError, match=r"at least 729 = \(3 \* 9\)\*\*2 .*or at least the "
                                          r"image's 10000 pixels; got 728"):
@@ -69,6 +100,48 @@ def test_receptive_radius_of_the_paper_net():
     assert receptive_radius(PixelAffinityNet(8, kernel="7x7")) == 9
     # dilated blocks: 3 + 2 * (1 + 2 + 4)
     assert receptive_radius(PixelAffinityNet(8, dilations=(1, 2, 4))) == 17
+
+
+def test_receptive_radius_and_alignment_of_the_multiscale_net():
+    pytest.importorskip("torch")
+    from sealseg.pan.model import MultiScaleAffinityNet, PixelAffinityNet
+    from sealseg.pan.tiling import receptive_radius, tile_alignment
+
+    # The net counts its own strided and upsampling layers (test_model pins
+    # the count); summing its kernels as for the PAN would give far less.
+    net = MultiScaleAffinityNet(8, dilations=(1, 1, 1))
+    assert receptive_radius(net) == net.receptive_radius() == 61
+    assert tile_alignment(net) == 8 and tile_alignment(PixelAffinityNet(8)) == 1
+
+
+@pytest.mark.parametrize("shape, budget", [((200, 260), 40000), ((120, 500), 40000)])
+def test_tiled_learn_affinities_of_the_multiscale_net_equal_untiled(tmp_path, shape, budget):
+    # Issue 18: the multi-scale net's tiles must start on its stride grid and
+    # carry its full radius, or interior tiles see other coarse cells.
+    from sealseg import learn_affinities
+
+    weights = _weights(tmp_path / "w.pt", arch="multiscale", dilations=(1, 1, 1))
+    image = _picture(*shape, seed=3)
+    whole = learn_affinities(image, weights=weights, max_pixels_per_tile=shape[0] * shape[1])
+    tiled = learn_affinities(image, weights=weights, max_pixels_per_tile=budget)
+    tiles = plan_tiles(shape, 61, budget, align=8)
+    # several tiles, and the alignment moved at least one read origin
+    assert len(tiles) > 1 and any((Y0, X0) != (max(0, y0 - 61), max(0, x0 - 61))
+                                  for (y0, _, x0, _), (Y0, _, X0, _) in tiles)
+    assert_allclose(tiled, whole, rtol=0, atol=1e-5)
+
+
+def test_multiscale_tiles_off_the_stride_grid_differ(tmp_path, monkeypatch):
+    # The control of the test above: the same plan without alignment differs.
+    from sealseg import learn_affinities
+    from sealseg.pan import tiling
+
+    weights = _weights(tmp_path / "w.pt", arch="multiscale", dilations=(1, 1, 1))
+    image = _picture(200, 260, seed=3)
+    whole = learn_affinities(image, weights=weights, max_pixels_per_tile=200 * 260)
+    monkeypatch.setattr(tiling, "tile_alignment", lambda model: 1)
+    unaligned = learn_affinities(image, weights=weights, max_pixels_per_tile=40000)
+    assert np.abs(unaligned - whole).max() > 1e-4
 
 
 _TILING_NETS = [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"}, {"dilations": (1, 2, 4)}]

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["receptive_radius", "plan_tiles", "DEFAULT_TILE_PIXELS"]
+__all__ = ["receptive_radius", "tile_alignment", "plan_tiles", "DEFAULT_TILE_PIXELS"]
 
 #: Automatic tile budget (pixels per tile, halo included) for the default net
 #: width 32.  Inference costs ~1.6 kB per pixel at width 32 (measured: +1.6 GB
@@ -22,7 +22,12 @@ DEFAULT_TILE_PIXELS = 2 ** 18
 
 
 def receptive_radius(model):
-    """Receptive-field radius (pixels) of a PixelAffinityNet, in both axes.
+    """Receptive-field radius (pixels) of a net, in both axes.
+
+    A net that knows its own radius says so by a ``receptive_radius()``
+    method (:class:`~sealseg.pan.model.MultiScaleAffinityNet`, whose strided
+    and upsampling layers the sum below does not describe); for the others
+    (:class:`~sealseg.pan.model.PixelAffinityNet`) it is counted here.
 
     The radius is the sum of the half-widths of every spatial convolution on
     the path from the input to the output (1x1 convolutions and the
@@ -32,6 +37,9 @@ def receptive_radius(model):
     pass is the same net on the transposed image, so the axes swap and the
     radius in both axes is ``max(9, 6) = 9``.
     """
+    own = getattr(model, "receptive_radius", None)
+    if callable(own):
+        return int(own())
     from torch import nn
 
     ry = rx = 0
@@ -45,16 +53,34 @@ def receptive_radius(model):
     return max(ry, rx)
 
 
-def _spans(length, n_parts, halo):
+def tile_alignment(model):
+    """The multiple of which a tile's first row and column must be, for ``model``.
+
+    A net that downsamples by strides (``model.stride``, 8 for
+    :class:`~sealseg.pan.model.MultiScaleAffinityNet`) computes its coarse
+    levels on a grid anchored at the input's corner: a tile that starts off
+    that grid sees other cells than the whole image does, whatever its halo.
+    Nets without strides take any origin (1).
+    """
+    return int(getattr(model, "stride", 1))
+
+
+def _read_start(start, halo, align):
+    """First row (or column) read for a core starting at ``start``: the halo
+    before it, moved back onto the alignment grid."""
+    return max(0, start - halo) // align * align
+
+
+def _spans(length, n_parts, halo, align=1):
     """Split ``range(length)`` into ``n_parts`` cores; (core, with-halo) spans."""
     bounds = [round(k * length / n_parts) for k in range(n_parts + 1)]
     spans = []
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        spans.append(((start, stop), (max(0, start - halo), min(length, stop + halo))))
+        spans.append(((start, stop), (_read_start(start, halo, align), min(length, stop + halo))))
     return spans
 
 
-def _extents(length, n_parts, halo):
+def _extents(length, n_parts, halo, align=1):
     """Extents (core plus halo) of the ``n_parts`` tiles of :func:`_spans`, vectorised.
 
     numpy's round, like Python's, rounds halves to even, and ``k * length /
@@ -62,15 +88,16 @@ def _extents(length, n_parts, halo):
     of :func:`_spans`.
     """
     bounds = np.round(np.arange(n_parts + 1) * length / n_parts).astype(np.int64)
-    return (np.minimum(length, bounds[1:] + halo) - np.maximum(0, bounds[:-1] - halo))
+    starts = np.maximum(0, bounds[:-1] - halo) // align * align
+    return np.minimum(length, bounds[1:] + halo) - starts
 
 
-def _longest(length, n_parts, halo):
+def _longest(length, n_parts, halo, align=1):
     """Longest tile extent (core plus halo) when ``length`` is cut in ``n_parts``."""
-    return int(_extents(length, n_parts, halo).max())
+    return int(_extents(length, n_parts, halo, align).max())
 
 
-def plan_tiles(shape, halo, max_pixels):
+def plan_tiles(shape, halo, max_pixels, align=1):
     """Tiles covering an image of ``shape`` with at most ``max_pixels`` each.
 
     Parameters
@@ -81,6 +108,10 @@ def plan_tiles(shape, halo, max_pixels):
         Pixels of context added on each interior side of a tile.
     max_pixels : int
         Largest tile area, halo included.
+    align : int, optional
+        The first row and column a tile reads are multiples of ``align``
+        (the halo before a core grows by up to ``align - 1`` pixels): see
+        :func:`tile_alignment`.
 
     Returns
     -------
@@ -97,7 +128,9 @@ def plan_tiles(shape, halo, max_pixels):
         core in a ``2 * halo + 1`` tile costs ``(2 * halo + 1) ** 2`` times
         the untiled run); at ``(3 * halo) ** 2`` a tile's core is at least
         as wide as its halo, so the tiles compute at most 9 times the
-        image's pixels.
+        image's pixels.  With ``align > 1`` the bound is
+        ``(3 * halo + align - 1) ** 2``, as the halo before a core can grow
+        by ``align - 1`` (``align ** 2`` for ``halo = 0``).
 
     Examples
     --------
@@ -106,32 +139,43 @@ def plan_tiles(shape, halo, max_pixels):
     1
     >>> [core for core, _ in plan_tiles((100, 100), 9, 60 * 100)]
     [(0, 50, 0, 100), (50, 100, 0, 100)]
+    >>> [read for _, read in plan_tiles((100, 100), 9, 64 * 100, align=8)]
+    [(0, 59, 0, 100), (40, 100, 0, 100)]
     """
     height, width = (int(v) for v in shape)
     if height * width <= max_pixels:
         return [((0, height, 0, width), (0, height, 0, width))]
-    smallest = max(1, 3 * halo) ** 2
+    align = int(align)
+    if align < 1:
+        raise ValueError(f"align must be a positive integer, got {align}")
+    # A core of max(1, halo) pixels with its halo on both sides, plus up to
+    # align - 1 pixels more before it (see _read_start).
+    smallest = (max(1, halo) + 2 * halo + align - 1) ** 2
     if max_pixels < smallest:
-        raise ValueError(f"max_pixels_per_tile must be at least {smallest} = (3 * {halo})**2 "
+        if halo == 0:
+            formula = f"{align}**2"
+        else:
+            formula = f"(3 * {halo})**2" if align == 1 else f"(3 * {halo} + {align - 1})**2"
+        raise ValueError(f"max_pixels_per_tile must be at least {smallest} = {formula} "
                          f"for this net, whose tiles need a {halo}-pixel halo on each side "
                          "(smaller tiles would mostly compute their halo), or at least the "
                          f"image's {height * width} pixels; got {max_pixels}")
     best = None
     for ny in range(1, height + 1):
-        tile_h = _longest(height, ny, halo)
-        if tile_h * min(width, 2 * halo + 1) > max_pixels:
+        tile_h = _longest(height, ny, halo, align)
+        if tile_h * min(width, 2 * halo + align) > max_pixels:
             continue
         # Fewest columns whose tiles fit next to this row height.
         max_w = max_pixels // tile_h
-        nx = 1 if width <= max_w else max(1, math.ceil(width / max(1, max_w - 2 * halo)))
-        while nx < width and tile_h * _longest(width, nx, halo) > max_pixels:
+        nx = 1 if width <= max_w else max(1, math.ceil(width / max(1, max_w - 2 * halo - align + 1)))
+        while nx < width and tile_h * _longest(width, nx, halo, align) > max_pixels:
             nx += 1
-        if tile_h * _longest(width, nx, halo) > max_pixels:
+        if tile_h * _longest(width, nx, halo, align) > max_pixels:
             continue
         # The tiles form a grid: their total area is (sum of row heights) x
         # (sum of column widths), O(ny + nx) instead of O(ny * nx).
-        area = (int(_extents(height, ny, halo).sum())
-                * int(_extents(width, nx, halo).sum()))
+        area = (int(_extents(height, ny, halo, align).sum())
+                * int(_extents(width, nx, halo, align).sum()))
         key = (ny * nx, area)
         if best is None or key < best[0]:
             best = (key, ny, nx)
@@ -139,5 +183,5 @@ def plan_tiles(shape, halo, max_pixels):
             break   # more rows alone already exceed the best tile count
     _, ny, nx = best
     return [((y0, y1, x0, x1), (Y0, Y1, X0, X1))
-            for (y0, y1), (Y0, Y1) in _spans(height, ny, halo)
-            for (x0, x1), (X0, X1) in _spans(width, nx, halo)]
+            for (y0, y1), (Y0, Y1) in _spans(height, ny, halo, align)
+            for (x0, x1), (X0, X1) in _spans(width, nx, halo, align)]
