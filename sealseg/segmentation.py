@@ -8,11 +8,14 @@ check their arguments and call private cores that take checked arguments:
 callers (``seal_ers``) that have checked the rest themselves.
 """
 
+import numbers
+
 import numpy as np
 from scipy import ndimage as ndi
 
 from ._ext import _ers, _fh
 from ._validation import (
+    as_array,
     check_affinities,
     check_connectivity,
     check_image,
@@ -24,6 +27,8 @@ from ._validation import (
     check_bool,
     check_spacing,
     check_smoothing_sigma,
+    check_volume,
+    image_is_volume,
     warn_without_effect,
 )
 from ._spatial_prior import apply_spatial_prior, prior_strength
@@ -48,21 +53,41 @@ def _check_start_label_with_mask(start_label, mask):
                          "pixels outside the mask take label 0")
 
 
+def _graph_connectivity(connectivity, volume):
+    """The kernel's connectivity: 4 or 8 for an image (None: 8), 6 for a volume (None: 6)."""
+    if not volume:
+        return check_connectivity(8 if connectivity is None else connectivity)
+    integral = isinstance(connectivity, numbers.Integral) \
+        and not isinstance(connectivity, (bool, np.bool_))
+    if connectivity is None or (integral and connectivity == 6):
+        return 6
+    if integral and connectivity in (18, 26):
+        raise ValueError(f"connectivity={connectivity} is not supported: ERS on volumes uses the "
+                         "6-connected graph (connectivity=6 or None); the kernel stores a power "
+                         "of two of edges per voxel, and 13 would take 16 slots per voxel")
+    raise ValueError(f"connectivity must be 6 (or None) for a volume, got {connectivity!r} "
+                     "(4 and 8 are the graphs of 2-D images)")
+
+
 def _check_ers_arguments(shape, n_segments, connectivity, lam, start_label, mask):
     """Check every argument of ERS but the image/affinities, for a graph of ``shape``.
 
-    Returns ``(n_segments, connectivity, lam, start_label, mask_u8)``, the
-    arguments of :func:`_ers_on_affinities` and :func:`_ers_on_weights`;
-    ``mask_u8`` is None or the mask as a C-contiguous uint8 view.
+    ``shape`` is (H, W), or (P, M, N) for a volume, whose ``connectivity``
+    is 6 (from :func:`_graph_connectivity`).  Returns ``(n_segments,
+    connectivity, lam, start_label, mask_u8)``, the arguments of
+    :func:`_ers_on_affinities` and :func:`_ers_on_weights`; ``mask_u8`` is
+    None or the mask as a C-contiguous uint8 view.
     """
-    connectivity = check_connectivity(connectivity)
+    if len(shape) == 2:
+        connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
     lam = check_positive_real(lam, "lam", allow_zero=True)
     mask = check_mask(mask, shape)
-    n_pixels = shape[0] * shape[1] if mask is None else int(mask.sum())
+    n_pixels = int(np.prod(shape, dtype=np.int64)) if mask is None else int(mask.sum())
     n_segments = check_n_segments(n_segments, n_pixels)
     if mask is None:
         return n_segments, connectivity, lam, start_label, None
+    # ndimage's default structure is 4-connected in 2-D, 6-connected in 3-D.
     structure = np.ones((3, 3), bool) if connectivity == 8 else None
     _, n_pieces = ndi.label(mask, structure=structure)
     if n_pieces > n_segments:
@@ -82,8 +107,13 @@ def _ers_on_weights(weights, shape, n_segments, connectivity, lam, start_label, 
     """
     mask = None if mask_u8 is None else mask_u8.view(bool)
     apply_spatial_prior(weights, shape, connectivity, n_segments, strength, spacing, mask)
-    labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
-                                               n_segments, lam, mask_u8)
+    if len(shape) == 3:   # the kernel takes a volume as P planes, its mask as (P * M, N)
+        kernel_mask = None if mask_u8 is None else mask_u8.reshape(-1, shape[2])
+        labels, _ = _ers.entropy_rate_segmentation(weights, shape[1], shape[2], connectivity,
+                                                   n_segments, lam, kernel_mask, depth=shape[0])
+    else:
+        labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
+                                                   n_segments, lam, mask_u8)
     return _shift_labels(labels, start_label, mask_u8)
 
 
@@ -91,9 +121,13 @@ def _ers_on_affinities(affinities, n_segments, connectivity, lam, start_label, m
                        strength=0.0, spacing=(1.0, 1.0)):
     """ERS on C-contiguous float32/float64 (2, H, W) affinities in [0, 1]; no checks.
 
-    The other arguments are those returned by :func:`_check_ers_arguments`.
+    (3, P, M, N) affinities for a volume.  The other arguments are those
+    returned by :func:`_check_ers_arguments`.
     """
-    weights = _ers.edge_weights_from_affinities(affinities, connectivity)
+    if affinities.ndim == 4:
+        weights = _ers.edge_weights_from_volume_affinities(affinities)
+    else:
+        weights = _ers.edge_weights_from_affinities(affinities, connectivity)
     return _ers_on_weights(weights, affinities.shape[1:], n_segments, connectivity, lam,
                            start_label, mask_u8, strength=strength, spacing=spacing)
 
@@ -110,11 +144,12 @@ _NO_SIZE_PASS = "ERS gives exactly n_segments connected superpixels without a si
 
 
 def _check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_connectivity,
-                        min_size_factor, max_size_factor, slic_zero):
+                        min_size_factor, max_size_factor, slic_zero, n_spatial=2):
     """Validate the arguments ERS shares with slic; warn about those without effect.
 
-    Returns ``compactness`` as a float, the spacing and the per-axis
-    smoothing widths in pixels.
+    ``n_spatial`` is 2 for an image, 3 for a volume.  Returns
+    ``compactness`` as a float, the spacing and the per-axis smoothing
+    widths in pixels.
     """
     compactness = check_positive_real(compactness, "compactness", allow_zero=True)
     enforce_connectivity = check_bool(enforce_connectivity, "enforce_connectivity")
@@ -126,13 +161,13 @@ def _check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_conne
     warn_without_effect("slic_zero", slic_zero, False,
                         "SLICO adapts slic's compactness per superpixel; ERS's compactness "
                         "is a prior on the graph, set it with compactness")
-    spacing = check_spacing(spacing)
+    spacing = check_spacing(spacing, n_spatial)
     smoothing = check_smoothing_sigma(sigma, spacing)
     return compactness, spacing, smoothing
 
 
 def _smooth(image, smoothing):
-    """Gaussian pre-smoothing of an (H, W, C) image per spatial axis, as slic does."""
+    """Gaussian pre-smoothing of an (H, W, C) image or (P, M, N, C) volume per spatial axis, as slic does."""
     if not any(smoothing):
         return image
     from skimage.filters import gaussian
@@ -154,7 +189,7 @@ def _colour_space(convert2lab, n_channels, channel_axis):
 def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacing=None,
         convert2lab=None, enforce_connectivity=True, min_size_factor=0.5, max_size_factor=3,
         slic_zero=False, start_label=1, mask=None, *, channel_axis=-1, lam=0.5,
-        connectivity=8, affinities=None, color_sigma=None):
+        connectivity=None, affinities=None, color_sigma=None):
     """Segment an image into superpixels by Entropy Rate Superpixels (ERS).
 
     ERS grows superpixels greedily on the pixel graph, each time joining the
@@ -308,14 +343,22 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     >>> bool(compactness(regular) > compactness(loose))
     True
     """
+    if affinities is not None:
+        affinities = as_array(affinities, "affinities")
+        volume = affinities.ndim == 4
+    else:
+        volume = image_is_volume(image, channel_axis)
+    n_spatial = 3 if volume else 2
     compactness, spacing, smoothing = _check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
-        max_size_factor, slic_zero)
+        max_size_factor, slic_zero, n_spatial)
+    connectivity = _graph_connectivity(connectivity, volume)
+    check_any_image = check_volume if volume else check_image
     if affinities is not None:
-        affinities = check_affinities(affinities)
+        affinities = check_affinities(affinities, n_spatial=n_spatial)
         shape = affinities.shape[1:]
         if image is not None:
-            image_shape = check_image(image, channel_axis).shape[:2]
+            image_shape = check_any_image(image, channel_axis).shape[:-1]
             if image_shape != shape:
                 raise ValueError(f"image has spatial shape {image_shape} but affinities "
                                  f"have {shape}; they must match")
@@ -328,8 +371,8 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     elif image is None:
         raise TypeError("ers needs an image or affinities; both are None")
     else:
-        unit = check_image(image, channel_axis)
-        lab = _colour_space(convert2lab, unit.shape[2], channel_axis)
+        unit = check_any_image(image, channel_axis)
+        lab = _colour_space(convert2lab, unit.shape[-1], channel_axis)
         if color_sigma is None:
             color_sigma = _DEFAULT_COLOR_SIGMA[lab]
         color_sigma = check_positive_real(color_sigma, "color_sigma")
@@ -339,14 +382,17 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
             colours = _smooth(np.ascontiguousarray(rgb2lab(unit)), smoothing)
         else:
             colours = _smooth(unit, smoothing) * 255.0
-        shape = colours.shape[:2]
+        shape = colours.shape[:-1]
     checked = _check_ers_arguments(shape, n_segments, connectivity, lam, start_label, mask)
     if affinities is not None:
         return _ers_on_affinities(affinities, *checked,
                                   strength=prior_strength(compactness, "affinities"),
                                   spacing=spacing)
-    weights = _ers.edge_weights_from_image(np.ascontiguousarray(colours), color_sigma,
-                                           checked[1])
+    colours = np.ascontiguousarray(colours)
+    if volume:
+        weights = _ers.edge_weights_from_volume(colours, color_sigma)
+    else:
+        weights = _ers.edge_weights_from_image(colours, color_sigma, checked[1])
     return _ers_on_weights(weights, shape, *checked,
                            strength=prior_strength(compactness, "colour"), spacing=spacing)
 
