@@ -390,14 +390,15 @@ def check_label_image(labels, *, name="labels", shape=None):
 
 
 def check_mask(mask, shape):
-    """Return ``mask`` as a C-contiguous bool (H, W) array, or None."""
+    """Return ``mask`` as a C-contiguous bool array of ``shape``, (H, W) or (P, M, N), or None."""
     if mask is None:
         return None
     arr = as_array(mask, "mask")
     if arr.dtype != np.bool_:
         raise TypeError(f"mask must be a boolean array, got dtype {arr.dtype}")
     if arr.shape != tuple(shape):
-        raise ValueError(f"mask has shape {arr.shape}, expected the image's (H, W) "
+        axes = "(H, W)" if len(shape) == 2 else "(P, M, N)"
+        raise ValueError(f"mask has shape {arr.shape}, expected the image's {axes} "
                          f"shape {tuple(shape)}")
     if not arr.any():
         raise ValueError("mask selects no pixel; at least one pixel must be True")

@@ -961,7 +961,7 @@ VOLUME_BAD_INPUTS = [
      ValueError, "n_segments=121 is larger than the number of pixels to segment (120)"),
     ("ers-volume-mask-2d", lambda: ers(VOLUME, 2, channel_axis=None,
                                        mask=np.ones((5, 6), bool)), ValueError,
-     "mask has shape (5, 6), expected the image's"),
+     "mask has shape (5, 6), expected the image's (P, M, N) shape (4, 5, 6)"),
     ("ers-volume-affinities-2xPxMxN", lambda: ers(None, 2, affinities=np.zeros((2, 4, 5, 6))),
      ValueError, "affinities of a volume must have shape (3, P, M, N) ([0] along N"),
     ("ers-volume-affinities-above-1", lambda: ers(None, 2, affinities=np.full((3, 4, 5, 6), 2.)),
