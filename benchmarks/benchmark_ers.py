@@ -1,13 +1,15 @@
 """Benchmarks of ERS (asv style; also runs as a plain script).
 
-    python benchmarks/benchmark_ers.py
+    python benchmarks/benchmark_ers.py            # everything below
+    python -m benchmarks.benchmark_ers volume     # the 128^3 volume only (from the repo root)
 
 prints time and peak memory of ``sealseg.ers`` at 0.15, 0.6 and 2.1 Mpx and
 the ratio to ``skimage.segmentation.slic`` on the same image and n_segments,
 measured in the same run, then the ratios of the speed goals (``ERSGoals``):
 ers/slic at 481x321, n=600 and at 2048x1024, n=6000 (8-connected), and how
 much slower ers gets at 2048x1024 while another process streams through
-memory on the other core.
+memory on the other core; and ers against slic on a 128^3 grey volume
+(``ERSVolumeSuite``, n_segments=1000, ``channel_axis=None``).
 """
 import multiprocessing
 import statistics
@@ -69,6 +71,40 @@ class ERSSegmentsSuite:
         ers(self.image, n_segments)
 
 
+# A 128^3 grey volume (2.1 M voxels, as many as the 2.1 Mpx image): smoothed
+# 3-D blobs with noise, as a microscopy or CT volume.
+VOLUME_SIDE = 128
+VOLUME_SEGMENTS = 1000
+
+
+def make_volume(side=VOLUME_SIDE):
+    from skimage.filters import gaussian
+
+    blobs = data.binary_blobs(side, blob_size_fraction=0.2, n_dim=3, rng=0).astype(float)
+    noise = np.random.default_rng(0).normal(0.0, 0.05, blobs.shape)
+    return np.clip(gaussian(blobs, sigma=2) + noise, 0, 1)
+
+
+class ERSVolumeSuite:
+    """ers (6-connected) against slic on the same grey volume and n_segments."""
+
+    timeout = 600
+
+    def setup(self):
+        self.volume = make_volume()
+
+    def time_ers_volume(self):
+        ers(self.volume, VOLUME_SEGMENTS, channel_axis=None)
+
+    def time_slic_volume(self):
+        slic(self.volume, VOLUME_SEGMENTS, channel_axis=None, start_label=1)
+
+    def track_ers_over_slic_volume(self):
+        return ers_over_slic(self.volume, VOLUME_SEGMENTS, pairs=1, channel_axis=None)
+
+    track_ers_over_slic_volume.unit = "ratio"
+
+
 # The two cases of the speed goal: (size, n_segments).
 GOAL_CASES = {"481x321 n=600": ("0.15Mpx", 600), "2048x1024 n=6000": ("2.1Mpx", 6000)}
 
@@ -79,12 +115,12 @@ def _seconds(call):
     return time.perf_counter() - start
 
 
-def ers_over_slic(image, n_segments, pairs=3):
+def ers_over_slic(image, n_segments, pairs=3, **kwargs):
     """Median over ``pairs`` of ers time / slic time, each pair run back to back,
-    so that the ratio holds when the machine's speed drifts."""
+    so that the ratio holds when the machine's speed drifts.  ``kwargs`` go to both."""
     return statistics.median(
-        _seconds(lambda: ers(image, n_segments))
-        / _seconds(lambda: slic(image, n_segments, start_label=1))
+        _seconds(lambda: ers(image, n_segments, **kwargs))
+        / _seconds(lambda: slic(image, n_segments, start_label=1, **kwargs))
         for _ in range(pairs))
 
 
@@ -144,6 +180,14 @@ def peak_memory_mb(size, n_segments):
     return peak_rss_mb("benchmark_ers", size, f"ers(image, {n_segments})")
 
 
+def volume_main():
+    volume = make_volume()
+    t_ers = _seconds(lambda: ers(volume, VOLUME_SEGMENTS, channel_axis=None))
+    t_slic = _seconds(lambda: slic(volume, VOLUME_SEGMENTS, channel_axis=None, start_label=1))
+    print(f"volume {VOLUME_SIDE}^3 n={VOLUME_SEGMENTS}: ers {t_ers:.2f} s, slic {t_slic:.2f} s, "
+          f"ers/slic {t_ers / t_slic:.2f} (one run each)")
+
+
 def main():
     n_segments = 600
     print(f"{'size':>8} {'n':>5} {'ers8 s':>8} {'ers4 s':>8} {'slic s':>8} "
@@ -167,4 +211,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["volume"]:
+        volume_main()
+    else:
+        main()
+        volume_main()

@@ -27,7 +27,7 @@ cell.
 """
 import numpy as np
 
-__all__ = ["prior_strength", "apply_spatial_prior"]
+__all__ = ["prior_strength", "apply_spatial_prior", "grid_cells", "crossing_edges"]
 
 # ``compactness`` -> strength ``k`` of the prior, one table per kind of edge
 # weights.  Calibrated on BSDS500 val (7 images, n_segments 200 and 600):
@@ -70,27 +70,54 @@ def grid_cells(shape, n_segments, spacing=(1.0, 1.0), mask=None):
     """Index of each pixel's grid cell: the Voronoi cell of its nearest seed.
 
     Seeds lie on a grid that is regular in physical units, of step ``S =
-    sqrt(area / n_segments)`` (the area and the grid over the mask's
-    bounding box when there is a mask), at the pixel nearest each cell's
-    centre.  The nearest seed of a rectangular grid is the nearest along
-    each axis, so the cells are rectangles of about ``S`` by ``S``.
-    Returns an (H, W) int array.
+    sqrt(area / n_segments)`` (``cbrt(volume / n_segments)`` for a volume;
+    the area and the grid over the mask's bounding box when there is a
+    mask), at the pixel nearest each cell's centre.  The nearest seed of a
+    rectangular grid is the nearest along each axis, so the cells are
+    rectangles (boxes) of about ``S`` by ``S``.  Returns an int array of
+    ``shape``, (H, W) or (P, M, N).
     """
-    height, width = shape
+    ndim = len(shape)
     if mask is None:
-        area = float(height * width) * spacing[0] * spacing[1]
-        y0, y1, x0, x1 = 0, height, 0, width
+        size = float(np.prod(shape, dtype=np.int64))
+        bounds = [(0, n) for n in shape]
     else:
-        area = float(mask.sum()) * spacing[0] * spacing[1]
-        rows = np.flatnonzero(mask.any(axis=1))
-        cols = np.flatnonzero(mask.any(axis=0))
-        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    step = np.sqrt(area / n_segments)
-    seeds_y = _grid_axis(y0, y1, spacing[0], step)
-    seeds_x = _grid_axis(x0, x1, spacing[1], step)
-    cell_y = np.abs(np.arange(height)[:, None] * spacing[0] - seeds_y[None, :]).argmin(axis=1)
-    cell_x = np.abs(np.arange(width)[:, None] * spacing[1] - seeds_x[None, :]).argmin(axis=1)
-    return cell_y[:, None] * seeds_x.size + cell_x[None, :]
+        size = float(mask.sum())
+        bounds = []
+        for axis in range(ndim):
+            other = tuple(a for a in range(ndim) if a != axis)
+            along = np.flatnonzero(mask.any(axis=other))
+            bounds.append((along[0], along[-1] + 1))
+    for s in spacing:
+        size *= s
+    # np.sqrt for images: the step (and so the labels) of before volumes came.
+    step = np.sqrt(size / n_segments) if ndim == 2 else np.cbrt(size / n_segments)
+    cells = np.zeros(shape, np.int64)
+    for axis, ((lo, hi), s) in enumerate(zip(bounds, spacing)):
+        seeds = _grid_axis(lo, hi, s, step)
+        cell = np.abs(np.arange(shape[axis])[:, None] * s - seeds[None, :]).argmin(axis=1)
+        index = [np.newaxis] * ndim
+        index[axis] = slice(None)
+        cells = cells * seeds.size + cell[tuple(index)]
+    return cells
+
+
+def crossing_edges(cells, connectivity):
+    """(n_pixels * n_dirs,) bool: the edges of the kernel's graph whose two ends lie in different cells."""
+    if cells.ndim == 3:
+        crossing = np.zeros(cells.shape + (4,), bool)                # slot 3 unused
+        crossing[:, :, :-1, 0] = cells[:, :, :-1] != cells[:, :, 1:]  # along N
+        crossing[:, :-1, :, 1] = cells[:, :-1, :] != cells[:, 1:, :]  # along M
+        crossing[:-1, :, :, 2] = cells[:-1] != cells[1:]              # along P
+        return crossing.ravel()
+    n_dirs = 4 if connectivity == 8 else 2
+    crossing = np.zeros(cells.shape + (n_dirs,), bool)
+    crossing[:, :-1, 0] = cells[:, :-1] != cells[:, 1:]          # right
+    crossing[:-1, :, 1] = cells[:-1, :] != cells[1:, :]          # down
+    if n_dirs == 4:
+        crossing[:-1, :-1, 2] = cells[:-1, :-1] != cells[1:, 1:]  # down-right
+        crossing[1:, :-1, 3] = cells[1:, :-1] != cells[:-1, 1:]   # up-right
+    return crossing.ravel()
 
 
 def apply_spatial_prior(weights, shape, connectivity, n_segments, strength,
@@ -98,22 +125,15 @@ def apply_spatial_prior(weights, shape, connectivity, n_segments, strength,
     """Multiply in place by ``exp(-strength)`` the ERS edge weights that cross grid cells.
 
     ``weights`` is the kernel's flat array (edge ``e = p * n_dirs + d``, see
-    ``sealseg/_ext/_grid.pxd``), -1 for a missing edge (left as it is).  An
-    edge crosses when its two pixels lie in different cells of
-    :func:`grid_cells`; every other edge keeps its weight, so each pixel
-    stays as strongly tied to its own cell as the image says.
+    ``sealseg/_ext/_grid.pxd``; a volume's 6-connected graph when ``shape``
+    is (P, M, N)), -1 for a missing edge (left as it is).  An edge crosses
+    when its two pixels lie in different cells of :func:`grid_cells`; every
+    other edge keeps its weight, so each pixel stays as strongly tied to its
+    own cell as the image says.
     """
     if strength == 0:
         return weights
-    height, width = shape
     cells = grid_cells(shape, n_segments, spacing, mask)
-    n_dirs = 4 if connectivity == 8 else 2
-    crossing = np.zeros((height, width, n_dirs), bool)
-    crossing[:, :-1, 0] = cells[:, :-1] != cells[:, 1:]          # right
-    crossing[:-1, :, 1] = cells[:-1, :] != cells[1:, :]          # down
-    if n_dirs == 4:
-        crossing[:-1, :-1, 2] = cells[:-1, :-1] != cells[1:, 1:]  # down-right
-        crossing[1:, :-1, 3] = cells[1:, :-1] != cells[:-1, 1:]   # up-right
-    crossing = crossing.ravel() & (weights >= 0)
+    crossing = crossing_edges(cells, connectivity) & (weights >= 0)
     weights[crossing] *= np.exp(-strength)
     return weights

@@ -19,6 +19,8 @@ import numpy as np
 
 __all__ = [
     "check_image",
+    "check_volume",
+    "image_is_volume",
     "image_to_unit_range",
     "check_rgb_image",
     "check_label_image",
@@ -238,6 +240,16 @@ def as_array(value, name):
                          ) from None
 
 
+def _real_array(image, name):
+    """``image`` as a numpy array of a real numeric dtype (bool, integer or float)."""
+    arr = as_array(image, name)
+    if arr.dtype == object or np.issubdtype(arr.dtype, np.complexfloating) \
+            or arr.dtype.kind in "USVMm":
+        raise TypeError(f"{name} must be a real numeric array (bool, integer or float), "
+                        f"got dtype {arr.dtype}")
+    return arr
+
+
 def check_image(image, channel_axis=-1, *, name="image"):
     """Return ``image`` as a C-contiguous float64 array of shape (H, W, C) in [0, 1].
 
@@ -252,11 +264,7 @@ def check_image(image, channel_axis=-1, *, name="image"):
     """
     if image is None:
         raise TypeError(f"{name} must be an array, got None")
-    arr = as_array(image, name)
-    if arr.dtype == object or np.issubdtype(arr.dtype, np.complexfloating) \
-            or arr.dtype.kind in "USVMm":
-        raise TypeError(f"{name} must be a real numeric array (bool, integer or float), "
-                        f"got dtype {arr.dtype}")
+    arr = _real_array(image, name)
     if channel_axis is None:
         if arr.ndim != 2:
             raise ValueError(f"{name} must be 2-D when channel_axis is None, "
@@ -280,6 +288,57 @@ def check_image(image, channel_axis=-1, *, name="image"):
         raise ValueError(f"{name} is empty: shape {arr.shape}")
     out = image_to_unit_range(arr, name=name)
     return np.ascontiguousarray(out)
+
+
+def image_is_volume(image, channel_axis):
+    """True when ``image`` is a volume by :func:`skimage.segmentation.slic`'s rule.
+
+    (P, M, N) with ``channel_axis=None`` is a grey volume and a 4-D array a
+    volume with channels; a 2-D array, or a 3-D one with a channel axis, is
+    an image.  Arrays of more dimensions count as volumes (that
+    :func:`check_volume` refuses, naming the volume shapes).  ``image`` is
+    anything :func:`as_array` takes (None: False).
+    """
+    if image is None:
+        return False
+    ndim = as_array(image, "image").ndim
+    return ndim >= 4 or (ndim == 3 and channel_axis is None)
+
+
+def check_volume(image, channel_axis=None, *, name="image"):
+    """Return a volume as a C-contiguous float64 array of shape (P, M, N, C) in [0, 1].
+
+    Parameters
+    ----------
+    image : (P, M, N[, C]) array_like
+        Grey volume (3-D, ``channel_axis=None``) or a 4-D volume with a
+        channel axis.  Values are put on the [0, 1] scale by the rule of
+        :func:`image_to_unit_range`, as images are.
+    channel_axis : int or None
+        Axis of the channels of a 4-D volume; None for a grey 3-D volume.
+    """
+    if image is None:
+        raise TypeError(f"{name} must be an array, got None")
+    arr = _real_array(image, name)
+    if channel_axis is None:
+        if arr.ndim != 3:
+            raise ValueError(f"a grey volume {name} must be 3-D (P, M, N) when channel_axis "
+                             f"is None, got shape {arr.shape}; for a volume with channels "
+                             "pass channel_axis")
+        arr = arr[..., np.newaxis]
+    else:
+        if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(channel_axis, numbers.Integral):
+            raise TypeError(f"channel_axis must be an integer or None, got {channel_axis!r}")
+        if arr.ndim != 4:
+            raise ValueError(f"a volume {name} with channels must be 4-D (P, M, N, C), got "
+                             f"shape {arr.shape}")
+        if not -4 <= channel_axis <= 3:
+            raise ValueError(f"channel_axis={channel_axis} is out of range for a "
+                             f"4-D {name} of shape {arr.shape}")
+        arr = np.moveaxis(arr, channel_axis, -1)
+    if 0 in arr.shape:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    return np.ascontiguousarray(image_to_unit_range(arr, name=name))
 
 
 def check_rgb_image(image, channel_axis=-1, *, name="image"):
@@ -331,31 +390,39 @@ def check_label_image(labels, *, name="labels", shape=None):
 
 
 def check_mask(mask, shape):
-    """Return ``mask`` as a C-contiguous bool (H, W) array, or None."""
+    """Return ``mask`` as a C-contiguous bool array of ``shape``, (H, W) or (P, M, N), or None."""
     if mask is None:
         return None
     arr = as_array(mask, "mask")
     if arr.dtype != np.bool_:
         raise TypeError(f"mask must be a boolean array, got dtype {arr.dtype}")
     if arr.shape != tuple(shape):
-        raise ValueError(f"mask has shape {arr.shape}, expected the image's (H, W) "
+        axes = "(H, W)" if len(shape) == 2 else "(P, M, N)"
+        raise ValueError(f"mask has shape {arr.shape}, expected the image's {axes} "
                          f"shape {tuple(shape)}")
     if not arr.any():
         raise ValueError("mask selects no pixel; at least one pixel must be True")
     return np.ascontiguousarray(arr)
 
 
-def check_affinities(affinities, shape=None, *, name="affinities"):
-    """Return affinities as a C-contiguous float32/float64 (2, H, W) array in [0, 1]."""
+def check_affinities(affinities, shape=None, *, name="affinities", n_spatial=2):
+    """Return affinities as a C-contiguous float32/float64 (2, H, W) array in [0, 1].
+
+    With ``n_spatial=3``, a volume's (3, P, M, N) affinities.
+    """
     arr = as_array(affinities, name)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
                                    or np.issubdtype(arr.dtype, np.integer)
                                    or arr.dtype == np.bool_):
         raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
-    if arr.ndim != 3 or arr.shape[0] != 2:
+    if n_spatial == 3:
+        if arr.ndim != 4 or arr.shape[0] != 3:
+            raise ValueError(f"{name} of a volume must have shape (3, P, M, N) ([0] along N, "
+                             f"[1] along M, [2] along P), got {arr.shape}")
+    elif arr.ndim != 3 or arr.shape[0] != 2:
         raise ValueError(f"{name} must have shape (2, H, W) ([0] horizontal, [1] vertical), "
                          f"got {arr.shape}")
-    if arr.shape[1] == 0 or arr.shape[2] == 0:
+    if 0 in arr.shape[1:]:
         raise ValueError(f"{name} is empty: shape {arr.shape}")
     if shape is not None and arr.shape[1:] != tuple(shape):
         raise ValueError(f"{name} has spatial shape {arr.shape[1:]}, expected {tuple(shape)}")

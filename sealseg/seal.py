@@ -9,13 +9,26 @@ torch.
 import numpy as np
 
 from ._spatial_prior import prior_strength
-from ._validation import check_bool, check_optional_positive_int, check_rgb_image, \
-    warn_without_effect
+from ._validation import as_array, check_bool, check_optional_positive_int, check_rgb_image, \
+    image_is_volume, warn_without_effect
 from .pan.inference import _predict_affinities
 from .segmentation import _check_ers_arguments, _check_slic_options, _ers_on_affinities, \
     _smooth
 
 __all__ = ["seal_ers"]
+
+
+def _refuse_volume(image, channel_axis):
+    """ValueError with what to do instead when ``image`` is a volume (slic's rule)."""
+    if image_is_volume(image, channel_axis):
+        shape = as_array(image, "image").shape
+        raise ValueError(
+            f"seal_ers segments 2-D images, and image of shape {shape} with "
+            f"channel_axis={channel_axis!r} is a volume (slic's rule: (P, M, N) with "
+            "channel_axis=None, or 4-D); the shipped Pixel Affinity Net is 2-D. For a volume "
+            "use sealseg.ers(image, n_segments, channel_axis=...) on its values, or "
+            "sealseg.ers(None, n_segments, affinities=A) with (3, P, M, N) affinities A of "
+            "your own; for a stack of separate 2-D images call seal_ers on each")
 
 
 def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacing=None,
@@ -103,9 +116,11 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     Raises
     ------
     ValueError
-        Invalid ``n_segments``, ``lam``, ``connectivity``, ``compactness``,
-        ``sigma``, ``spacing``, ``mask``, image (RGBA: the message says how
-        to convert it), or weights (see :func:`sealseg.learn_affinities` and
+        A volume (3-D with ``channel_axis=None``, or 4-D: the message says
+        to use :func:`sealseg.ers`, whose volumes take colours or
+        affinities of shape (3, P, M, N)).  Invalid ``n_segments``, ``lam``,
+        ``connectivity``, ``compactness``, ``sigma``, ``spacing``, ``mask``,
+        image (RGBA: the message says how to convert it), or weights (see :func:`sealseg.learn_affinities` and
         :func:`sealseg.ers`).
     FileNotFoundError
         A weight file that does not exist.
@@ -147,6 +162,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     >>> labels.shape, labels.min(), labels.max()
     ((128, 128), np.int64(1), np.int64(50))
     """
+    _refuse_volume(image, channel_axis)
     compactness, spacing, smoothing = _check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
         max_size_factor, slic_zero)

@@ -22,9 +22,13 @@ def with_value(array, **where):
     return out
 
 
-def image_cases(name, func):
-    """The bad images every function that takes an image must refuse the same way."""
-    return [
+def image_cases(name, func, *, volumes=False):
+    """The bad images every function that takes an image must refuse the same way.
+
+    ``volumes``: ``func`` takes volumes as slic does (a 4-D array, or 3-D with
+    ``channel_axis=None``), so the rows that refuse those as images are left out.
+    """
+    cases = [
         (f"{name}-image-0d", lambda: func(np.float64(0.5)), ValueError, "image must be 2-D"),
         (f"{name}-image-1d", lambda: func(np.zeros(5)), ValueError, "image must be 2-D"),
         (f"{name}-image-4d", lambda: func(np.zeros((2, 3, 4, 3))), ValueError,
@@ -50,6 +54,10 @@ def image_cases(name, func):
         (f"{name}-channel_axis-None-with-3d", lambda: func(IMG, channel_axis=None), ValueError,
          "image must be 2-D when channel_axis is None"),
     ]
+    if volumes:
+        volume_ids = (f"{name}-image-4d", f"{name}-channel_axis-None-with-3d")
+        cases = [case for case in cases if case[0] not in volume_ids]
+    return cases
 
 
 def bad_input_test(table):

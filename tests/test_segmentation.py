@@ -231,7 +231,7 @@ def test_numpy_integer_n_segments(small_image):
     (np.zeros((0, 5, 3)), ValueError, "empty"),
     (np.full((5, 5), np.nan), ValueError, "NaN"),
     (np.zeros(5), ValueError, "2-D"),
-    (np.zeros((2, 3, 4, 5)), ValueError, "2-D"),
+    (np.zeros((2, 3, 4, 5, 6)), ValueError, "must be 4-D"),
     (np.zeros((5, 5), dtype=complex), TypeError, "dtype"),
     (np.zeros((5, 5), dtype=object), TypeError, "dtype"),
 ])
@@ -550,7 +550,7 @@ def _seal2(image, **kw):
 
 
 BAD_INPUTS = (
-    image_cases("ers", _ers2) + image_cases("seal_ers", _seal2)
+    image_cases("ers", _ers2, volumes=True) + image_cases("seal_ers", _seal2, volumes=True)
     + [
         ("ers-image-and-affinities-None", lambda: ers(None, 2), TypeError,
          "ers needs an image or affinities"),
@@ -763,3 +763,214 @@ def test_ers_kernel_masked_pixels_take_no_edge():
     assert_array_equal(labels[:, 3], -1)
     assert_array_equal(np.unique(labels[:, :3]), [0])
     assert_array_equal(np.unique(labels[:, 4:]), [1])
+
+
+# --- volumes: (P, M, N[, C]) and (3, P, M, N) affinities, the 6-connected graph ------------
+
+def _volume(shape=(12, 16, 20), seed=0):
+    """A smooth grey volume in [0, 1] (blurred noise): regions to follow, few ties."""
+    rng = np.random.default_rng(seed)
+    return ndi.gaussian_filter(rng.random(shape), 2.0, mode="reflect") * 3 % 1.0
+
+
+def _each_label_6_connected(labels):
+    # ndimage's default 3-D structure is the 6-neighbourhood.
+    return all(ndi.label(labels == value)[1] == 1 for value in np.unique(labels[labels > 0]))
+
+
+@pytest.mark.parametrize("n_segments", [1, 7, 60, 500])
+def test_volume_exact_count_and_6_connected(n_segments):
+    volume = _volume()
+    labels = ers(volume, n_segments, channel_axis=None)
+    assert labels.shape == volume.shape and labels.dtype == np.int64
+    assert_array_equal(np.unique(labels), np.arange(1, n_segments + 1))
+    assert _each_label_6_connected(labels)
+
+
+def test_volume_one_segment_per_voxel():
+    volume = _volume((3, 4, 5))
+    labels = ers(volume, 60, channel_axis=None, start_label=0)
+    assert_array_equal(labels, np.arange(60).reshape(3, 4, 5))
+
+
+def test_volume_of_one_plane_is_the_4_connected_image():
+    # Slot 2 (along P) and 3 are missing edges and the kernel's edges keep
+    # their raster order, so a (1, M, N) volume runs the 4-connected image
+    # graph join for join.
+    image = data.astronaut()[100:164:2, 150:230:2]
+    assert_array_equal(ers(image[np.newaxis], 40)[0], ers(image, 40, connectivity=4))
+    affinities = np.random.default_rng(1).random((2, 14, 17))
+    volume_affinities = np.concatenate([affinities, np.zeros((1, 14, 17))])[:, np.newaxis]
+    assert_array_equal(ers(None, 30, affinities=volume_affinities)[0],
+                       ers(None, 30, affinities=affinities, connectivity=4))
+
+
+def test_volume_deterministic_and_start_label():
+    volume = _volume()
+    base = ers(volume, 40, channel_axis=None)
+    assert_array_equal(base, ers(volume.copy(), 40, channel_axis=None))
+    assert_array_equal(ers(volume, 40, channel_axis=None, start_label=0), base - 1)
+    assert_array_equal(ers(volume, 40, channel_axis=None, start_label=7), base + 6)
+
+
+def test_volume_channels_any_axis():
+    rng = np.random.default_rng(2)
+    colour = np.stack([_volume(seed=s) for s in range(3)], axis=-1)   # (P, M, N, 3)
+    labels = ers(colour, 50)
+    assert_array_equal(np.unique(labels), np.arange(1, 51))
+    assert _each_label_6_connected(labels)
+    assert_array_equal(ers(np.moveaxis(colour, -1, 0), 50, channel_axis=0), labels)
+    assert_array_equal(ers(np.moveaxis(colour, -1, 2), 50, channel_axis=2), labels)
+    # The grey volume and its one-channel 4-D form are the same volume.
+    grey = colour[..., 0]
+    assert_array_equal(ers(grey[..., np.newaxis], 20), ers(grey, 20, channel_axis=None))
+    assert ers(rng.random((5, 6, 7, 3)), 9, convert2lab=True).max() == 9
+
+
+def test_volume_mask():
+    volume = _volume()
+    mask = np.zeros(volume.shape, bool)
+    mask[2:10, 3:14, 1:18] = True
+    mask[5:7, 6:9, :] = False          # a tunnel through the block
+    labels = ers(volume, 25, channel_axis=None, mask=mask)
+    assert np.all(labels[~mask] == 0)
+    assert_array_equal(np.unique(labels[mask]), np.arange(1, 26))
+    assert _each_label_6_connected(labels)
+    two_blocks = np.zeros(volume.shape, bool)
+    two_blocks[:, :, :5] = two_blocks[:, :, 10:] = True
+    with pytest.raises(ValueError, match="2 separate 6-connected regions, more than n_segments=1"):
+        ers(volume, 1, channel_axis=None, mask=two_blocks)
+
+
+def test_volume_affinities_axis_order():
+    # affinities[d] runs along axis -(d + 1): [0] along N, [1] along M, [2] along P.
+    rng = np.random.default_rng(4)
+    shape = (10, 12, 14)
+    for d, axis in enumerate((2, 1, 0)):
+        affinities = rng.uniform(0.5, 1.0, (3,) + shape)
+        cut = [slice(None)] * 3
+        cut[axis] = 4                    # no edge from index 4 to 5 along ``axis``
+        affinities[(d,) + tuple(cut)] = 0.0
+        labels = ers(None, 30, affinities=affinities)
+        assert _each_label_6_connected(labels)
+        low = np.unique(np.take(labels, range(5), axis=axis))
+        high = np.unique(np.take(labels, range(5, shape[axis]), axis=axis))
+        assert np.intersect1d(low, high).size == 0, d
+
+
+def test_volume_affinities_and_image_together():
+    volume = _volume()
+    affinities = np.random.default_rng(5).random((3,) + volume.shape)
+    assert_array_equal(ers(volume, 20, channel_axis=None, affinities=affinities),
+                       ers(None, 20, affinities=affinities))
+    assert_array_equal(ers(None, 20, affinities=affinities.astype(np.float32)),
+                       ers(None, 20, affinities=affinities.astype(np.float32).astype(float)))
+
+
+def _mean_extent(labels, axis):
+    """Mean number of voxels each superpixel spans along ``axis`` (its bounding box)."""
+    boxes = ndi.find_objects(labels)
+    return np.mean([box[axis].stop - box[axis].start for box in boxes if box is not None])
+
+
+def test_volume_spacing_thins_superpixels_along_the_long_axis():
+    # Voxels 4 times longer along P: the grid of the compactness prior is
+    # regular in physical units, so its cells (and the superpixels that
+    # follow them) span about 4 times fewer voxels along P than along M, N.
+    volume = 0.5 + 0.02 * np.random.default_rng(6).random((16, 16, 16))
+    iso = ers(volume, 32, channel_axis=None, compactness=30)
+    aniso = ers(volume, 32, channel_axis=None, compactness=30, spacing=(4, 1, 1))
+    assert _each_label_6_connected(aniso)
+    ratio_iso = _mean_extent(iso, 0) / _mean_extent(iso, 1)
+    ratio_aniso = _mean_extent(aniso, 0) / _mean_extent(aniso, 1)
+    assert ratio_aniso < 0.5 * ratio_iso, (ratio_iso, ratio_aniso)
+
+
+def test_volume_spacing_acts_through_sigma_and_the_prior_only():
+    # Edge weights do not depend on spacing (as in 2-D): at compactness 0
+    # spacing only rescales a scalar sigma, as in slic.
+    volume = _volume()
+    assert_array_equal(ers(volume, 30, channel_axis=None, spacing=(3, 1, 2)),
+                       ers(volume, 30, channel_axis=None))
+    assert_array_equal(ers(volume, 30, channel_axis=None, sigma=2, spacing=(2, 1, 4)),
+                       ers(volume, 30, channel_axis=None, sigma=(1, 2, 0.5)))
+    from skimage.filters import gaussian
+
+    smoothed = gaussian(volume, sigma=(1, 2, 0.5), mode="reflect")
+    assert_array_equal(ers(volume, 30, channel_axis=None, sigma=(1, 2, 0.5)),
+                       ers(smoothed, 30, channel_axis=None))
+
+
+def test_volume_compactness_makes_superpixels_more_regular():
+    volume = _volume((16, 16, 16))
+
+    def box_fill(labels):
+        # Voxels of each superpixel over its bounding box: 1 for a box.
+        boxes = ndi.find_objects(labels)
+        return np.mean([(labels[box] == k + 1).mean() for k, box in enumerate(boxes)])
+
+    fills = [box_fill(ers(volume, 64, channel_axis=None, compactness=c)) for c in (0, 10, 100)]
+    assert fills[0] < fills[1] < fills[2], fills
+
+
+def test_volume_slic_call_runs_unchanged():
+    from skimage.segmentation import slic
+
+    volume = _volume()
+    mask = volume > 0.2
+    call = dict(n_segments=30, compactness=10, sigma=1, spacing=(2, 1, 1), start_label=1,
+                mask=mask, channel_axis=None)
+    reference = slic(volume, **call)
+    labels = ers(volume, **call)
+    assert labels.shape == reference.shape
+    assert np.all(labels[~mask] == 0) and np.all(reference[~mask] == 0)
+    assert _each_label_6_connected(labels)
+    assert np.unique(labels[mask]).size == 30
+
+
+def test_seal_ers_refuses_volumes_with_what_to_do():
+    volume = _volume((4, 8, 8))
+    for given, channel_axis in ((volume, None), (np.stack([volume] * 3, -1), -1)):
+        with pytest.raises(ValueError, match=r"is a volume .*sealseg\.ers\(image, n_segments"):
+            seal_ers(given, 5, channel_axis=channel_axis, weights="/never/read.pt")
+
+
+VOLUME = _volume((4, 5, 6))
+VOLUME_BAD_INPUTS = [
+    ("ers-volume-connectivity-26", lambda: ers(VOLUME, 2, channel_axis=None, connectivity=26),
+     ValueError, "connectivity=26 is not supported: ERS on volumes uses the 6-connected graph"),
+    ("ers-volume-connectivity-18", lambda: ers(VOLUME, 2, channel_axis=None, connectivity=18),
+     ValueError, "connectivity=18 is not supported"),
+    ("ers-volume-connectivity-8", lambda: ers(VOLUME, 2, channel_axis=None, connectivity=8),
+     ValueError, "connectivity must be 6 (or None) for a volume, got 8"),
+    ("ers-volume-connectivity-6.0", lambda: ers(VOLUME, 2, channel_axis=None, connectivity=6.0),
+     ValueError, "connectivity must be 6 (or None) for a volume, got 6.0"),
+    ("ers-volume-spacing-2", lambda: ers(VOLUME, 2, channel_axis=None, spacing=(1, 2)),
+     ValueError, "spacing must have 3 elements"),
+    ("ers-volume-sigma-2", lambda: ers(VOLUME, 2, channel_axis=None, sigma=(1, 2)),
+     ValueError, "sigma must have 3 elements"),
+    ("ers-volume-4d-channel_axis-None", lambda: ers(VOLUME[..., None], 2, channel_axis=None),
+     ValueError, "a grey volume image must be 3-D (P, M, N) when channel_axis is None"),
+    ("ers-volume-5d", lambda: ers(VOLUME[..., None, None], 2), ValueError,
+     "a volume image with channels must be 4-D (P, M, N, C)"),
+    ("ers-volume-channel_axis-out-of-range", lambda: ers(VOLUME[..., None], 2, channel_axis=4),
+     ValueError, "channel_axis=4 is out of range for a 4-D image"),
+    ("ers-volume-empty", lambda: ers(np.zeros((0, 3, 3)), 2, channel_axis=None), ValueError,
+     "image is empty"),
+    ("ers-volume-n_segments-more-than-voxels", lambda: ers(VOLUME, 121, channel_axis=None),
+     ValueError, "n_segments=121 is larger than the number of pixels to segment (120)"),
+    ("ers-volume-mask-2d", lambda: ers(VOLUME, 2, channel_axis=None,
+                                       mask=np.ones((5, 6), bool)), ValueError,
+     "mask has shape (5, 6), expected the image's (P, M, N) shape (4, 5, 6)"),
+    ("ers-volume-affinities-2xPxMxN", lambda: ers(None, 2, affinities=np.zeros((2, 4, 5, 6))),
+     ValueError, "affinities of a volume must have shape (3, P, M, N) ([0] along N"),
+    ("ers-volume-affinities-above-1", lambda: ers(None, 2, affinities=np.full((3, 4, 5, 6), 2.)),
+     ValueError, "affinities must have values in [0, 1]"),
+    ("ers-volume-affinities-image-mismatch",
+     lambda: ers(VOLUME, 2, channel_axis=None, affinities=np.zeros((3, 4, 5, 7))), ValueError,
+     "image has spatial shape (4, 5, 6) but affinities have (4, 5, 7)"),
+    ("seal_ers-volume", lambda: _seal2(VOLUME, channel_axis=None), ValueError,
+     "the shipped Pixel Affinity Net is 2-D"),
+]
+
+test_volume_bad_input = bad_input_test(VOLUME_BAD_INPUTS)

@@ -86,6 +86,20 @@ def run_kernels():
         except ValueError:
             pass
         rgb_affinities(img)
+    # volumes: the 6-connected graph (4 slots per voxel, slot 3 unused)
+    for p, m, n_ in [(1, 1, 1), (1, 3, 4), (3, 1, 1), (2, 3, 4), (5, 6, 7)]:
+        vol = rng.random((p, m, n_))
+        vaff = rng.random((3, p, m, n_))
+        size = p * m * n_
+        for n in sorted({1, max(1, size // 3), size}):
+            ers(vol, n, channel_axis=None)
+            ers(np.stack([vol, vol[::-1]], axis=-1), n, compactness=30)
+            ers(None, n, affinities=vaff.astype(np.float32))
+        if size >= 4:
+            mask = np.zeros((p, m, n_), bool)
+            mask[p // 2:] = True
+            ers(None, max(1, int(mask.sum()) // 2), affinities=vaff, mask=mask)
+    ers(rng.random((20, 24, 28)), 200, channel_axis=None)
     # a larger image: queue buckets past the prefetch batch, many settles
     img = rng.integers(0, 256, (160, 200, 3)).astype(np.uint8)
     for conn in (4, 8):

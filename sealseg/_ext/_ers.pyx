@@ -12,7 +12,8 @@ from libc.stdlib cimport free, malloc
 
 from ._graph cimport (RadixBucket, RadixEntry, RadixQueue, big_alloc, big_free, priority_key,
                      rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_peek, rq_settle, rq_top)
-from ._grid cimport diagonal_affinity, grid_offsets, n_directions, number_in_raster_order
+from ._grid cimport (diagonal_affinity, grid_offsets, n_directions, number_in_raster_order,
+                    volume_offsets)
 
 cdef double LN2 = log(2.0)
 cdef double INV_SQRT2 = 1.0 / sqrt(2.0)
@@ -232,22 +233,96 @@ def edge_weights_from_image(floating[:, :, ::1] colours, double sigma, int conne
     return weights_arr
 
 
+def edge_weights_from_volume_affinities(const floating[:, :, :, ::1] affinities):
+    """Edge weights of the 6-connected volume graph from affinities (3, P, M, N).
+
+    ``affinities[d]`` is the weight of direction d (``_grid.pxd``): 0 along
+    N (x), 1 along M (y), 2 along P (z), as the (2, H, W) images' [0] and
+    [1]; slot 3 and the edges that leave the volume are -1.
+    """
+    cdef Py_ssize_t depth = affinities.shape[1]
+    cdef Py_ssize_t height = affinities.shape[2]
+    cdef Py_ssize_t width = affinities.shape[3]
+    weights_arr = np.full(depth * height * width * 4, -1.0)
+    cdef double[::1] weights = weights_arr
+    cdef Py_ssize_t x, y, z, e
+    with nogil:
+        for z in range(depth):
+            for y in range(height):
+                for x in range(width):
+                    e = ((z * height + y) * width + x) * 4
+                    if x + 1 < width:
+                        weights[e] = affinities[0, z, y, x]
+                    if y + 1 < height:
+                        weights[e + 1] = affinities[1, z, y, x]
+                    if z + 1 < depth:
+                        weights[e + 2] = affinities[2, z, y, x]
+    return weights_arr
+
+
+cdef inline double l1_distance_3d(floating[:, :, :, ::1] colours, Py_ssize_t z0, Py_ssize_t y0,
+                                  Py_ssize_t x0, Py_ssize_t z1, Py_ssize_t y1,
+                                  Py_ssize_t x1) noexcept nogil:
+    cdef Py_ssize_t c
+    cdef double d = 0.0, diff
+    for c in range(colours.shape[3]):
+        diff = <double>colours[z0, y0, x0, c] - <double>colours[z1, y1, x1, c]
+        d += diff if diff >= 0.0 else -diff
+    return d
+
+
+def edge_weights_from_volume(floating[:, :, :, ::1] colours, double sigma):
+    """Edge weights exp(-d^2 / (2 sigma^2)) of the 6-connected volume graph.
+
+    ``colours`` is (P, M, N, C) on the 0-255 scale, d the L1 colour distance
+    of the two voxels (as ``edge_weights_from_image``); directions as in
+    ``_grid.pxd``, slot 3 and the edges that leave the volume are -1.
+    """
+    cdef Py_ssize_t depth = colours.shape[0]
+    cdef Py_ssize_t height = colours.shape[1]
+    cdef Py_ssize_t width = colours.shape[2]
+    weights_arr = np.full(depth * height * width * 4, -1.0)
+    cdef double[::1] weights = weights_arr
+    cdef double scale = -1.0 / (2.0 * sigma * sigma)
+    cdef double d
+    cdef Py_ssize_t x, y, z, e
+    with nogil:
+        for z in range(depth):
+            for y in range(height):
+                for x in range(width):
+                    e = ((z * height + y) * width + x) * 4
+                    if x + 1 < width:
+                        d = l1_distance_3d(colours, z, y, x, z, y, x + 1)
+                        weights[e] = exp(d * d * scale)
+                    if y + 1 < height:
+                        d = l1_distance_3d(colours, z, y, x, z, y + 1, x)
+                        weights[e + 1] = exp(d * d * scale)
+                    if z + 1 < depth:
+                        d = l1_distance_3d(colours, z, y, x, z + 1, y, x)
+                        weights[e + 2] = exp(d * d * scale)
+    return weights_arr
+
+
 def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t width,
                               int connectivity, Py_ssize_t n_segments, double lam,
-                              const unsigned char[:, ::1] mask=None):
+                              const unsigned char[:, ::1] mask=None, Py_ssize_t depth=1):
     """Greedy entropy-rate clustering of the pixel graph.
 
     Parameters
     ----------
-    weights : (H * W * n_dirs,) float64
+    weights : (D * H * W * n_dirs,) float64
         Edge weights (see the module docstring); -1 marks a missing edge.
         Used as scratch space: its values on return are unspecified.
-    mask : (H, W) uint8 or None
+    connectivity : {4, 8, 6}
+        6: the volume graph of ``depth`` planes of H x W (``_grid.pxd``).
+    mask : (D * H, W) uint8 or None
         Pixels with 0 take no part in the graph.
+    depth : int
+        Number of planes P of a volume (connectivity 6); 1 for an image.
 
     Returns
     -------
-    labels : (H, W) int64
+    labels : (H, W) int64, (D, H, W) with connectivity 6
         0..k-1 in raster order of first appearance; -1 outside the mask.
     n_clusters : int
         Number of clusters k (n_segments unless the graph ran out of edges).
@@ -256,14 +331,17 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     # e = p * n_dirs + d with n_dirs 2 or 4: shifts and masks, not divisions.
     cdef int dir_shift = 2 if n_dirs == 4 else 1
     cdef Py_ssize_t dir_mask = n_dirs - 1
-    cdef Py_ssize_t n_pixels = height * width
+    cdef Py_ssize_t n_pixels = depth * height * width
     cdef Py_ssize_t n_slots = n_pixels * n_dirs
     cdef Py_ssize_t offsets[4]
-    grid_offsets(offsets, width)
+    if connectivity == 6:
+        volume_offsets(offsets, height, width)
+    else:
+        grid_offsets(offsets, width)
     cdef bint has_mask = mask is not None
     cdef const unsigned char* mask_ptr = &mask[0, 0] if has_mask else NULL
 
-    labels_arr = np.empty((height, width), dtype=np.int64)
+    labels_arr = np.empty((depth * height, width), dtype=np.int64)
     cdef int64_t[:, ::1] labels = labels_arr
 
     if n_slots >= (<Py_ssize_t>1) << 48:  # see pack_item
@@ -468,4 +546,6 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         rq_free(&queue)
     if out_of_memory:
         raise MemoryError(f"not enough memory for the ERS queue of {height}x{width} pixels")
+    if connectivity == 6:
+        return labels_arr.reshape(depth, height, width), n_clusters
     return labels_arr, n_clusters

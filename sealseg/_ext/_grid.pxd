@@ -3,14 +3,19 @@
 Pixels are numbered ``p = y * W + x`` and edges ``e = p * n_dirs + d`` with
 ``d`` the direction: 0 right (x+1, y), 1 down (x, y+1), and with
 8-connectivity 2 down-right (x+1, y+1), 3 up-right (x+1, y-1).
+
+Volumes (P, M, N) number voxels ``p = (z * M + y) * N + x`` and use the
+6-connected graph with 4 slots per voxel (a power of two, so that p and d
+come from e by a shift and a mask): 0 (x+1, y, z), 1 (x, y+1, z),
+2 (x, y, z+1), and slot 3 unused (weight -1, offset 0).
 """
 from cython cimport floating
 from libc.stdint cimport int64_t
 
 
 cdef inline Py_ssize_t n_directions(int connectivity) noexcept nogil:
-    """Edges stored per pixel: 2 with 4-connectivity, 4 with 8."""
-    return 4 if connectivity == 8 else 2
+    """Edges stored per pixel: 2 with 4-connectivity, 4 with 8 (and 6: 3 used, 1 unused)."""
+    return 4 if connectivity == 8 or connectivity == 6 else 2
 
 
 cdef inline void grid_offsets(Py_ssize_t* offsets, Py_ssize_t width) noexcept nogil:
@@ -19,6 +24,15 @@ cdef inline void grid_offsets(Py_ssize_t* offsets, Py_ssize_t width) noexcept no
     offsets[1] = width
     offsets[2] = width + 1
     offsets[3] = 1 - width
+
+
+cdef inline void volume_offsets(Py_ssize_t* offsets, Py_ssize_t height,
+                                Py_ssize_t width) noexcept nogil:
+    """Index step to the neighbour in each edge direction of the 6-connected volume graph."""
+    offsets[0] = 1
+    offsets[1] = width
+    offsets[2] = height * width
+    offsets[3] = 0
 
 
 cdef inline double diagonal_affinity(floating h0, floating h1,
