@@ -1,7 +1,7 @@
 """Time of superpixel methods against image size, for the docs' speed page.
 
     python benchmarks/speed_vs_size.py            # run, then write CSV, PNG, machine file
-    python benchmarks/speed_vs_size.py --replot   # redraw the PNG from the CSV
+    python benchmarks/speed_vs_size.py --replot   # redraw the PNG and table from the CSV
 
 Methods: sealseg's ``ers``, ``seal_ers`` and ``felzenszwalb_affinity`` (on
 ``rgb_affinities``, which are timed with it), scikit-image's ``slic`` and
@@ -20,7 +20,8 @@ extrapolated linearly in pixels from the size below, exceeds ``--cap``
 seconds; the CSV records it as skipped.
 
 Outputs go to ``doc/_static/speed/``: ``speed_vs_size.csv``,
-``speed_vs_size.png`` (log-log) and ``machine.txt`` (CPU, cores, load
+``speed_vs_size.png`` (log-log), ``speed_table.csv`` (seconds, a row per
+method, for the docs) and ``machine.txt`` (CPU, cores, load
 average and uptime before and after, versions, torch threads, image).
 """
 import argparse
@@ -212,8 +213,24 @@ def write_csv(rows, path):
         writer.writerows(rows)
 
 
+def write_table(csv_path, table_path):
+    """The CSV pivoted for the docs: a row per method, seconds per size ("-" when skipped)."""
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    sizes = list(dict.fromkeys(r["megapixels"] for r in rows))
+    with open(table_path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["method", "package"] + [f"{s} Mpx" for s in sizes])
+        for name in dict.fromkeys(r["method"] for r in rows):
+            mine = {r["megapixels"]: r for r in rows if r["method"] == name}
+            cells = [f"{float(mine[s]['seconds']):.3g}" if s in mine and mine[s]["status"] == "ok"
+                     else "-" for s in sizes]
+            writer.writerow([name, next(iter(mine.values()))["package"]] + cells)
+
+
 def plot(csv_path, png_path):
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -226,10 +243,9 @@ def plot(csv_path, png_path):
         mine = [r for r in rows if r["method"] == name]
         done = [r for r in mine if r["status"] == "ok"]
         skipped = [r for r in mine if r["status"] != "ok"]
-        label = name if name in ("ers", "seal_ers", "felzenszwalb_affinity") else \
-            f"{name} ({mine[0]['package']})"
-        if name in ("ers", "seal_ers", "felzenszwalb_affinity"):
-            label = f"sealseg {name}"
+        package = mine[0]["package"]
+        label = {"sealseg": f"sealseg {name}", "scikit-image": f"skimage {name}"}.get(
+            package, name)
         if skipped:
             label += f"; {', '.join(r['megapixels'] for r in skipped)} Mpx skipped (cap)"
         style = "-" if mine[0]["package"] == "sealseg" else "--"
@@ -238,11 +254,13 @@ def plot(csv_path, png_path):
     ax.set_xscale("log")
     ax.set_yscale("log")
     sizes = sorted({float(r["megapixels"]) for r in rows})
-    ax.set_xticks(sizes)
-    ax.set_xticklabels([f"{s:g}" for s in sizes])
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(sizes))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter([f"{s:g}" for s in sizes]))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("image size (megapixels); n_segments = pixels / 257")
     ax.set_ylabel("seconds per call (wall, median)")
-    ax.set_title("Superpixels: time against image size (see machine.txt)")
+    ax.set_title("Superpixels: time against image size (2 cores, both busy; see machine.txt)",
+                 fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
@@ -318,7 +336,7 @@ def machine_text(before, after, started, seconds, missing, source, cap, argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replot", action="store_true", help="redraw the PNG from the CSV")
+    parser.add_argument("--replot", action="store_true", help="redraw the PNG and the table from the CSV")
     parser.add_argument("--sizes", type=float, nargs="+", default=SIZES_MPX, metavar="MPX")
     parser.add_argument("--cap", type=float, default=90.0,
                         help="per-call cap in seconds (default 90)")
@@ -338,7 +356,8 @@ def main(argv=None):
         (args.out / "machine.txt").write_text(
             machine_text(before, _uptime(), started, seconds, missing, source, args.cap, argv))
     plot(csv_path, png_path)
-    print(f"wrote {png_path}")
+    write_table(csv_path, args.out / "speed_table.csv")
+    print(f"wrote {png_path} and {args.out / 'speed_table.csv'}")
     return 0
 
 
