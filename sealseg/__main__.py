@@ -4,6 +4,7 @@ Every command answers bad input with a one-line message and exit code 2
 (``sealseg._cli``).  Nothing imports this module.
 """
 import argparse
+import os
 import sys
 
 from ._cli import EXAMPLES, OVERLAY_EXTENSIONS, PROG, CommandError, first_line, positive_int
@@ -81,7 +82,8 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def _run(argv):
+    """Parse ``argv`` and run the command; return (exit code, command name)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -89,9 +91,37 @@ def main(argv=None):
         status = args.run(args)
     except CommandError as exc:
         print(f"{parser.prog} {args.command}: error: {first_line(exc)}", file=sys.stderr)
-        return 2
-    return status or 0
+        return 2, args.command
+    return status or 0, args.command
+
+
+def main(argv=None):
+    """Run the command line on ``argv`` (``sys.argv[1:]`` when None); return the exit code."""
+    return _run(argv)[0]
+
+
+# Commands that end the process at once when done (``run``).  torch, once
+# imported, spends about half a second tearing down at interpreter exit; a
+# ``segment`` that ran the net has written and closed its outputs by then
+# (``atomic_write`` renames a closed file) and holds nothing that needs
+# Python's shutdown.
+_FAST_EXIT_COMMANDS = ("segment",)
+
+
+def run():
+    """The process entry point (``python -m sealseg`` and the ``sealseg`` script).
+
+    As :func:`main`, then exits; after a ``segment`` it flushes stdout and
+    stderr and leaves with ``os._exit``, keeping the exit code.  Only this
+    entry point does so: :func:`main` returns to its caller.
+    """
+    status, command = _run(None)
+    if command in _FAST_EXIT_COMMANDS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

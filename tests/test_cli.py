@@ -195,3 +195,45 @@ def test_overlay_honours_the_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "o.png").stat().st_mode & 0o777 == 0o640
     assert (tmp_path / "l.npy").stat().st_mode & 0o777 == 0o640
+
+
+# --------------------------------------------------------------------------- issue 20
+
+def _sealseg_process(argv, cwd):
+    return subprocess.run([sys.executable, "-m", "sealseg", *argv], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+@pytest.mark.parametrize("method", ["ers", "seal_ers"])
+def test_segment_process_ends_at_once_with_its_outputs_written(tmp_path, method):
+    # The entry point ends a segment with os._exit (torch's teardown took
+    # ~0.45 s): the overlay, the labels and the printed line must all be
+    # complete by then, and the exit code 0.
+    proc = _sealseg_process(["segment", _png(tmp_path, shape=(24, 31, 3)), "-n", "6",
+                             "-o", str(tmp_path / "o.png"), "--labels",
+                             str(tmp_path / "l.npy"), "--method", method], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith(f", labels -> {tmp_path / 'l.npy'}\n")
+    assert io.imread(tmp_path / "o.png").shape == (24, 31, 3)
+    labels = np.load(tmp_path / "l.npy")
+    assert labels.shape == (24, 31) and labels.max() - labels.min() + 1 == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img.png", "l.npy", "o.png"]
+
+
+def test_segment_process_keeps_the_error_exit_code(tmp_path):
+    proc = _sealseg_process(["segment", _png(tmp_path), "-n", "73", "-o",
+                             str(tmp_path / "o.png"), "--method", "ers"], tmp_path)
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("python -m sealseg segment: error: n_segments=73 is larger")
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_main_returns_to_its_caller_after_segment(tmp_path, capsys):
+    # Only the process entry point (run) exits; main() is for callers like this one.
+    from sealseg.__main__ import main
+
+    assert main(["segment", _png(tmp_path), "-n", "4", "-o", str(tmp_path / "o.png"),
+                 "--method", "ers"]) == 0
+    assert "4 superpixels" in capsys.readouterr().out
