@@ -342,17 +342,19 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef const unsigned char* mask_ptr = &mask[0, 0] if has_mask else NULL
 
     labels_arr = np.empty((depth * height, width), dtype=np.int64)
+    # How the input is named in errors: a volume's messages give its planes.
+    size = f"{height}x{width} pixels" if depth == 1 else f"{depth}x{height}x{width} voxels"
     cdef int64_t[:, ::1] labels = labels_arr
 
     if n_slots >= (<Py_ssize_t>1) << 48:  # see pack_item
-        raise ValueError(f"image of {height}x{width} pixels is too large for ERS")
+        raise ValueError(f"input of {size} is too large for ERS")
     cdef Node* nodes = <Node*>big_alloc(n_pixels * sizeof(Node))
     cdef double* size_xlogx = <double*>malloc((n_pixels + 1) * sizeof(double))
     cdef RadixQueue queue
     cdef int queue_ok = rq_init(&queue) == 0
     if not (nodes and size_xlogx and queue_ok):
         big_free(nodes); free(size_xlogx); rq_free(&queue)
-        raise MemoryError(f"not enough memory for the ERS graph of {height}x{width} pixels")
+        raise MemoryError(f"not enough memory for the ERS graph of {size}")
 
     cdef Py_ssize_t p, q, d, e, a, b, ra, rb, n_edges = 0, n_vertices = 0, n_clusters = 0
     cdef Py_ssize_t i, ya = -1, yb = -1
@@ -545,7 +547,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         free(size_xlogx)
         rq_free(&queue)
     if out_of_memory:
-        raise MemoryError(f"not enough memory for the ERS queue of {height}x{width} pixels")
+        raise MemoryError(f"not enough memory for the ERS queue of {size}")
     if connectivity == 6:
         return labels_arr.reshape(depth, height, width), n_clusters
     return labels_arr, n_clusters
