@@ -70,7 +70,8 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     slic_zero : bool, optional
         No effect (a ``UserWarning`` when True).
     start_label : int, optional
-        Label of the first superpixel.
+        Label of the first superpixel, from 0 to 2**62 (so that every label
+        fits int64).
     mask : (M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented; the others get 0.
     channel_axis : int or None, optional

@@ -211,7 +211,8 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         slic's SLICO mode.  No effect (a ``UserWarning`` when True).
     start_label : int, optional
         Label of the first superpixel (labels run ``start_label`` to
-        ``start_label + n_segments - 1``).  Any integer >= 0.
+        ``start_label + n_segments - 1``).  Any integer from 0 to 2**62 (so
+        that every label fits int64).
     mask : (M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented; the others get label
         0 (so ``start_label`` must then be at least 1).
@@ -311,6 +312,10 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     compactness, spacing, smoothing = _check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
         max_size_factor, slic_zero)
+    # Checked here, whatever the path: with affinities it is only read for a
+    # warning, and ``if convert2lab:`` on an array raised numpy's ambiguity error.
+    if convert2lab is not None:
+        convert2lab = check_bool(convert2lab, "convert2lab")
     if affinities is not None:
         affinities = check_affinities(affinities)
         shape = affinities.shape[1:]
@@ -392,7 +397,8 @@ def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
         diagonal is no weaker a link than the paths it stands for).  Every
         segment is one connected region under this connectivity.
     start_label : int, optional
-        Label of the first segment.
+        Label of the first segment, from 0 to 2**62 (so that every label
+        fits int64).
     mask : (M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented, with the edges
         between two of them; the others get label 0 (so ``start_label`` must

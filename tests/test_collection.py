@@ -329,6 +329,38 @@ def test_image_and_its_overlay_name_cannot_write_the_same_file(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_inputs_differing_only_in_the_case_of_the_ending_map_to_one_output_and_are_refused(
+        tmp_path):
+    # a.PNG and a.png both write out/a.png, on any file system.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(_picture(20, 24, 0)).save(folder / "a.PNG", format="PNG")
+    Image.fromarray(_picture(20, 24, 1)).save(folder / "a.png")
+    with pytest.raises(ValueError, match="would write the same output file .*a.png"):
+        segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_inputs_differing_only_in_case_are_refused_on_a_case_insensitive_output_folder(
+        tmp_path, monkeypatch):
+    # A.png and a.png are two files here, but out/A.png and out/a.png would be
+    # one on a case-insensitive file system (macOS, Windows, some NAS shares):
+    # the second image's labels would silently replace the first's.
+    from sealseg.collection import layout
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(_picture(20, 24, 0)).save(folder / "A.png")
+    Image.fromarray(_picture(20, 24, 1)).save(folder / "a.png")
+    monkeypatch.setattr(layout, "_case_insensitive", lambda path: True)
+    with pytest.raises(ValueError, match="would write the same output file"):
+        segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setattr(layout, "_case_insensitive", lambda path: False)
+    summary = segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    assert len(summary.done) == 2 and summary.failed == []
+
+
 def test_odd_folder_entries_are_reported_and_the_run_goes_on(tmp_path):
     import socket
 

@@ -133,11 +133,31 @@ def test_image_arguments_without_effect_on_affinities():
     ({"spacing": (1, 1, 1)}, ValueError, "spacing must have 2 elements"),
     ({"spacing": 2.0}, TypeError, "spacing must be None or a sequence"),
     ({"enforce_connectivity": "yes"}, TypeError, "enforce_connectivity must be True or False"),
+    ({"enforce_connectivity": np.array([])}, TypeError,
+     "enforce_connectivity must be True or False"),
+    ({"slic_zero": np.array([True])}, TypeError, "slic_zero must be True or False"),
+    ({"convert2lab": np.array([])}, TypeError, "convert2lab must be True or False"),
+    ({"convert2lab": "yes"}, TypeError, "convert2lab must be True or False"),
     ({"color_sigma": 0}, ValueError, "color_sigma must be a finite number > 0"),
 ])
 def test_bad_slic_arguments(bad, error, message):
     with pytest.raises(error, match=message):
         ers(SMALL, 10, **bad)
+
+
+@pytest.mark.parametrize("flag", [np.array([]), np.array([1, 0]), "no", 1])
+def test_convert2lab_with_affinities_is_checked_as_a_flag(flag):
+    # Was: numpy's "truth value of an empty array is ambiguous" from
+    # ``if convert2lab:`` on the affinities path (the image path checked it).
+    affinities = np.random.default_rng(0).random((2, 8, 9))
+    with pytest.raises(TypeError, match="convert2lab must be True or False"):
+        ers(None, 10, convert2lab=flag, affinities=affinities)
+
+
+@pytest.mark.parametrize("name", ["convert2lab", "enforce_connectivity", "slic_zero"])
+def test_seal_ers_flags_are_checked_as_flags(name):
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        seal_ers(SMALL, 10, **{name: np.array([])})
 
 
 # --------------------------------------------------------------- dtypes
