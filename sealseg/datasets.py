@@ -8,6 +8,7 @@ cheap to create and to send to worker processes.
 
 The data is never part of the package: it is read from a path.
 """
+import errno
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -181,10 +182,21 @@ def _check_split(split, allowed):
 def _as_folder(value, name):
     """``value`` as a Path; a TypeError naming ``name`` for anything not path-like."""
     try:
-        return Path(os.fspath(value))
+        path = Path(os.fspath(value))
     except TypeError:
         raise TypeError(f"{name} must be a folder path (str or path-like), got "
                         f"{value!r} of type {type(value).__name__}") from None
+    # Path.is_dir() raises on a name too long for the file system (it only
+    # hides "missing"): say so here, naming the argument.
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise ValueError(f"{name} is a path too long for the file system "
+                             f"({len(str(path))} characters)") from None
+    except ValueError:          # an embedded NUL byte
+        raise ValueError(f"{name} holds a NUL character, which no path can") from None
+    return path
 
 
 def _regular_files(paths, stacklevel):

@@ -241,6 +241,16 @@ def test_folder_label_map_that_is_a_fifo_is_refused_not_read(tmp_path):
         load_folder(tmp_path / "img", tmp_path / "lab")
 
 
+@pytest.mark.parametrize("call, name", [
+    (lambda p: load_folder(p, "."), "images"), (lambda p: load_folder(".", p), "labels"),
+    (lambda p: load_cityscapes(p), "root"), (lambda p: load_bsds500(p), "root"),
+])
+def test_folder_path_too_long_for_the_file_system_names_the_argument(call, name):
+    # Was: OSError [Errno 36] File name too long from Path.is_dir().
+    with pytest.raises(ValueError, match=f"{name} is a path too long for the file system"):
+        call("x" * 5000)
+
+
 def test_cityscapes_image_that_is_a_fifo_is_named_in_a_warning_and_left_out(tmp_path):
     name = "aachen_000000_000019"
     _save(tmp_path / "leftImg8bit" / "val" / "aachen" / f"{name}_leftImg8bit.png",

@@ -139,6 +139,14 @@ def test_image_arguments_without_effect_on_affinities():
     ({"convert2lab": np.array([])}, TypeError, "convert2lab must be True or False"),
     ({"convert2lab": "yes"}, TypeError, "convert2lab must be True or False"),
     ({"color_sigma": 0}, ValueError, "color_sigma must be a finite number > 0"),
+    # slic's arguments without effect are still checked as slic takes them
+    # (max_num_iter=np.array([]) gave numpy's ambiguity error).
+    ({"max_num_iter": np.array([])}, TypeError, "max_num_iter must be an integer >= 0"),
+    ({"max_num_iter": -1}, ValueError, "max_num_iter must be an integer >= 0"),
+    ({"max_num_iter": 2.5}, TypeError, "max_num_iter must be an integer >= 0"),
+    ({"min_size_factor": "0.5"}, TypeError, "min_size_factor must be a real number"),
+    ({"max_size_factor": -3}, ValueError, "max_size_factor must be a finite number >= 0"),
+    ({"max_size_factor": np.array([3])}, TypeError, "max_size_factor must be a real number"),
 ])
 def test_bad_slic_arguments(bad, error, message):
     with pytest.raises(error, match=message):
@@ -152,6 +160,15 @@ def test_convert2lab_with_affinities_is_checked_as_a_flag(flag):
     affinities = np.random.default_rng(0).random((2, 8, 9))
     with pytest.raises(TypeError, match="convert2lab must be True or False"):
         ers(None, 10, convert2lab=flag, affinities=affinities)
+
+
+@pytest.mark.parametrize("color_sigma, error", [(np.array([1.0, 2.0]), TypeError),
+                                                 (0.0, ValueError), ("15", TypeError)])
+def test_color_sigma_with_affinities_is_checked_though_it_has_no_effect(color_sigma, error):
+    # Was: an array gave numpy's ambiguity error, 0 or "15" only a warning.
+    affinities = np.random.default_rng(0).random((2, 8, 9))
+    with pytest.raises(error, match="color_sigma must be"):
+        ers(None, 10, color_sigma=color_sigma, affinities=affinities)
 
 
 @pytest.mark.parametrize("name", ["convert2lab", "enforce_connectivity", "slic_zero"])
