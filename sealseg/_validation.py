@@ -200,6 +200,12 @@ def image_to_unit_range(image, *, name="image"):
 
 
 def _own_range_to_unit(values, lo, hi):
+    if not math.isfinite(hi - lo):
+        # A range wider than the largest float64 (values near -max and +max):
+        # halved first, so that neither ``values - lo`` nor ``hi - lo``
+        # overflows to inf (and then NaN).
+        values *= 0.5
+        lo, hi = lo * 0.5, hi * 0.5
     values -= lo
     if hi > lo:
         values /= hi - lo

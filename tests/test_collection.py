@@ -476,3 +476,15 @@ def test_pool_workers_die_with_a_killed_parent(tmp_path):
 pytestmark_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 test_pool_workers_die_with_a_killed_parent = pytestmark_linux(
     test_pool_workers_die_with_a_killed_parent)
+
+
+def test_paths_too_long_for_the_file_system_name_paths(tmp_path):
+    # Was: OSError [Errno 36] from Path.is_dir(), found by tests/test_fuzz.py.
+    with pytest.raises(ValueError, match="paths must be a folder or a list of image files; "
+                                         "the path .5000 characters. cannot be looked up"):
+        segment_collection("x" * 5000, tmp_path / "out", 5, method="ers", progress=False)
+
+
+def test_empty_list_of_paths_reports_nothing_and_writes_nothing_wrong(tmp_path):
+    summary = segment_collection([], tmp_path / "out", 5, method="ers", progress=False)
+    assert summary.done == summary.skipped == summary.failed == []

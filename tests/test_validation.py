@@ -1,4 +1,6 @@
 """Tests of the shared argument checks (sealseg._validation)."""
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -279,3 +281,16 @@ def test_smoothing_as_wide_as_the_image_is_taken():
 def test_no_effect_warning_compares_arrays_and_ragged_lists_safely(value):
     with pytest.warns(UserWarning, match="has no effect"):
         V.warn_without_effect("x", value, 10, "why")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.longdouble])
+def test_image_spanning_the_whole_float64_range_is_put_on_the_unit_scale(dtype):
+    # Was: (v - min) / (max - min) overflowed to inf for values near -max and
+    # +max (a RuntimeWarning, then NaN colours).
+    top = np.finfo(np.float64).max
+    image = np.array([[-top, 0.0], [top, top / 2]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unit = V.image_to_unit_range(image)
+    assert np.isfinite(unit).all()
+    assert_array_equal(unit, [[0.0, 0.5], [1.0, 0.75]])

@@ -231,7 +231,13 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     folder = None
     if isinstance(paths, (str, os.PathLike)):
         folder = Path(paths)
-        if not folder.is_dir():
+        try:
+            is_folder = folder.is_dir()
+        except OSError as exc:   # is_dir() only hides "missing": too long, no permission
+            raise ValueError(f"paths must be a folder or a list of image files; the path "
+                             f"({len(str(folder))} characters) cannot be looked up: "
+                             f"{exc.strerror or exc}") from None
+        if not is_folder:
             raise ValueError(f"paths must be a folder or a list of image files; "
                              f"{str(folder)!r} is not a folder")
         sources, odd = layout.scan_folder(folder, exclude=out_dir)
