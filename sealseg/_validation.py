@@ -60,7 +60,10 @@ REAL_RANGE = (1e-150, 1e150)
 
 def _integer(value, name, what):
     """``value`` as a Python int; Python and numpy integers only (not bool, not float)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    # np.timedelta64 subclasses np.signedinteger (so numbers.Integral) but is
+    # a duration, not a count: operator.index refuses it.
+    if isinstance(value, (bool, np.bool_, np.timedelta64)) \
+            or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}")
     return operator.index(value)
 
@@ -149,7 +152,8 @@ def check_connectivity(connectivity):
 
 def check_positive_real(value, name, *, allow_zero=False):
     """Return ``value`` as a float in :data:`REAL_RANGE` (or 0 with ``allow_zero``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_, np.timedelta64)) \
+            or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
     low, high = REAL_RANGE

@@ -294,3 +294,12 @@ def test_image_spanning_the_whole_float64_range_is_put_on_the_unit_scale(dtype):
         unit = V.image_to_unit_range(image)
     assert np.isfinite(unit).all()
     assert_array_equal(unit, [[0.0, 0.5], [1.0, 0.75]])
+
+
+def test_timedelta_is_neither_a_count_nor_a_real():
+    # np.timedelta64 subclasses np.signedinteger; was a TypeError naming nothing.
+    for kwargs, name in (({"max_num_iter": np.timedelta64(0, "s")}, "max_num_iter"),
+                         ({"max_size_factor": np.timedelta64(3, "s")}, "max_size_factor"),
+                         ({"n_segments": np.timedelta64(5, "s")}, "n_segments")):
+        with pytest.raises(TypeError, match=f"{name} must be"):
+            sealseg.ers(np.zeros((6, 7)), **{"n_segments": 5, **kwargs}, channel_axis=None)
