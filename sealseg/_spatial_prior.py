@@ -61,7 +61,10 @@ def prior_strength(compactness, weights="colour"):
 
 def _grid_axis(lo, hi, spacing, step):
     """Seed coordinates (physical units) of one axis: cell centres, rounded to pixels."""
-    n_cells = max(1, int(round((hi - lo) * spacing / step)))
+    # At most one cell per pixel: seeds are rounded to pixels, so more cells
+    # only repeat seeds (same cells), and a very anisotropic spacing (1e-150
+    # by 1e150) asked for ~1e150 of them (MemoryError, or the OOM killer).
+    n_cells = max(1, min(int(hi - lo), int(round((hi - lo) * spacing / step))))
     pixels = np.floor(lo + (np.arange(n_cells) + 0.5) * (hi - lo) / n_cells)
     return pixels * spacing
 

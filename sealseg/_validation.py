@@ -33,6 +33,7 @@ __all__ = [
     "check_nonnegative_int",
     "check_spacing",
     "check_smoothing_sigma",
+    "check_smoothing_width",
     "check_bool",
     "warn_without_effect",
     "check_positive_int",
@@ -61,7 +62,10 @@ REAL_RANGE = (1e-150, 1e150)
 
 def _integer(value, name, what):
     """``value`` as a Python int; Python and numpy integers only (not bool, not float)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    # np.timedelta64 subclasses np.signedinteger (so numbers.Integral) but is
+    # a duration, not a count: operator.index refuses it.
+    if isinstance(value, (bool, np.bool_, np.timedelta64)) \
+            or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}")
     return operator.index(value)
 
@@ -150,7 +154,8 @@ def check_connectivity(connectivity):
 
 def check_positive_real(value, name, *, allow_zero=False):
     """Return ``value`` as a float in :data:`REAL_RANGE` (or 0 with ``allow_zero``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_, np.timedelta64)) \
+            or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
     low, high = REAL_RANGE
@@ -201,6 +206,12 @@ def image_to_unit_range(image, *, name="image"):
 
 
 def _own_range_to_unit(values, lo, hi):
+    if not math.isfinite(hi - lo):
+        # A range wider than the largest float64 (values near -max and +max):
+        # halved first, so that neither ``values - lo`` nor ``hi - lo``
+        # overflows to inf (and then NaN).
+        values *= 0.5
+        lo, hi = lo * 0.5, hi * 0.5
     values -= lo
     if hi > lo:
         values /= hi - lo
@@ -450,7 +461,7 @@ def check_spacing(spacing, n_spatial=2):
 
 def _per_axis(values, n_spatial, name, what, *, allow_zero):
     """``values``, a sequence of one real per spatial axis, as a tuple of floats."""
-    if isinstance(values, (str, bytes)) or np.ndim(values) != 1:
+    if isinstance(values, (str, bytes)) or _ndim(values) != 1:
         raise TypeError(f"{name} must be {what} {n_spatial} numbers (one per spatial axis), "
                         f"got {values!r}")
     values = tuple(values)
@@ -458,6 +469,29 @@ def _per_axis(values, n_spatial, name, what, *, allow_zero):
         raise ValueError(f"{name} must have {n_spatial} elements (one per spatial axis), "
                          f"got {len(values)}")
     return tuple(check_positive_real(v, name, allow_zero=allow_zero) for v in values)
+
+
+def _ndim(value):
+    """``np.ndim(value)``, or None for what numpy cannot make an array of (ragged lists)."""
+    try:
+        return np.ndim(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def check_smoothing_width(smoothing, shape):
+    """Refuse per-axis smoothing widths (pixels) wider than the image along their axis.
+
+    The Gaussian's kernel spans 8 widths, and its cost is the number of
+    pixels times that span: a width of 1e150 (a valid real) asked for a
+    kernel that never finished.  A Gaussian as wide as the image already
+    spreads every pixel over all of it, so nothing is lost.
+    """
+    for axis, (width, size) in enumerate(zip(smoothing, shape)):
+        if width > size:
+            raise ValueError(f"sigma gives a smoothing width of {width:g} pixels along axis "
+                             f"{axis}, wider than the image ({size} pixels); at most the "
+                             "image's size along each axis is accepted")
 
 
 def check_smoothing_sigma(sigma, spacing):
@@ -468,13 +502,18 @@ def check_smoothing_sigma(sigma, spacing):
     pixels.  Returns a tuple of floats >= 0 (all 0: no smoothing).
     """
     n_spatial = len(spacing)
-    if np.ndim(sigma) == 0:
+    if _ndim(sigma) == 0:
         value = check_positive_real(sigma, "sigma", allow_zero=True)
         return tuple(value / s for s in spacing)
     return _per_axis(sigma, n_spatial, "sigma", "a number or a sequence of", allow_zero=True)
 
 
 def check_bool(value, name):
+    """Return ``value`` as a bool: True, False or a numpy bool only.
+
+    Not 0/1, strings or arrays: ``if flag:`` on an array raises numpy's
+    ambiguity error, and on a string is always True.
+    """
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
@@ -484,5 +523,21 @@ def warn_without_effect(name, value, default, reason):
     """UserWarning when a slic argument that does nothing here is not at its default."""
     import warnings
 
-    if isinstance(value, (bool, np.bool_)) != isinstance(default, bool) or value != default:
+    if not _same(value, default):
         warnings.warn(f"{name}={value!r} has no effect: {reason}", UserWarning, stacklevel=3)
+
+
+def _same(value, default):
+    """``value == default`` as one bool, False for values that do not compare so.
+
+    ``True == 1`` is not the same (a flag is not a count), and an array
+    compared elementwise is not the scalar default.
+    """
+    if value is default:
+        return True
+    if isinstance(value, (bool, np.bool_)) != isinstance(default, bool) or _ndim(value) != 0:
+        return False
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False

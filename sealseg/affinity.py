@@ -8,7 +8,7 @@ predicted by the Pixel Affinity Net are in :mod:`sealseg.pan.inference`.
 """
 import numpy as np
 
-from ._validation import check_image, check_label_image, check_positive_real
+from ._validation import check_bool, check_image, check_label_image, check_positive_real
 
 __all__ = ["rgb_affinities", "affinities_from_labels"]
 
@@ -54,8 +54,7 @@ def rgb_affinities(image, *, color_sigma=None, channel_axis=-1, convert2lab=Fals
     >>> rgb_affinities(image, channel_axis=None)[0, 0].round(6)
     array([1., 0., 1., 1.])
     """
-    if not isinstance(convert2lab, (bool, np.bool_)):
-        raise TypeError(f"convert2lab must be True or False, got {convert2lab!r}")
+    convert2lab = check_bool(convert2lab, "convert2lab")
     if color_sigma is None:
         color_sigma = 3.0 if convert2lab else 15.0
     color_sigma = check_positive_real(color_sigma, "color_sigma")

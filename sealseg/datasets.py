@@ -8,11 +8,15 @@ cheap to create and to send to worker processes.
 
 The data is never part of the package: it is read from a path.
 """
+import errno
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ._io import not_a_regular_file
 
 __all__ = ["Sample", "Dataset", "load_bsds500", "load_cityscapes", "load_folder",
            "bsds500_root", "DATA_ENV"]
@@ -178,15 +182,57 @@ def _check_split(split, allowed):
 def _as_folder(value, name):
     """``value`` as a Path; a TypeError naming ``name`` for anything not path-like."""
     try:
-        return Path(os.fspath(value))
+        path = Path(os.fspath(value))
     except TypeError:
         raise TypeError(f"{name} must be a folder path (str or path-like), got "
                         f"{value!r} of type {type(value).__name__}") from None
+    # Path.is_dir() raises on a name too long for the file system (it only
+    # hides "missing"): say so here, naming the argument.
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise ValueError(f"{name} is a path too long for the file system "
+                             f"({len(str(path))} characters)") from None
+    except ValueError:          # an embedded NUL byte
+        raise ValueError(f"{name} holds a NUL character, which no path can") from None
+    return path
+
+
+def _regular_files(paths, stacklevel):
+    """The regular files (or links to them) of ``paths``, in order.
+
+    Any other entry (a FIFO, socket, device, folder, symlink loop or broken
+    link) is never opened, since a FIFO would block its reader, and is not
+    silently dropped either: a ``UserWarning`` names it and says what it
+    is, so a dataset that shrank is noticed.  ``stacklevel`` points the
+    warning at the loader's caller.
+    """
+    files = []
+    for path in paths:
+        kind = not_a_regular_file(path)
+        if kind is None:
+            files.append(path)
+        else:
+            warnings.warn(f"{path} is {kind}, not a regular file: left out of the dataset",
+                          UserWarning, stacklevel=stacklevel + 1)
+    return files
 
 
 def _image_files(folder):
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
+    # Called from the loaders through _paired_entries: their caller is 4 up.
+    return _regular_files(sorted(p for p in Path(folder).iterdir()
+                                 if p.suffix.lower() in _IMAGE_SUFFIXES), stacklevel=4)
+
+
+def _check_label_file(label, image, image_word, label_word):
+    """FileNotFoundError for a missing label file, ValueError for one that is not a file."""
+    kind = not_a_regular_file(label)
+    if kind == "missing":
+        raise FileNotFoundError(f"{image_word} {image} has no {label_word} {label}")
+    if kind is not None:
+        raise ValueError(f"{label_word} {label} of {image_word} {image} is {kind}, "
+                         "not a regular file; it is not read")
 
 
 def _require_folders(folders, message):
@@ -205,8 +251,7 @@ def _paired_entries(image_dir, label_dir, kind, image_word, label_word, if_empty
     entries = []
     for path in _image_files(image_dir):
         label = label_dir / f"{path.stem}.{kind}"
-        if not label.is_file():
-            raise FileNotFoundError(f"{image_word} {path} has no {label_word} {label}")
+        _check_label_file(label, path, image_word, label_word)
         entries.append(_Entry(path.stem, path, label, kind))
     if not entries:
         raise FileNotFoundError(if_empty)
@@ -308,7 +353,15 @@ def load_bsds500(root=None, split="val"):
         get the data), the split folder is missing or an image has no ground
         truth file.
     ValueError
-        If ``split`` is not a known split; on access, if a file cannot be read.
+        If ``split`` is not a known split or a ground truth file is not a
+        regular file (e.g. a FIFO); on access, if a file cannot be read.
+
+    Warns
+    -----
+    UserWarning
+        For each entry named like an image that is not a regular file (a
+        FIFO, socket, device, folder, symlink loop or broken link): it is
+        named, never opened, and left out.
 
     Notes
     -----
@@ -368,7 +421,15 @@ def load_cityscapes(root, split="val"):
     FileNotFoundError
         If a folder or a ground-truth file is missing.
     ValueError
-        If ``split`` is not a known split; on access, if a file cannot be read.
+        If ``split`` is not a known split or a ground truth file is not a
+        regular file (e.g. a FIFO); on access, if a file cannot be read.
+
+    Warns
+    -----
+    UserWarning
+        For each entry named like an image that is not a regular file (a
+        FIFO, socket, device, folder, symlink loop or broken link): it is
+        named, never opened, and left out.
 
     Notes
     -----
@@ -401,11 +462,10 @@ def load_cityscapes(root, split="val"):
         f"{_CITYSCAPES_URL})"))
     suffix = "_leftImg8bit"
     entries = []
-    for path in sorted(image_dir.glob(f"*/*{suffix}.png")):
+    for path in _regular_files(sorted(image_dir.glob(f"*/*{suffix}.png")), 2):
         name = path.stem[:-len(suffix)]
         gt = gt_dir / path.parent.name / f"{name}_gtFine_instanceIds.png"
-        if not gt.is_file():
-            raise FileNotFoundError(f"Cityscapes image {path} has no ground truth {gt}")
+        _check_label_file(gt, path, "Cityscapes image", "ground truth")
         entries.append(_Entry(name, path, gt, "png"))
     if not entries:
         raise FileNotFoundError(f"Cityscapes split {split!r}: no *{suffix}.png in "
@@ -436,6 +496,15 @@ def load_folder(images, labels):
     ------
     FileNotFoundError
         If a folder is missing, holds no image, or an image has no label map.
+    ValueError
+        If a label map is not a regular file (e.g. a FIFO).
+
+    Warns
+    -----
+    UserWarning
+        For each entry named like an image that is not a regular file (a
+        FIFO, socket, device, folder, symlink loop or broken link): it is
+        named, never opened, and left out.
 
     Examples
     --------

@@ -66,10 +66,12 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         slic gives at that value (up to about 30; plain SEAL-ERS is already
         about as regular as slic at 10, so values up to 3 change nothing).
     max_num_iter : int, optional
-        No effect (a ``UserWarning`` when not 10): ERS is not iterative.
+        An integer >= 0, without effect (a ``UserWarning`` when not 10):
+        ERS is not iterative.
     sigma : float or (2,) sequence of float, optional
         Gaussian pre-smoothing of the image before the net, as in slic (a
         scalar in the units of ``spacing``, a sequence in pixels); 0: none.
+        At most the image's size along each axis, in pixels.
     spacing : (2,) sequence of float, optional
         Pixel size along each axis: scales ``sigma`` and the grid of the
         ``compactness`` prior.
@@ -79,11 +81,12 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         Only True is meaningful (every superpixel is connected); False gives
         a ``UserWarning``.
     min_size_factor, max_size_factor : float, optional
-        No effect (a ``UserWarning`` when not 0.5 and 3).
+        Numbers >= 0, without effect (a ``UserWarning`` when not 0.5 and 3).
     slic_zero : bool, optional
         No effect (a ``UserWarning`` when True).
     start_label : int, optional
-        Label of the first superpixel.
+        Label of the first superpixel, from 0 to 2**62 (so that every label
+        fits int64).
     mask : (M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented; the others get 0.
     channel_axis : int or None, optional

@@ -29,6 +29,7 @@ from ._validation import (
     check_smoothing_sigma,
     check_volume,
     image_is_volume,
+    check_smoothing_width,
     warn_without_effect,
 )
 from ._spatial_prior import apply_spatial_prior, prior_strength
@@ -154,6 +155,11 @@ def _check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_conne
     compactness = check_positive_real(compactness, "compactness", allow_zero=True)
     enforce_connectivity = check_bool(enforce_connectivity, "enforce_connectivity")
     slic_zero = check_bool(slic_zero, "slic_zero")
+    # Checked as slic would take them, although they do nothing here: a value
+    # slic refuses is a caller's mistake the warning alone would hide.
+    max_num_iter = check_nonnegative_int(max_num_iter, "max_num_iter")
+    min_size_factor = check_positive_real(min_size_factor, "min_size_factor", allow_zero=True)
+    max_size_factor = check_positive_real(max_size_factor, "max_size_factor", allow_zero=True)
     warn_without_effect("max_num_iter", max_num_iter, 10, _NOT_ITERATIVE)
     warn_without_effect("enforce_connectivity", enforce_connectivity, True, _ALWAYS_CONNECTED)
     warn_without_effect("min_size_factor", min_size_factor, 0.5, _NO_SIZE_PASS)
@@ -170,6 +176,7 @@ def _smooth(image, smoothing):
     """Gaussian pre-smoothing of an (H, W, C) image or (P, M, N, C) volume per spatial axis, as slic does."""
     if not any(smoothing):
         return image
+    check_smoothing_width(smoothing, image.shape[:-1])
     from skimage.filters import gaussian
 
     return gaussian(image, sigma=list(smoothing) + [0], mode="reflect")
@@ -226,13 +233,15 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         mean compactness (:func:`sealseg.compactness`) slic gives at the
         same value on BSDS500 images.
     max_num_iter : int, optional
-        slic's number of k-means iterations.  No effect (ERS is not
-        iterative); a value other than 10 gives a ``UserWarning``.
+        slic's number of k-means iterations, an integer >= 0.  No effect
+        (ERS is not iterative); a value other than 10 gives a
+        ``UserWarning``.
     sigma : float or (2,) or (3,) sequence of float, optional
         Width of the Gaussian that smooths the image before segmentation,
         per spatial axis, as in slic: a scalar is in the units of
         ``spacing`` (divided by it along each axis), a sequence in pixels.
-        0 (the default): no smoothing.  With ``affinities``, no effect (a
+        0 (the default): no smoothing.  At most the image's size along
+        each axis, in pixels.  With ``affinities``, no effect (a
         ``UserWarning`` when not 0).
     spacing : (2,) or (3,) sequence of float, optional
         Pixel (voxel) size along each spatial axis, 2 numbers for an image
@@ -247,13 +256,14 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         Only True is meaningful: every ERS superpixel is connected.  False
         gives a ``UserWarning`` (and connected superpixels).
     min_size_factor, max_size_factor : float, optional
-        slic's bounds of its connectivity pass.  No effect (a
-        ``UserWarning`` when not 0.5 and 3).
+        slic's bounds of its connectivity pass, numbers >= 0.  No effect
+        (a ``UserWarning`` when not 0.5 and 3).
     slic_zero : bool, optional
         slic's SLICO mode.  No effect (a ``UserWarning`` when True).
     start_label : int, optional
         Label of the first superpixel (labels run ``start_label`` to
-        ``start_label + n_segments - 1``).  Any integer >= 0.
+        ``start_label + n_segments - 1``).  Any integer from 0 to 2**62 (so
+        that every label fits int64).
     mask : (M, N) or (P, M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented; the others get label
         0 (so ``start_label`` must then be at least 1).
@@ -401,6 +411,10 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         max_size_factor, slic_zero, n_spatial)
     connectivity = _graph_connectivity(connectivity, volume)
     check_any_image = check_volume if volume else check_image
+    # Checked here, whatever the path: with affinities it is only read for a
+    # warning, and ``if convert2lab:`` on an array raised numpy's ambiguity error.
+    if convert2lab is not None:
+        convert2lab = check_bool(convert2lab, "convert2lab")
     if affinities is not None:
         affinities = check_affinities(affinities, n_spatial=n_spatial)
         shape = affinities.shape[1:]
@@ -414,7 +428,9 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
             warn_without_effect("sigma", sigma, 0, reason)
         if convert2lab:
             warn_without_effect("convert2lab", convert2lab, False, reason)
-        warn_without_effect("color_sigma", color_sigma, None, reason)
+        if color_sigma is not None:
+            check_positive_real(color_sigma, "color_sigma")
+            warn_without_effect("color_sigma", color_sigma, None, reason)
     elif image is None:
         raise TypeError("ers needs an image or affinities; both are None")
     else:
@@ -485,7 +501,8 @@ def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
         diagonal is no weaker a link than the paths it stands for).  Every
         segment is one connected region under this connectivity.
     start_label : int, optional
-        Label of the first segment.
+        Label of the first segment, from 0 to 2**62 (so that every label
+        fits int64).
     mask : (M, N) ndarray of bool, optional
         Only pixels where ``mask`` is True are segmented, with the edges
         between two of them; the others get label 0 (so ``start_label`` must

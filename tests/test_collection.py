@@ -329,6 +329,38 @@ def test_image_and_its_overlay_name_cannot_write_the_same_file(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_inputs_differing_only_in_the_case_of_the_ending_map_to_one_output_and_are_refused(
+        tmp_path):
+    # a.PNG and a.png both write out/a.png, on any file system.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(_picture(20, 24, 0)).save(folder / "a.PNG", format="PNG")
+    Image.fromarray(_picture(20, 24, 1)).save(folder / "a.png")
+    with pytest.raises(ValueError, match="would write the same output file .*a.png"):
+        segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_inputs_differing_only_in_case_are_refused_on_a_case_insensitive_output_folder(
+        tmp_path, monkeypatch):
+    # A.png and a.png are two files here, but out/A.png and out/a.png would be
+    # one on a case-insensitive file system (macOS, Windows, some NAS shares):
+    # the second image's labels would silently replace the first's.
+    from sealseg.collection import layout
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(_picture(20, 24, 0)).save(folder / "A.png")
+    Image.fromarray(_picture(20, 24, 1)).save(folder / "a.png")
+    monkeypatch.setattr(layout, "_case_insensitive", lambda path: True)
+    with pytest.raises(ValueError, match="would write the same output file"):
+        segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setattr(layout, "_case_insensitive", lambda path: False)
+    summary = segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)
+    assert len(summary.done) == 2 and summary.failed == []
+
+
 def test_odd_folder_entries_are_reported_and_the_run_goes_on(tmp_path):
     import socket
 
@@ -444,3 +476,15 @@ def test_pool_workers_die_with_a_killed_parent(tmp_path):
 pytestmark_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 test_pool_workers_die_with_a_killed_parent = pytestmark_linux(
     test_pool_workers_die_with_a_killed_parent)
+
+
+def test_paths_too_long_for_the_file_system_name_paths(tmp_path):
+    # Was: OSError [Errno 36] from Path.is_dir(), found by tests/test_fuzz.py.
+    with pytest.raises(ValueError, match="paths must be a folder or a list of image files; "
+                                         "the path .5000 characters. cannot be looked up"):
+        segment_collection("x" * 5000, tmp_path / "out", 5, method="ers", progress=False)
+
+
+def test_empty_list_of_paths_reports_nothing_and_writes_nothing_wrong(tmp_path):
+    summary = segment_collection([], tmp_path / "out", 5, method="ers", progress=False)
+    assert summary.done == summary.skipped == summary.failed == []

@@ -214,6 +214,55 @@ def test_folder_errors(tmp_path):
         load_folder(None, tmp_path)
 
 
+def test_folder_entries_that_are_not_regular_files_are_named_in_a_warning_and_left_out(tmp_path):
+    # A FIFO named like an image would block its reader; a loop or a broken
+    # link cannot be read.  None is opened, none is dropped silently.
+    _save(tmp_path / "img" / "a.png", np.zeros((3, 4, 3), np.uint8))
+    _save(tmp_path / "lab" / "a.png", np.zeros((3, 4), np.uint8))
+    os.mkfifo(tmp_path / "img" / "pipe.png")
+    os.symlink("loop.png", tmp_path / "img" / "loop.png")
+    os.symlink("missing.png", tmp_path / "img" / "broken.png")
+    with pytest.warns(UserWarning) as record:
+        dataset = load_folder(tmp_path / "img", tmp_path / "lab")
+    assert dataset.names == ["a"]
+    messages = sorted(str(w.message) for w in record)
+    assert len(messages) == 3
+    assert "broken.png is a broken link" in messages[0]
+    assert "loop.png is a symlink loop" in messages[1]
+    assert "pipe.png is a FIFO (named pipe)" in messages[2]
+    assert all("left out of the dataset" in m for m in messages)
+
+
+def test_folder_label_map_that_is_a_fifo_is_refused_not_read(tmp_path):
+    _save(tmp_path / "img" / "a.png", np.zeros((3, 4, 3), np.uint8))
+    (tmp_path / "lab").mkdir()
+    os.mkfifo(tmp_path / "lab" / "a.png")
+    with pytest.raises(ValueError, match=r"label map .*a.png of image .* is a FIFO"):
+        load_folder(tmp_path / "img", tmp_path / "lab")
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda p: load_folder(p, "."), "images"), (lambda p: load_folder(".", p), "labels"),
+    (lambda p: load_cityscapes(p), "root"), (lambda p: load_bsds500(p), "root"),
+])
+def test_folder_path_too_long_for_the_file_system_names_the_argument(call, name):
+    # Was: OSError [Errno 36] File name too long from Path.is_dir().
+    with pytest.raises(ValueError, match=f"{name} is a path too long for the file system"):
+        call("x" * 5000)
+
+
+def test_cityscapes_image_that_is_a_fifo_is_named_in_a_warning_and_left_out(tmp_path):
+    name = "aachen_000000_000019"
+    _save(tmp_path / "leftImg8bit" / "val" / "aachen" / f"{name}_leftImg8bit.png",
+          np.zeros((5, 7, 3), np.uint8))
+    _save(tmp_path / "gtFine" / "val" / "aachen" / f"{name}_gtFine_instanceIds.png",
+          np.zeros((5, 7), np.uint16))
+    os.mkfifo(tmp_path / "leftImg8bit" / "val" / "aachen" / "x_000000_000001_leftImg8bit.png")
+    with pytest.warns(UserWarning, match="x_000000_000001_leftImg8bit.png is a FIFO"):
+        dataset = load_cityscapes(tmp_path)
+    assert dataset.names == [name]
+
+
 # --------------------------------------------------------------------------- bad inputs (formerly test_reliability.py)
 
 from bad_input_cases import bad_input_test  # noqa: E402

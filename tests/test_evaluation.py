@@ -273,12 +273,40 @@ def test_bad_arguments(methods, n, match):
 def test_bad_jobs_limit_dataset():
     with pytest.raises(ValueError, match="jobs must be a positive integer"):
         evaluate(make_tiny(), ["slic"], [4], jobs=0, progress=False)
-    with pytest.raises(ValueError, match="limit must be a positive integer"):
+    with pytest.raises(ValueError, match="limit must be None or a positive integer"):
         evaluate(make_tiny(), ["slic"], [4], limit=0, progress=False)
     with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
         evaluate("mnist", ["slic"], [4], progress=False)
     with pytest.raises(ValueError, match="tolerance must be"):
         evaluate(make_tiny(), ["slic"], [4], tolerance=-1, progress=False)
+
+
+def test_jobs_beyond_the_tasks_are_capped_not_passed_to_the_pool(tmp_path):
+    # Was: --jobs 2**40 reached ProcessPoolExecutor and raised OverflowError
+    # there; now at most one worker per task (here one task: run serially).
+    one_image = TinyDataset(make_tiny()[:1])
+    summary = evaluate(one_image, {"halves": halves}, [2], jobs=2 ** 40, progress=False,
+                       log=lambda m: None)
+    serial = evaluate(one_image, {"halves": halves}, [2], progress=False, log=lambda m: None)
+    for key in ("images", "pairs", "n_obtained", "asa", "br"):
+        assert summary[0][key] == serial[0][key]
+
+
+@pytest.mark.parametrize("jobs, error, match", [
+    (2 ** 63, ValueError, "jobs must be a positive integer up to"),
+    (2.0, TypeError, "jobs must be a positive integer"),
+    (True, TypeError, "jobs must be a positive integer"),
+    ("2", TypeError, "jobs must be a positive integer"),
+])
+def test_jobs_is_checked_as_a_positive_int_named_jobs(jobs, error, match):
+    with pytest.raises(error, match=match):
+        evaluate(make_tiny(), ["slic"], [4], jobs=jobs, progress=False)
+
+
+@pytest.mark.parametrize("name", ["progress", "plots"])
+def test_evaluate_flags_are_checked_as_flags(name):
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        evaluate(make_tiny(), ["slic"], [4], **{"progress": False, name: np.array([])})
 
 
 def test_method_returning_bad_labels():

@@ -133,11 +133,48 @@ def test_image_arguments_without_effect_on_affinities():
     ({"spacing": (1, 1, 1)}, ValueError, "spacing must have 2 elements"),
     ({"spacing": 2.0}, TypeError, "spacing must be None or a sequence"),
     ({"enforce_connectivity": "yes"}, TypeError, "enforce_connectivity must be True or False"),
+    ({"enforce_connectivity": np.array([])}, TypeError,
+     "enforce_connectivity must be True or False"),
+    ({"slic_zero": np.array([True])}, TypeError, "slic_zero must be True or False"),
+    ({"convert2lab": np.array([])}, TypeError, "convert2lab must be True or False"),
+    ({"convert2lab": "yes"}, TypeError, "convert2lab must be True or False"),
     ({"color_sigma": 0}, ValueError, "color_sigma must be a finite number > 0"),
+    # slic's arguments without effect are still checked as slic takes them
+    # (max_num_iter=np.array([]) gave numpy's ambiguity error).
+    ({"max_num_iter": np.array([])}, TypeError, "max_num_iter must be an integer >= 0"),
+    ({"max_num_iter": -1}, ValueError, "max_num_iter must be an integer >= 0"),
+    ({"max_num_iter": 2.5}, TypeError, "max_num_iter must be an integer >= 0"),
+    ({"min_size_factor": "0.5"}, TypeError, "min_size_factor must be a real number"),
+    ({"max_size_factor": -3}, ValueError, "max_size_factor must be a finite number >= 0"),
+    ({"max_size_factor": np.array([3])}, TypeError, "max_size_factor must be a real number"),
 ])
 def test_bad_slic_arguments(bad, error, message):
     with pytest.raises(error, match=message):
         ers(SMALL, 10, **bad)
+
+
+@pytest.mark.parametrize("flag", [np.array([]), np.array([1, 0]), "no", 1])
+def test_convert2lab_with_affinities_is_checked_as_a_flag(flag):
+    # Was: numpy's "truth value of an empty array is ambiguous" from
+    # ``if convert2lab:`` on the affinities path (the image path checked it).
+    affinities = np.random.default_rng(0).random((2, 8, 9))
+    with pytest.raises(TypeError, match="convert2lab must be True or False"):
+        ers(None, 10, convert2lab=flag, affinities=affinities)
+
+
+@pytest.mark.parametrize("color_sigma, error", [(np.array([1.0, 2.0]), TypeError),
+                                                 (0.0, ValueError), ("15", TypeError)])
+def test_color_sigma_with_affinities_is_checked_though_it_has_no_effect(color_sigma, error):
+    # Was: an array gave numpy's ambiguity error, 0 or "15" only a warning.
+    affinities = np.random.default_rng(0).random((2, 8, 9))
+    with pytest.raises(error, match="color_sigma must be"):
+        ers(None, 10, color_sigma=color_sigma, affinities=affinities)
+
+
+@pytest.mark.parametrize("name", ["convert2lab", "enforce_connectivity", "slic_zero"])
+def test_seal_ers_flags_are_checked_as_flags(name):
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        seal_ers(SMALL, 10, **{name: np.array([])})
 
 
 # --------------------------------------------------------------- dtypes
@@ -271,3 +308,10 @@ def test_rgb_affinities_in_lab():
     assert_array_equal(rgb_affinities(SMALL), rgb_affinities(SMALL, color_sigma=15.0))
     with pytest.raises(ValueError, match="convert2lab=True needs an RGB image"):
         rgb_affinities(GREY, convert2lab=True, channel_axis=None)
+
+
+def test_compactness_with_extremely_anisotropic_spacing_stays_small():
+    # Was: ~1e150 grid seeds along one axis (MemoryError, or the OOM killer
+    # at 19 GB in the fuzz run); seeds are now at most one per pixel.
+    labels = ers(SMALL, 10, compactness=10, spacing=(1e-150, 1e150))
+    assert np.unique(labels).size == 10

@@ -1,4 +1,6 @@
 """Tests of the shared argument checks (sealseg._validation)."""
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -246,3 +248,58 @@ def test_read_only_images_labels_and_masks_are_taken():
     assert sealseg.compactness(labels) == sealseg.compactness(LAB)
     assert sealseg.explained_variation(labels, image) == sealseg.explained_variation(LAB, IMG)
     assert_array_equal(sealseg.affinities_from_labels(labels), sealseg.affinities_from_labels(LAB))
+
+
+# --------------------------------------------------------------- found by tests/test_fuzz.py
+
+@pytest.mark.parametrize("name, value", [
+    ("spacing", ((1.0, 2.0), [])), ("spacing", [[1], [1, 2]]), ("sigma", [(1, 2), 3]),
+])
+def test_ragged_per_axis_sequences_are_a_type_error_naming_the_argument(name, value):
+    # Was: numpy's "inhomogeneous shape" ValueError from np.ndim, naming nothing.
+    with pytest.raises(TypeError, match=f"{name} must be"):
+        sealseg.ers(np.zeros((6, 7)), 5, channel_axis=None, **{name: value})
+
+
+@pytest.mark.parametrize("sigma", [1e150, 8.0, (1.0, 8.0)])
+def test_smoothing_wider_than_the_image_is_refused_not_computed(sigma):
+    # Was: sigma=1e150 (inside REAL_RANGE) asked scipy for a Gaussian kernel of
+    # 8e150 taps, and the call never returned.
+    for call in (sealseg.ers, sealseg.seal_ers):
+        with pytest.raises(ValueError, match="sigma gives a smoothing width of .* wider than "
+                                             "the image"):
+            call(np.zeros((6, 7, 3)), 5, sigma=sigma)
+
+
+def test_smoothing_as_wide_as_the_image_is_taken():
+    labels = sealseg.ers(np.random.default_rng(0).random((6, 7)), 5, sigma=6.0,
+                         channel_axis=None)
+    assert np.unique(labels).size == 5
+
+
+@pytest.mark.parametrize("value", [np.array([]), np.array([1, 2]), [[1], [1, 2]]])
+def test_no_effect_warning_compares_arrays_and_ragged_lists_safely(value):
+    with pytest.warns(UserWarning, match="has no effect"):
+        V.warn_without_effect("x", value, 10, "why")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.longdouble])
+def test_image_spanning_the_whole_float64_range_is_put_on_the_unit_scale(dtype):
+    # Was: (v - min) / (max - min) overflowed to inf for values near -max and
+    # +max (a RuntimeWarning, then NaN colours).
+    top = np.finfo(np.float64).max
+    image = np.array([[-top, 0.0], [top, top / 2]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unit = V.image_to_unit_range(image)
+    assert np.isfinite(unit).all()
+    assert_array_equal(unit, [[0.0, 0.5], [1.0, 0.75]])
+
+
+def test_timedelta_is_neither_a_count_nor_a_real():
+    # np.timedelta64 subclasses np.signedinteger; was a TypeError naming nothing.
+    for kwargs, name in (({"max_num_iter": np.timedelta64(0, "s")}, "max_num_iter"),
+                         ({"max_size_factor": np.timedelta64(3, "s")}, "max_size_factor"),
+                         ({"n_segments": np.timedelta64(5, "s")}, "n_segments")):
+        with pytest.raises(TypeError, match=f"{name} must be"):
+            sealseg.ers(np.zeros((6, 7)), **{"n_segments": 5, **kwargs}, channel_axis=None)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import LABEL_FORMATS, PNG16_MAX, read_labels
-from .._validation import (check_n_segments, check_nonnegative_int,
+from .._validation import (check_bool, check_n_segments, check_nonnegative_int,
                            check_optional_positive_int, check_positive_int)
 from . import layout
 from .layout import IMAGE_EXTENSIONS
@@ -217,9 +217,9 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
                          f"{PNG16_MAX}); use format='npy'")
     jobs = check_positive_int(jobs, "jobs")
     retries = check_nonnegative_int(retries, "retries")
-    for name, value in (("overlay", overlay), ("overwrite", overwrite), ("progress", progress)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {value!r}")
+    overlay = check_bool(overlay, "overlay")
+    overwrite = check_bool(overwrite, "overwrite")
+    progress = check_bool(progress, "progress")
     if client is not None and not (hasattr(client, "submit") and hasattr(client, "nthreads")):
         raise TypeError(f"client must be None or a distributed.Client, got "
                         f"{type(client).__name__}")
@@ -231,7 +231,13 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     folder = None
     if isinstance(paths, (str, os.PathLike)):
         folder = Path(paths)
-        if not folder.is_dir():
+        try:
+            is_folder = folder.is_dir()
+        except OSError as exc:   # is_dir() only hides "missing": too long, no permission
+            raise ValueError(f"paths must be a folder or a list of image files; the path "
+                             f"({len(str(folder))} characters) cannot be looked up: "
+                             f"{exc.strerror or exc}") from None
+        if not is_folder:
             raise ValueError(f"paths must be a folder or a list of image files; "
                              f"{str(folder)!r} is not a folder")
         sources, odd = layout.scan_folder(folder, exclude=out_dir)

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_text
-from .._validation import check_label_image, check_n_segments, check_tolerance
+from .._validation import (check_bool, check_label_image, check_n_segments,
+                           check_optional_positive_int, check_positive_int, check_tolerance)
 from ..methods import available_methods, count_segments, resolve_methods
 from .plots import PLOT_FILES, plot_summary
 from .results import (RESULT_FIELDS, SUMMARY_FIELDS, check_config, format_header, format_row,
@@ -107,7 +108,10 @@ def _run_tasks(tasks, data, names, tolerance, jobs, record, progress):
     total = sum(len(t[3]) for t in tasks)
     with tqdm(total=total, disable=not progress or total == 0, unit="seg",
               desc="evaluate", dynamic_ncols=True) as bar:
-        if jobs == 1:
+        # More workers than tasks would idle, and a huge --jobs overflowed
+        # inside ProcessPoolExecutor: at most one worker per task.
+        jobs = min(jobs, len(tasks))
+        if jobs <= 1:
             for method, runner, index, todo in tasks:
                 bar.set_postfix_str(f"{method} {names[index]}", refresh=False)
                 for group in _score(data, index, method, runner, todo, tolerance):
@@ -222,9 +226,10 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         def log(message):
             print(message, file=sys.stderr)
     n_list = _check_n_list(n_segments)
-    jobs = check_n_segments(jobs, name="jobs")
-    if limit is not None:
-        limit = check_n_segments(limit, name="limit")
+    jobs = check_positive_int(jobs, "jobs")
+    limit = check_optional_positive_int(limit, "limit")
+    progress = check_bool(progress, "progress")
+    plots = check_bool(plots, "plots")
     if tolerance is not None:
         # Checked before the dataset is looked up: a bad value is named as
         # such, not hidden behind a missing dataset.
