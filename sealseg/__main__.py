@@ -7,7 +7,8 @@ import argparse
 import os
 import sys
 
-from ._cli import EXAMPLES, OVERLAY_EXTENSIONS, PROG, CommandError, first_line, positive_int
+from ._cli import (COMPACTNESS_HELP, EXAMPLES, OVERLAY_EXTENSIONS, PROG, CommandError,
+                   compactness_value, first_line, positive_int)
 
 
 def _segment(args):
@@ -29,7 +30,8 @@ def _segment(args):
     image = read_image_argument(args.path, args.example)
     channel_axis = -1 if image.ndim == 3 else None
     try:
-        labels = segmenter(args.method)(image, args.n_segments, channel_axis=channel_axis)
+        labels = segmenter(args.method)(image, args.n_segments, compactness=args.compactness,
+                                        channel_axis=channel_axis)
     except (ValueError, TypeError, OSError) as exc:   # OSError: a missing weight file
         raise CommandError(first_line(exc)) from None
     try:
@@ -64,6 +66,8 @@ def _add_segment_parser(commands):
                           ".npy is added when missing; the path written is printed)")
     seg.add_argument("--method", choices=segmenter_names(), default="seal_ers",
                      help="seal_ers: learned affinities (default); ers: colour affinities")
+    seg.add_argument("--compactness", type=compactness_value, default=0.0,
+                     help=COMPACTNESS_HELP)
     seg.set_defaults(run=_segment)
 
 

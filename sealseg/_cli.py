@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["PROG", "EXAMPLES", "OVERLAY_EXTENSIONS", "CommandError", "positive_int",
+           "compactness_value", "COMPACTNESS_HELP",
            "first_line", "fail", "read_image_argument", "check_path", "check_output_file",
            "labels_file", "overlay", "write_overlay"]
 
@@ -40,6 +41,24 @@ def positive_int(text):
     if value > 2 ** 63 - 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer up to 2**63 - 1, "
                                          f"got {value}")
+    return value
+
+
+#: Help of the ``--compactness`` option of ``segment`` and ``batch``.
+COMPACTNESS_HELP = ("regularity of the superpixels, a number >= 0, as slic's compactness "
+                    "(default: 0, plain ERS; 10 gives about slic's default regularity)")
+
+
+def compactness_value(text):
+    """argparse type of ``--compactness``: a finite number >= 0, else argparse's usage error."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
     return value
 
 

@@ -69,6 +69,19 @@ def test_batch_cli_png16_bad_image_and_resume(folder, tmp_path, capsys):
     assert set(np.unique(read_labels(out / "c.png"))) == set(range(1, 13))
 
 
+def test_batch_cli_compactness_reaches_the_segmenter(folder, tmp_path):
+    (folder / "broken.png").unlink()
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), str(out), "-n", "12", "--method", "ers", "--quiet",
+                 "--compactness", "30"]) == 0
+    image = np.asarray(Image.open(folder / "a.png"))
+    assert_array_equal(read_labels(out / "a.png"), ers(image, 12, compactness=30))
+    assert not np.array_equal(read_labels(out / "a.png"), ers(image, 12))
+    with pytest.raises(SystemExit) as exc:
+        main(["batch", str(folder), str(tmp_path / "o2"), "-n", "12", "--compactness", "-3"])
+    assert exc.value.code == 2
+
+
 def test_batch_resume_redoes_outputs_of_another_n(folder, tmp_path):
     (folder / "broken.png").unlink()
     first = segment_collection(folder, tmp_path / "out", 10, method="ers", progress=False)

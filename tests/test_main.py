@@ -55,3 +55,27 @@ def test_segment_bad_n_is_usage_error(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["segment", "--example", "coins", "-n", "0", "-o", str(tmp_path / "o.png")])
     assert exc.value.code == 2
+
+
+def test_segment_compactness_gives_the_api_labels(tmp_path):
+    # Issue 17: the command line takes slic's regularity control too.
+    from skimage import data
+
+    from sealseg import ers
+
+    labels_path = tmp_path / "l.npy"
+    assert main(["segment", "--example", "coffee", "-n", "80", "--compactness", "30",
+                 "-o", str(tmp_path / "o.png"), "--labels", str(labels_path),
+                 "--method", "ers"]) == 0
+    labels = np.load(labels_path)
+    np.testing.assert_array_equal(labels, ers(data.coffee(), 80, compactness=30))
+    assert not np.array_equal(labels, ers(data.coffee(), 80))
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "ten"])
+def test_segment_bad_compactness_is_usage_error(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["segment", "--example", "coins", "--compactness", value, "-o",
+              str(tmp_path / "o.png"), "--method", "ers"])
+    assert exc.value.code == 2
+    assert "--compactness" in capsys.readouterr().err

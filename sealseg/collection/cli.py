@@ -1,7 +1,7 @@
 """The ``batch`` command: ``python -m sealseg batch INPUT_DIR OUTPUT_DIR -n N``."""
 from pathlib import Path
 
-from .._cli import CommandError, check_path, fail, positive_int
+from .._cli import COMPACTNESS_HELP, CommandError, check_path, compactness_value, fail, positive_int
 from .._io import LABEL_FORMATS
 
 __all__ = ["add_batch_parser", "run_batch"]
@@ -27,6 +27,8 @@ def add_batch_parser(subparsers):
                         help="number of superpixels per image")
     parser.add_argument("--method", choices=segmenter_names(), default="seal_ers",
                         help="segmenter (default: seal_ers, as for `segment`)")
+    parser.add_argument("--compactness", type=compactness_value, default=0.0,
+                        help=COMPACTNESS_HELP)
     parser.add_argument("--jobs", type=positive_int, default=1,
                         help="worker processes on this machine (default: 1)")
     parser.add_argument("--format", choices=tuple(LABEL_FORMATS), default="png16",
@@ -74,6 +76,8 @@ def run_batch(args):
     except OSError as exc:
         fail(COMMAND, f"cannot create output folder {output_dir}: {exc}")
     options = {"weights": args.weights} if args.weights is not None else {}
+    if args.compactness:
+        options["compactness"] = args.compactness
     client = None
     if args.scheduler is not None:
         try:
