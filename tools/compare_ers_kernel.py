@@ -13,11 +13,16 @@ connectivities and precomputed affinities::
 Exit status 1 when any label array differs.  About a minute on 2 cores.
 """
 import sys
+from pathlib import Path
 
 import numpy as np
 from skimage import data, transform, util
 
 import sealseg
+
+# The record and the comparison are compare_outputs' own, run on these cases.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import compare_outputs  # noqa: E402
 
 
 def _resized(image, height, width):
@@ -83,32 +88,11 @@ def cases():
 
 
 def record(path):
-    out = {name: np.asarray(run()) for name, run in cases()}
-    np.savez_compressed(path, **out)
-    print(f"recorded {len(out)} cases in {path}")
-    return 0
+    return compare_outputs.record(path, cases)
 
 
 def compare(path):
-    saved = np.load(path)
-    n_same = n_diff = 0
-    seen = set()
-    for name, run in cases():
-        seen.add(name)
-        if name not in saved:
-            print(f"NEW   {name} (not in the record)")
-            continue
-        got, want = np.asarray(run()), saved[name]
-        if got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want):
-            n_same += 1
-        else:
-            n_diff += 1
-            print(f"DIFF  {name}")
-    missing = [name for name in saved.files if name not in seen]
-    for name in missing:
-        print(f"GONE  {name} (in the record, not run)")
-    print(f"{n_same} identical, {n_diff} different, {len(missing)} missing")
-    return 1 if n_diff or missing else 0
+    return compare_outputs.compare(path, cases)
 
 
 if __name__ == "__main__":

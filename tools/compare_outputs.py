@@ -87,7 +87,8 @@ def cases():
     yield ("compactness", lambda: sealseg.compactness(labels))
 
 
-def record(path):
+def record(path, cases=cases):
+    """Save the outputs of ``cases()`` (pairs of name and a call) to ``path``."""
     out = {}
     for name, run in cases():
         out[name] = np.asarray(run())
@@ -96,7 +97,8 @@ def record(path):
     return 0
 
 
-def compare(path):
+def compare(path, cases=cases):
+    """Compare the outputs of ``cases()`` with a record; 1 when any differs or is missing."""
     saved = np.load(path)
     n_same = n_diff = 0
     seen = set()
