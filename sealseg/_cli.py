@@ -7,7 +7,6 @@ or a scikit-image example) and the boundary overlay.  The command modules
 this module; it imports none of them.
 """
 import argparse
-import errno
 import os
 import sys
 from pathlib import Path
@@ -113,13 +112,12 @@ def check_path(path, what):
     A path too long for the system (ENAMETOOLONG) would otherwise surface as
     a traceback from the first call that touches it.
     """
+    from ._io import path_too_long
+
     path = Path(path)
-    try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise CommandError(f"{what} path too long for the file system "
-                               f"({len(str(path))} characters): {_shown(path)}") from None
+    if path_too_long(path):
+        raise CommandError(f"{what} path too long for the file system "
+                           f"({len(str(path))} characters): {_shown(path)}")
     return path
 
 

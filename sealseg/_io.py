@@ -152,6 +152,27 @@ def not_a_regular_file(path):
     return "not a regular file"
 
 
+def path_too_long(path):
+    """True when the file system refuses the name ``path`` as too long (ENAMETOOLONG).
+
+    ``Path.exists()`` and ``is_dir()`` hide a missing file but raise on such
+    a name, from whichever call first touches it: callers check here and say
+    so in their own error type.  A NUL character raises ValueError, as in
+    ``os.stat``.
+
+    Examples
+    --------
+    >>> from sealseg._io import path_too_long
+    >>> path_too_long("x" * 100_000), path_too_long("missing.png")
+    (True, False)
+    """
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ENAMETOOLONG
+    return False
+
+
 def read_image(path):
     """An image file as an array of its own dtype: nothing clipped, no bit depth lost.
 

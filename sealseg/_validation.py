@@ -261,6 +261,40 @@ def _real_array(image, name):
     return arr
 
 
+def _channels_last(image, channel_axis, name, *, n_spatial, grey_error, channels_error):
+    """Shared body of :func:`check_image` and :func:`check_volume`.
+
+    ``image`` with ``n_spatial`` spatial axes and its channels moved last
+    (a grey one gets a channel axis of 1), as C-contiguous float64 in
+    [0, 1].  ``grey_error`` and ``channels_error`` are the messages, formatted
+    with the array's ``ndim`` and ``shape``, for a wrong number of dimensions without and
+    with ``channel_axis``.  A 2-D array is a grey image whatever
+    ``channel_axis`` says (as in skimage.slic).
+    """
+    if image is None:
+        raise TypeError(f"{name} must be an array, got None")
+    arr = _real_array(image, name)
+    if channel_axis is None:
+        if arr.ndim != n_spatial:
+            raise ValueError(grey_error.format(ndim=arr.ndim, shape=arr.shape))
+        arr = arr[..., np.newaxis]
+    else:
+        if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(channel_axis, numbers.Integral):
+            raise TypeError(f"channel_axis must be an integer or None, got {channel_axis!r}")
+        if arr.ndim == 2 and n_spatial == 2:
+            arr = arr[..., np.newaxis]
+        elif arr.ndim == n_spatial + 1:
+            if not -arr.ndim <= channel_axis < arr.ndim:
+                raise ValueError(f"channel_axis={channel_axis} is out of range for a "
+                                 f"{arr.ndim}-D {name} of shape {arr.shape}")
+            arr = np.moveaxis(arr, channel_axis, -1)
+        else:
+            raise ValueError(channels_error.format(ndim=arr.ndim, shape=arr.shape))
+    if 0 in arr.shape:
+        raise ValueError(f"{name} is empty: shape {arr.shape}")
+    return np.ascontiguousarray(image_to_unit_range(arr, name=name))
+
+
 def check_image(image, channel_axis=-1, *, name="image"):
     """Return ``image`` as a C-contiguous float64 array of shape (H, W, C) in [0, 1].
 
@@ -273,32 +307,11 @@ def check_image(image, channel_axis=-1, *, name="image"):
     channel_axis : int or None
         Axis of the channels.  ``None`` means a grey 2-D image.
     """
-    if image is None:
-        raise TypeError(f"{name} must be an array, got None")
-    arr = _real_array(image, name)
-    if channel_axis is None:
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be 2-D when channel_axis is None, "
-                             f"got shape {arr.shape}")
-        arr = arr[..., np.newaxis]
-    else:
-        if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(channel_axis, numbers.Integral):
-            raise TypeError(f"channel_axis must be an integer or None, got {channel_axis!r}")
-        if arr.ndim == 2:
-            # A 2-D array is a grey image whatever channel_axis says (as in skimage.slic).
-            arr = arr[..., np.newaxis]
-        elif arr.ndim == 3:
-            if not -3 <= channel_axis <= 2:
-                raise ValueError(f"channel_axis={channel_axis} is out of range for a "
-                                 f"3-D {name} of shape {arr.shape}")
-            arr = np.moveaxis(arr, channel_axis, -1)
-        else:
-            raise ValueError(f"{name} must be 2-D (M, N) or 3-D (M, N, C) with a channel "
-                             f"axis, got {arr.ndim}-D shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0 or arr.shape[2] == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
-    out = image_to_unit_range(arr, name=name)
-    return np.ascontiguousarray(out)
+    return _channels_last(
+        image, channel_axis, name, n_spatial=2,
+        grey_error=f"{name} must be 2-D when channel_axis is None, got shape {{shape}}",
+        channels_error=(f"{name} must be 2-D (M, N) or 3-D (M, N, C) with a channel axis, "
+                        f"got {{ndim}}-D shape {{shape}}"))
 
 
 def image_is_volume(image, channel_axis):
@@ -328,28 +341,11 @@ def check_volume(image, channel_axis=None, *, name="image"):
     channel_axis : int or None
         Axis of the channels of a 4-D volume; None for a grey 3-D volume.
     """
-    if image is None:
-        raise TypeError(f"{name} must be an array, got None")
-    arr = _real_array(image, name)
-    if channel_axis is None:
-        if arr.ndim != 3:
-            raise ValueError(f"a grey volume {name} must be 3-D (P, M, N) when channel_axis "
-                             f"is None, got shape {arr.shape}; for a volume with channels "
-                             "pass channel_axis")
-        arr = arr[..., np.newaxis]
-    else:
-        if isinstance(channel_axis, (bool, np.bool_)) or not isinstance(channel_axis, numbers.Integral):
-            raise TypeError(f"channel_axis must be an integer or None, got {channel_axis!r}")
-        if arr.ndim != 4:
-            raise ValueError(f"a volume {name} with channels must be 4-D (P, M, N, C), got "
-                             f"shape {arr.shape}")
-        if not -4 <= channel_axis <= 3:
-            raise ValueError(f"channel_axis={channel_axis} is out of range for a "
-                             f"4-D {name} of shape {arr.shape}")
-        arr = np.moveaxis(arr, channel_axis, -1)
-    if 0 in arr.shape:
-        raise ValueError(f"{name} is empty: shape {arr.shape}")
-    return np.ascontiguousarray(image_to_unit_range(arr, name=name))
+    return _channels_last(
+        image, channel_axis, name, n_spatial=3,
+        grey_error=(f"a grey volume {name} must be 3-D (P, M, N) when channel_axis is None, "
+                    f"got shape {{shape}}; for a volume with channels pass channel_axis"),
+        channels_error=f"a volume {name} with channels must be 4-D (P, M, N, C), got shape {{shape}}")
 
 
 def check_rgb_image(image, channel_axis=-1, *, name="image"):

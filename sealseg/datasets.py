@@ -8,7 +8,6 @@ cheap to create and to send to worker processes.
 
 The data is never part of the package: it is read from a path.
 """
-import errno
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import not_a_regular_file
+from ._io import not_a_regular_file, path_too_long
 
 __all__ = ["Sample", "Dataset", "load_bsds500", "load_cityscapes", "load_folder",
            "bsds500_root", "DATA_ENV"]
@@ -186,16 +185,13 @@ def _as_folder(value, name):
     except TypeError:
         raise TypeError(f"{name} must be a folder path (str or path-like), got "
                         f"{value!r} of type {type(value).__name__}") from None
-    # Path.is_dir() raises on a name too long for the file system (it only
-    # hides "missing"): say so here, naming the argument.
     try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise ValueError(f"{name} is a path too long for the file system "
-                             f"({len(str(path))} characters)") from None
+        too_long = path_too_long(path)
     except ValueError:          # an embedded NUL byte
         raise ValueError(f"{name} holds a NUL character, which no path can") from None
+    if too_long:
+        raise ValueError(f"{name} is a path too long for the file system "
+                         f"({len(str(path))} characters)")
     return path
 
 
