@@ -5,7 +5,7 @@ they run without the GIL and touch no Python object.
 """
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport calloc, free, realloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 cdef extern from *:
     int __builtin_clzll(unsigned long long) nogil
@@ -86,6 +86,11 @@ cdef inline Py_ssize_t uf_union(Py_ssize_t* parent, Py_ssize_t* size,
 # quarters of the settles moved a single entry and the moves took a fifth of
 # the greedy loop).  The run is kept in the order above, and ``rq_push``
 # inserts a key that falls within it in place, so the order is the same.
+
+
+# Buckets of at least this many entries are sorted by radix (see rq_settle).
+cdef enum:
+    RADIX_SORT_MIN = 64
 
 
 cdef struct RadixEntry:
@@ -244,6 +249,8 @@ cdef inline void rq_sort_descending(RadixEntry* a, RadixEntry* out, Py_ssize_t n
     cdef RadixEntry* src = a
     cdef RadixEntry* dst = out
     cdef RadixEntry* tmp
+    cdef RadixEntry* pick
+    cdef Py_ssize_t take_left
     lo = 0
     while lo < n:
         hi = lo + width if lo + width < n else n
@@ -264,13 +271,14 @@ cdef inline void rq_sort_descending(RadixEntry* a, RadixEntry* out, Py_ssize_t n
             j = mid
             k = lo
             while i < mid and j < hi:
-                # >= takes the left run first among equal keys: stable.
-                if src[i].key >= src[j].key:
-                    dst[k] = src[i]
-                    i += 1
-                else:
-                    dst[k] = src[j]
-                    j += 1
+                # >= takes the left run first among equal keys: stable.  The
+                # choice is by a select, not a branch: the keys come in random
+                # order and a branch mispredicted about every other entry.
+                take_left = src[i].key >= src[j].key
+                pick = &src[i] if take_left else &src[j]
+                dst[k] = pick[0]
+                i += take_left
+                j += 1 - take_left
                 k += 1
             while i < mid:
                 dst[k] = src[i]
@@ -285,6 +293,47 @@ cdef inline void rq_sort_descending(RadixEntry* a, RadixEntry* out, Py_ssize_t n
         src = dst
         dst = tmp
         width *= 2
+    if src != out:
+        memcpy(out, src, n * sizeof(RadixEntry))
+
+
+cdef inline void rq_radix_sort_descending(RadixEntry* a, RadixEntry* out,
+                                          Py_ssize_t n) noexcept nogil:
+    """As ``rq_sort_descending``, by least-significant-digit radix sort.
+
+    One stable counting pass per byte in which the keys differ (a settled
+    bucket's keys share every byte from their level up, so there are few),
+    instead of about log2(n) merge passes whose every step waits on the one
+    before.
+    """
+    cdef uint64_t diff = 0
+    cdef Py_ssize_t counts[256]
+    cdef Py_ssize_t j, total, c
+    cdef int shift, digit
+    cdef RadixEntry* src = a
+    cdef RadixEntry* dst = out
+    cdef RadixEntry* tmp
+    for j in range(1, n):
+        diff |= a[j].key ^ a[0].key
+    for shift in range(0, 64, 8):
+        if not (diff >> shift) & 255:
+            continue
+        memset(counts, 0, sizeof(counts))
+        # Digit 255 - byte: ascending digits are descending keys.
+        for j in range(n):
+            counts[255 - <int>((src[j].key >> shift) & 255)] += 1
+        total = 0
+        for digit in range(256):
+            c = counts[digit]
+            counts[digit] = total
+            total += c
+        for j in range(n):
+            digit = 255 - <int>((src[j].key >> shift) & 255)
+            dst[counts[digit]] = src[j]
+            counts[digit] += 1
+        tmp = src
+        src = dst
+        dst = tmp
     if src != out:
         memcpy(out, src, n * sizeof(RadixEntry))
 
@@ -324,7 +373,10 @@ cdef inline int rq_settle(RadixQueue* q, Py_ssize_t sort_max) noexcept nogil:
     if n <= sort_max:
         if rq_reserve(&q.buckets[0], n) != 0:
             return -1
-        rq_sort_descending(entries, q.buckets[0].entries, n)
+        if n >= RADIX_SORT_MIN:
+            rq_radix_sort_descending(entries, q.buckets[0].entries, n)
+        else:
+            rq_sort_descending(entries, q.buckets[0].entries, n)
         q.buckets[0].size = n
         return 0
     # Each key shares byte L and all above with m: it goes to a lower level.
