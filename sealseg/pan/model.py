@@ -193,21 +193,11 @@ class PixelAffinityNet(nn.Module):
         """
         if self.training:
             raise RuntimeError("fuse_for_inference needs a model in eval mode")
-
-        def fold(conv, bn):
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-            conv.weight = nn.Parameter(conv.weight * scale[:, None, None, None],
-                                       requires_grad=False)
-            bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-            conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias,
-                                     requires_grad=False)
-            return nn.Identity()
-
         with torch.no_grad():
-            self.head[1] = fold(self.head[0], self.head[1])
+            self.head[1] = _fold_batchnorm(self.head[0], self.head[1])
             for block in self.blocks:
-                block.bn1 = fold(block.conv1, block.bn1)
-                block.bn2 = fold(block.conv2, block.bn2)
+                block.bn1 = _fold_batchnorm(block.conv1, block.bn1)
+                block.bn2 = _fold_batchnorm(block.conv2, block.bn2)
         self._channels_last = True
         return self.to(memory_format=torch.channels_last)
 
@@ -234,13 +224,7 @@ class PixelAffinityNet(nn.Module):
 
     def forward(self, x):
         """(B, 4, H, W) -> (B, 2, H, W) affinities in (0, 1), borders set to 1."""
-        logits = self.forward_logits(x)
-        if self.exponent == 1.0:
-            a = torch.sigmoid(logits)
-        else:
-            # log-space keeps strongly negative logits from underflowing to 0 early
-            a = torch.exp(self.exponent * nn.functional.logsigmoid(logits))
-        return set_border(a)
+        return _affinities(self.forward_logits(x), self.exponent)
 
 
 def _affinities(logits, exponent):
@@ -282,6 +266,16 @@ def _conv_bn_relu(c_in, c_out, *, stride=1, dilation=1):
     )
 
 
+def _fold_batchnorm(conv, bn):
+    """Fold eval-mode ``bn`` into ``conv`` before it (in place); returns the
+    Identity that replaces ``bn``."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    conv.weight = nn.Parameter(conv.weight * scale[:, None, None, None], requires_grad=False)
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias, requires_grad=False)
+    return nn.Identity()
+
+
 def _fold_batchnorms(module):
     """Fold every (Conv2d, BatchNorm2d) pair of the nn.Sequentials in ``module``."""
     for seq in module.modules():
@@ -290,13 +284,7 @@ def _fold_batchnorms(module):
         for k in range(len(seq) - 1):
             conv, bn = seq[k], seq[k + 1]
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-                conv.weight = nn.Parameter(conv.weight * scale[:, None, None, None],
-                                           requires_grad=False)
-                bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-                conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias,
-                                         requires_grad=False)
-                seq[k + 1] = nn.Identity()
+                seq[k + 1] = _fold_batchnorm(conv, bn)
 
 
 class MultiScaleAffinityNet(nn.Module):
