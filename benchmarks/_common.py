@@ -115,3 +115,55 @@ def median_seconds(func, repeat):
         func()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def seconds(call):
+    """Wall time of one ``call()``."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def ratio_of_pairs(call_a, call_b, pairs):
+    """Median over ``pairs`` of time(call_a) / time(call_b), each pair run back
+    to back, so that the ratio holds when the machine's speed drifts."""
+    return statistics.median(seconds(call_a) / seconds(call_b) for _ in range(pairs))
+
+
+def stream_memory(stop):
+    """A neighbour that competes for memory bandwidth and the shared cache, as
+    a second user's job would: it sweeps 256 MB over and over until ``stop``."""
+    import numpy as np
+
+    block = np.ones(32 << 20)
+    while not stop.is_set():
+        block *= 1.0000001
+
+
+def spin(stop):
+    """A neighbour that keeps one core busy (pure CPU, little memory) until ``stop``."""
+    x = 0
+    while not stop.is_set():
+        for _ in range(10000):
+            x += 1
+
+
+def slowdown_beside(call, neighbour, pairs):
+    """Median over ``pairs`` of the time of ``call()`` while ``neighbour(stop)``
+    runs in another process / its time alone."""
+    import multiprocessing
+
+    ratios = []
+    for _ in range(pairs):
+        alone = seconds(call)
+        stop = multiprocessing.Event()
+        other = multiprocessing.Process(target=neighbour, args=(stop,), daemon=True)
+        other.start()
+        try:
+            time.sleep(0.5)  # let it start (and allocate)
+            busy = seconds(call)
+        finally:
+            stop.set()
+            other.join()
+        ratios.append(busy / alone)
+    return statistics.median(ratios)

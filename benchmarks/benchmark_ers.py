@@ -11,10 +11,7 @@ much slower ers gets at 2048x1024 while another process streams through
 memory on the other core; and ers against slic on a 128^3 grey volume
 (``ERSVolumeSuite``, n_segments=1000, ``channel_axis=None``).
 """
-import multiprocessing
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +22,12 @@ from skimage.segmentation import slic
 from sealseg import ers
 
 if __package__:
-    from ._common import median_seconds, peak_rss_mb
+    from ._common import (median_seconds, peak_rss_mb, ratio_of_pairs, seconds,
+                          slowdown_beside, stream_memory)
 else:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks._common import median_seconds, peak_rss_mb
+    from benchmarks._common import (median_seconds, peak_rss_mb, ratio_of_pairs, seconds,
+                                    slowdown_beside, stream_memory)
 
 # (height, width): BSDS500, 0.6 Mpx, Cityscapes.
 SIZES = {"0.15Mpx": (321, 481), "0.6Mpx": (642, 962), "2.1Mpx": (1024, 2048)}
@@ -109,46 +108,17 @@ class ERSVolumeSuite:
 GOAL_CASES = {"481x321 n=600": ("0.15Mpx", 600), "2048x1024 n=6000": ("2.1Mpx", 6000)}
 
 
-def _seconds(call):
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
 def ers_over_slic(image, n_segments, pairs=3, **kwargs):
     """Median over ``pairs`` of ers time / slic time, each pair run back to back,
     so that the ratio holds when the machine's speed drifts.  ``kwargs`` go to both."""
-    return statistics.median(
-        _seconds(lambda: ers(image, n_segments, **kwargs))
-        / _seconds(lambda: slic(image, n_segments, start_label=1, **kwargs))
-        for _ in range(pairs))
-
-
-def _stream_memory(stop):
-    # A neighbour that competes for memory bandwidth and the shared cache,
-    # as a second user's job would: it sweeps 256 MB over and over.
-    block = np.ones(32 << 20)
-    while not stop.is_set():
-        block *= 1.0000001
+    return ratio_of_pairs(lambda: ers(image, n_segments, **kwargs),
+                          lambda: slic(image, n_segments, start_label=1, **kwargs), pairs)
 
 
 def busy_slowdown(image, n_segments, pairs=3):
     """Median over ``pairs`` of ers time with a memory-bound process on the
     other core / ers time alone."""
-    ratios = []
-    for _ in range(pairs):
-        alone = _seconds(lambda: ers(image, n_segments))
-        stop = multiprocessing.Event()
-        neighbour = multiprocessing.Process(target=_stream_memory, args=(stop,), daemon=True)
-        neighbour.start()
-        try:
-            time.sleep(0.5)  # let it allocate and start streaming
-            busy = _seconds(lambda: ers(image, n_segments))
-        finally:
-            stop.set()
-            neighbour.join()
-        ratios.append(busy / alone)
-    return statistics.median(ratios)
+    return slowdown_beside(lambda: ers(image, n_segments), stream_memory, pairs)
 
 
 class ERSGoals:
@@ -182,8 +152,8 @@ def peak_memory_mb(size, n_segments):
 
 def volume_main():
     volume = make_volume()
-    t_ers = _seconds(lambda: ers(volume, VOLUME_SEGMENTS, channel_axis=None))
-    t_slic = _seconds(lambda: slic(volume, VOLUME_SEGMENTS, channel_axis=None, start_label=1))
+    t_ers = seconds(lambda: ers(volume, VOLUME_SEGMENTS, channel_axis=None))
+    t_slic = seconds(lambda: slic(volume, VOLUME_SEGMENTS, channel_axis=None, start_label=1))
     print(f"volume {VOLUME_SIDE}^3 n={VOLUME_SEGMENTS}: ers {t_ers:.2f} s, slic {t_slic:.2f} s, "
           f"ers/slic {t_ers / t_slic:.2f} (one run each)")
 

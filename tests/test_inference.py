@@ -121,6 +121,32 @@ def test_import_does_not_import_torch_until_the_first_prediction(tmp_path):
     assert out.stdout.strip() == "ok"
 
 
+@pytest.mark.parametrize("preset, torch_first, expected", [
+    (None, False, "PASSIVE"),      # sealseg imports torch: passive waiting
+    ("ACTIVE", False, "ACTIVE"),   # the user's own setting is kept
+    (None, True, None),            # torch already loaded: nothing is changed
+])
+def test_omp_wait_policy_is_set_only_when_sealseg_loads_torch(tmp_path, preset, torch_first,
+                                                              expected):
+    import os
+
+    path = _save_weights(tmp_path / "w.pt")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset is not None:
+        env["OMP_WAIT_POLICY"] = preset
+    code = textwrap.dedent(f"""
+        import os
+        import numpy as np
+        {"import torch" if torch_first else ""}
+        import sealseg
+        sealseg.learn_affinities(np.zeros((8, 9, 3)), weights={str(path)!r})
+        print(os.environ.get("OMP_WAIT_POLICY"))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(expected)
+
+
 def _learn_never_reading_weights(image, **kw):
     return learn_affinities(image, weights="/nonexistent/never-read.pt", **kw)
 

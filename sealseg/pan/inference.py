@@ -33,6 +33,24 @@ if hasattr(os, "register_at_fork"):     # POSIX
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _import_torch():
+    """torch, imported with OpenMP's passive wait policy unless one is set.
+
+    torch's OpenMP threads spin while they wait for each other at the end of
+    every operation.  When another process holds one of the cores, the
+    spinning thread competes with it for the core the slower thread needs,
+    and two threads took twice as long as one (``doc/speed.rst``).  Passive
+    waiting sleeps instead.  OpenMP reads the policy once, when torch loads
+    it, so this applies only when sealseg is the first to import torch and
+    never overrides an ``OMP_WAIT_POLICY`` the user set.
+    """
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+
+    return torch
+
+
 def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
                      max_pixels_per_tile=None):
     """Pixel affinities of an image, predicted by a trained Pixel Affinity Net.
@@ -54,17 +72,22 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         numpy masked array is refused (its mask would be lost).
     weights : str or path, optional
         A registered name or the path of a weight file saved by
-        ``sealseg train``.  Two nets ship, both width 32, without the Canny
-        edge channel, trained on BSDS500 train on a CPU:
+        ``sealseg train``.  Three nets ship, all width 32, without the Canny
+        edge channel, trained on a CPU:
 
         - ``"bsds500"`` (default): residual blocks dilated 1, 2, 4, trained
-          for 12,000 steps with HED's class-balanced binary cross-entropy,
-          affinities read as ``sigmoid(logits) ** 2``;
-        - ``"bsds500-seal"``: the paper's net (no dilation) trained for
-          10,065 steps with the SEAL loss, exponent 1.
+          for 12,000 steps with HED's class-balanced binary cross-entropy
+          on BSDS500 train + val (300 images), affinities read as
+          ``sigmoid(logits) ** 2``.  Its design, loss, schedule and exponent
+          were all chosen on val with ``"bsds500-dilated"``;
+        - ``"bsds500-dilated"``: the same net trained on BSDS500 train only
+          (the default before version 0.1's train + val run);
+        - ``"bsds500-seal"``: the paper's net (no dilation) trained on train
+          for 10,065 steps with the SEAL loss, exponent 1.
 
-        Under ERS, the default gives the higher ASA and boundary recall of
-        the two at every number of superpixels on BSDS500 val (ASA +0.006
+        BSDS500 val is held out only for the last two.  Under ERS,
+        ``"bsds500-dilated"`` gives the higher ASA and boundary recall of
+        those two at every number of superpixels on val (ASA +0.006
         at 100 superpixels, +0.002 at 1200; boundary recall +0.039 and
         +0.016; ``doc/results.rst``).  A shipped file is checked against
         the SHA-256 recorded for it before it is loaded; a file given by
@@ -177,7 +200,7 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile):
     ``weights`` and ``device`` are checked by the registry when the net is
     looked up.  Returns a C-contiguous (2, H, W) float32 array.
     """
-    import torch
+    torch = _import_torch()
 
     global _FORKED_AFTER_TORCH
     if _FORKED_AFTER_TORCH:

@@ -1,0 +1,72 @@
+"""The speed goals of ``seal_ers`` (asv style; also a plain script).
+
+    python benchmarks/benchmark_seal.py
+
+``SealERSGoals`` reports, on scikit-image's astronaut resized to 321x481
+(BSDS500's size), n_segments=600, 8-connected, with torch's default threads:
+
+- ``seal_ers_over_slic``: seal_ers time / slic time (goal: at most 2), the
+  median of 5 back-to-back pairs;
+- ``busy_neighbour_slowdown``: how much slower seal_ers gets while another
+  process keeps the other core busy (a pure-CPU spin), the median of 3.
+
+The net is loaded (and torch imported) in ``setup``, outside the timings.
+OpenMP's wait policy is read once, when torch loads: run the script with
+``OMP_WAIT_POLICY=ACTIVE`` to time torch's own default instead of the passive
+waiting sealseg asks for (``doc/speed.rst``).
+"""
+import os
+import sys
+from pathlib import Path
+
+from skimage.segmentation import slic
+
+from sealseg import seal_ers
+
+if __package__:
+    from ._common import ratio_of_pairs, slowdown_beside, spin, timing_weights
+    from .benchmark_ers import make_image
+else:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks._common import ratio_of_pairs, slowdown_beside, spin, timing_weights
+    from benchmarks.benchmark_ers import make_image
+
+N_SEGMENTS = 600
+
+
+class SealERSGoals:
+    """seal_ers against slic, and beside a busy neighbour, on 321x481 at n=600."""
+
+    timeout = 600
+
+    def setup(self):
+        self.image = make_image("0.15Mpx")
+        self.weights, self.kind = timing_weights()
+        seal_ers(self.image, N_SEGMENTS, weights=self.weights)   # load the net
+
+    def _seal(self):
+        seal_ers(self.image, N_SEGMENTS, weights=self.weights)
+
+    def track_seal_ers_over_slic(self):
+        return ratio_of_pairs(self._seal,
+                              lambda: slic(self.image, N_SEGMENTS, start_label=1), pairs=5)
+
+    track_seal_ers_over_slic.unit = "ratio"
+
+    def track_busy_neighbour_slowdown(self):
+        return slowdown_beside(self._seal, spin, pairs=3)
+
+    track_busy_neighbour_slowdown.unit = "ratio"
+
+
+def main():
+    goals = SealERSGoals()
+    goals.setup()
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset")
+    print(f"weights: {goals.kind}; OMP_WAIT_POLICY when torch loaded: {policy}")
+    print(f"seal_ers / slic: {goals.track_seal_ers_over_slic():.2f}")
+    print(f"slowdown beside a busy core: {goals.track_busy_neighbour_slowdown():.2f}")
+
+
+if __name__ == "__main__":
+    main()
