@@ -32,10 +32,11 @@ __all__ = ["prior_strength", "apply_spatial_prior", "grid_cells", "crossing_edge
 # ``compactness`` -> strength ``k`` of the prior, one table per kind of edge
 # weights.  Calibrated on BSDS500 val (7 images, n_segments 200 and 600):
 # at each of slic's compactness values, the strength at which the mean
-# ``sealseg.compactness`` of ERS on colours (of SEAL-ERS, for affinities)
-# equals slic's at that value, interpolated in a sweep of k = 0, 0.25, ...,
-# 16.  Where slic is less regular than plain ERS the strength is 0 (SEAL-ERS
-# at 0 is as regular as slic at about 8).  The prior saturates: beyond k ~ 8
+# ``sealseg.compactness`` of ERS on colours (of SEAL-ERS, for affinities,
+# with the weights now registered as "bsds500-dilated") equals slic's at
+# that value, interpolated in a sweep of k = 0, 0.25, ..., 16.  Where slic
+# is less regular than plain ERS the strength is 0 (SEAL-ERS at 0 is as
+# regular as slic at about 8).  The prior saturates: beyond k ~ 8
 # the crossing edges are so weak that the result no longer changes, at a mean
 # compactness of about 0.53 for ERS on colours (slic reaches 0.70 at 100)
 # and 0.71 for SEAL-ERS; the last entry is that saturation point.  Between

@@ -345,7 +345,8 @@ def check_volume(image, channel_axis=None, *, name="image"):
         image, channel_axis, name, n_spatial=3,
         grey_error=(f"a grey volume {name} must be 3-D (P, M, N) when channel_axis is None, "
                     f"got shape {{shape}}; for a volume with channels pass channel_axis"),
-        channels_error=f"a volume {name} with channels must be 4-D (P, M, N, C), got shape {{shape}}")
+        channels_error=(f"a volume {name} with channels must be 4-D (P, M, N, C), "
+                        f"got shape {{shape}}"))
 
 
 def check_rgb_image(image, channel_axis=-1, *, name="image"):

@@ -13,7 +13,7 @@ from sealseg import learn_affinities, seal_ers  # noqa: E402
 from sealseg.pan import pretrained  # noqa: E402
 from sealseg.pan.model import PixelAffinityNet  # noqa: E402
 
-SHIPPED = ["bsds500", "bsds500-seal"]
+SHIPPED = ["bsds500", "bsds500-dilated", "bsds500-seal"]
 
 
 def _save_weights(path, **kw):
@@ -58,10 +58,21 @@ def test_shipped_weights_load(name, fresh_cache):
     net = pretrained.get_model(name, "cpu")
     assert isinstance(net, PixelAffinityNet)
     assert net.config["width"] == 32 and net.config["use_edges"] is False
-    # The default is the dilated net read with the exponent chosen on BSDS500
-    # val (training/choose_exponent.py); the SEAL-only net is read as trained.
-    assert list(net.config["dilations"]) == {"bsds500": [1, 2, 4], "bsds500-seal": [1, 1, 1]}[name]
-    assert net.exponent == {"bsds500": 2.0, "bsds500-seal": 1.0}[name]
+    # The default and its train-only twin are the dilated net read with the
+    # exponent chosen on BSDS500 val (sealseg.pan.exponent); the SEAL-only
+    # net is read as trained.
+    dilations = {"bsds500": [1, 2, 4], "bsds500-dilated": [1, 2, 4], "bsds500-seal": [1, 1, 1]}
+    exponents = {"bsds500": 2.0, "bsds500-dilated": 2.0, "bsds500-seal": 1.0}
+    assert list(net.config["dilations"]) == dilations[name]
+    assert net.exponent == exponents[name]
+
+
+def test_default_and_its_train_only_twin_are_different_nets(fresh_cache):
+    # The train + val default must not be a copy of the train-only file.
+    default = pretrained.read_weight_file("bsds500").state_dict()
+    twin = pretrained.read_weight_file("bsds500-dilated").state_dict()
+    assert default.keys() == twin.keys()
+    assert any(not torch.equal(default[k], twin[k]) for k in default)
 
 
 def test_corrupted_package_file_is_refused_by_name(tmp_path, monkeypatch, fresh_cache):
