@@ -108,13 +108,12 @@ def _ers_on_weights(weights, shape, n_segments, connectivity, lam, start_label, 
     """
     mask = None if mask_u8 is None else mask_u8.view(bool)
     apply_spatial_prior(weights, shape, connectivity, n_segments, strength, spacing, mask)
-    if len(shape) == 3:   # the kernel takes a volume as P planes, its mask as (P * M, N)
-        kernel_mask = None if mask_u8 is None else mask_u8.reshape(-1, shape[2])
-        labels, _ = _ers.entropy_rate_segmentation(weights, shape[1], shape[2], connectivity,
-                                                   n_segments, lam, kernel_mask, depth=shape[0])
-    else:
-        labels, _ = _ers.entropy_rate_segmentation(weights, shape[0], shape[1], connectivity,
-                                                   n_segments, lam, mask_u8)
+    # The kernel takes an image as one plane, a volume as P planes, and its
+    # mask as (P * M, N).
+    depth, height, width = shape if len(shape) == 3 else (1,) + tuple(shape)
+    kernel_mask = None if mask_u8 is None else mask_u8.reshape(-1, width)
+    labels, _ = _ers.entropy_rate_segmentation(weights, height, width, connectivity,
+                                               n_segments, lam, kernel_mask, depth=depth)
     return _shift_labels(labels, start_label, mask_u8)
 
 
