@@ -67,8 +67,9 @@ def tile_alignment(model):
 
 def _read_start(start, halo, align):
     """First row (or column) read for a core starting at ``start``: the halo
-    before it, moved back onto the alignment grid."""
-    return max(0, start - halo) // align * align
+    before it, moved back onto the alignment grid.  ``start`` may be an array
+    (as in :func:`_extents`)."""
+    return np.maximum(0, start - halo) // align * align
 
 
 def _spans(length, n_parts, halo, align=1):
@@ -76,7 +77,8 @@ def _spans(length, n_parts, halo, align=1):
     bounds = [round(k * length / n_parts) for k in range(n_parts + 1)]
     spans = []
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        spans.append(((start, stop), (_read_start(start, halo, align), min(length, stop + halo))))
+        read = (int(_read_start(start, halo, align)), min(length, stop + halo))
+        spans.append(((start, stop), read))
     return spans
 
 
@@ -88,7 +90,7 @@ def _extents(length, n_parts, halo, align=1):
     of :func:`_spans`.
     """
     bounds = np.round(np.arange(n_parts + 1) * length / n_parts).astype(np.int64)
-    starts = np.maximum(0, bounds[:-1] - halo) // align * align
+    starts = _read_start(bounds[:-1], halo, align)
     return np.minimum(length, bounds[1:] + halo) - starts
 
 
