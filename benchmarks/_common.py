@@ -109,12 +109,7 @@ def peak_rss_mb(module, size, call, warmup=""):
 
 def median_seconds(func, repeat):
     """Median wall time (s) of ``repeat`` calls of ``func()``."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(seconds(func) for _ in range(repeat))
 
 
 def seconds(call):

@@ -30,7 +30,6 @@ import importlib.metadata
 import math
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -39,6 +38,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from benchmarks._common import bsds500_root, median_seconds  # noqa: E402
 OUT = REPO / "doc" / "_static" / "speed"
 SIZES_MPX = (0.15, 0.5, 1.0, 2.0, 4.0, 8.0)
 PIXELS_PER_SEGMENT = 257
@@ -124,9 +125,6 @@ def shape_of(megapixels):
 
 def base_image():
     """A landscape uint8 RGB image, and a word saying which."""
-    sys.path.insert(0, str(REPO))
-    from benchmarks._common import bsds500_root
-
     root = bsds500_root()
     if root is not None:
         from sealseg._io import read_image
@@ -151,12 +149,6 @@ def image_of(base, source, shape):
     from skimage import transform, util
 
     return util.img_as_ubyte(transform.resize(base, shape, order=1))
-
-
-def _seconds(call, image, n):
-    start = time.perf_counter()
-    call(image, n)
-    return time.perf_counter() - start
 
 
 def run(sizes, cap, only):
@@ -196,12 +188,12 @@ def run(sizes, cap, only):
                 if previous is None:
                     call(image, n)   # warm-up: imports, the net's first load
                 repeats = 3 if mpx <= 1.0 else 1
-                times = [_seconds(call, image, n) for _ in range(repeats)]
-                row["seconds"] = f"{statistics.median(times):.4f}"
+                median = median_seconds(lambda: call(image, n), repeats)
+                row["seconds"] = f"{median:.4f}"
                 row["repeats"] = repeats
                 rows.append(row)
-                previous = (shape[0] * shape[1], statistics.median(times))
-                print(f"{name:>22} {mpx:5.2f} Mpx n={n:<6} {statistics.median(times):8.3f} s "
+                previous = (shape[0] * shape[1], median)
+                print(f"{name:>22} {mpx:5.2f} Mpx n={n:<6} {median:8.3f} s "
                       f"(load {row['load1']})", flush=True)
     return rows, missing, source
 
