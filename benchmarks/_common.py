@@ -36,6 +36,20 @@ def bsds500_root():
         return None
 
 
+def tile_by_mirroring(base, shape):
+    """``base`` (H, W, ...) tiled to ``shape`` (height, width), every other copy
+    mirrored so that no seam shows: the texture of the base image at its own
+    scale, at any size (resizing a small image up smooths it instead)."""
+    import math
+
+    import numpy as np
+
+    reps = [math.ceil(shape[i] / base.shape[i]) for i in (0, 1)]
+    rows = [np.concatenate([base[::(-1) ** i, ::(-1) ** j] for j in range(reps[1])], axis=1)
+            for i in range(reps[0])]
+    return np.ascontiguousarray(np.concatenate(rows, axis=0)[:shape[0], :shape[1]])
+
+
 def shipped_weights_present():
     """Whether the registered ``"bsds500"`` weight file is in the package."""
     try:
@@ -45,30 +59,42 @@ def shipped_weights_present():
     return (WEIGHTS_DIR / REGISTRY["bsds500"]).is_file()
 
 
-_TIMING_WEIGHTS = {}
+#: The architecture of the shipped ``"bsds500"`` net (``pretrained.REGISTRY``).
+SHIPPED_CONFIG = {"width": 32, "use_edges": False, "dilations": [1, 2, 4]}
+
+_RANDOM_WEIGHTS = {}
+
+
+def random_weights(config):
+    """Path of a weight file holding a randomly initialised net of ``config``
+    (``sealseg.pan.model.build_model``), written once per config to a
+    temporary folder: for timing designs that were never trained (the speed
+    does not depend on the weight values)."""
+    key = repr(sorted(config.items()))
+    if key not in _RANDOM_WEIGHTS:
+        import torch
+
+        from sealseg.pan.model import build_model
+        from sealseg.pan.train import model_file_payload
+
+        torch.manual_seed(0)
+        model = build_model(config).eval()
+        folder = Path(tempfile.mkdtemp(prefix="sealseg_bench_"))
+        path = folder / f"random_init_{len(_RANDOM_WEIGHTS)}.pt"
+        torch.save(model_file_payload(model), path)
+        _RANDOM_WEIGHTS[key] = str(path)
+    return _RANDOM_WEIGHTS[key]
 
 
 def timing_weights():
     """Weights for speed benchmarks and a word saying which they are.
 
     The shipped ``"bsds500"`` weights when present; otherwise a randomly
-    initialised Pixel Affinity Net of the default architecture, written once
-    to a temporary file (the speed does not depend on the weight values).
+    initialised net of the same architecture (``random_weights``).
     """
     if shipped_weights_present():
         return "bsds500", "shipped"
-    if "path" not in _TIMING_WEIGHTS:
-        import torch
-
-        from sealseg.pan.model import PixelAffinityNet
-        from sealseg.pan.train import model_file_payload
-
-        torch.manual_seed(0)
-        model = PixelAffinityNet()
-        path = Path(tempfile.mkdtemp(prefix="sealseg_bench_")) / "random_init.pt"
-        torch.save(model_file_payload(model), path)
-        _TIMING_WEIGHTS["path"] = str(path)
-    return _TIMING_WEIGHTS["path"], "random-init"
+    return random_weights(SHIPPED_CONFIG), "random-init"
 
 
 _PEAK_CODE = """

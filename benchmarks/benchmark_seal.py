@@ -8,7 +8,12 @@
 - ``seal_ers_over_slic``: seal_ers time / slic time (goal: at most 2), the
   median of 5 back-to-back pairs;
 - ``busy_neighbour_slowdown``: how much slower seal_ers gets while another
-  process keeps the other core busy (a pure-CPU spin), the median of 3.
+  process keeps the other core busy (a pure-CPU spin), the median of 3;
+
+each with the shipped net (``net="shipped"``) and with an untrained net of a
+cheaper design (``"w16-two-output"``: width 16, both directions in one pass,
+about a fifth of the shipped net's time), which shows what such a design
+would give end to end; its labels mean nothing.
 
 The net is loaded (and torch imported) in ``setup``, outside the timings.
 OpenMP's wait policy is read once, when torch loads: run the script with
@@ -24,48 +29,65 @@ from skimage.segmentation import slic
 from sealseg import seal_ers
 
 if __package__:
-    from ._common import ratio_of_pairs, slowdown_beside, spin, timing_weights
+    from ._common import (SHIPPED_CONFIG, random_weights, ratio_of_pairs, slowdown_beside, spin,
+                          timing_weights)
     from .benchmark_ers import make_image
 else:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks._common import ratio_of_pairs, slowdown_beside, spin, timing_weights
+    from benchmarks._common import (SHIPPED_CONFIG, random_weights, ratio_of_pairs,
+                                    slowdown_beside, spin, timing_weights)
     from benchmarks.benchmark_ers import make_image
 
 N_SEGMENTS = 600
 
 
+# Nets timed: the shipped one, and an untrained cheaper design.
+CHEAPER_CONFIG = dict(SHIPPED_CONFIG, width=16, one_way=False)
+NETS = ["shipped", "w16-two-output"]
+
+
 class SealERSGoals:
     """seal_ers against slic, and beside a busy neighbour, on 321x481 at n=600."""
 
+    params = (NETS,)
+    param_names = ["net"]
     timeout = 600
 
-    def setup(self):
+    def setup(self, net):
         self.image = make_image("0.15Mpx")
-        self.weights, self.kind = timing_weights()
+        if net == "shipped":
+            self.weights, self.kind = timing_weights()
+        else:
+            self.weights, self.kind = random_weights(CHEAPER_CONFIG), "random-init"
         seal_ers(self.image, N_SEGMENTS, weights=self.weights)   # load the net
 
     def _seal(self):
         seal_ers(self.image, N_SEGMENTS, weights=self.weights)
 
-    def track_seal_ers_over_slic(self):
+    def track_seal_ers_over_slic(self, net):
         return ratio_of_pairs(self._seal,
                               lambda: slic(self.image, N_SEGMENTS, start_label=1), pairs=5)
 
     track_seal_ers_over_slic.unit = "ratio"
 
-    def track_busy_neighbour_slowdown(self):
+    def track_busy_neighbour_slowdown(self, net):
         return slowdown_beside(self._seal, spin, pairs=3)
 
     track_busy_neighbour_slowdown.unit = "ratio"
 
 
 def main():
-    goals = SealERSGoals()
-    goals.setup()
-    policy = os.environ.get("OMP_WAIT_POLICY", "unset")
-    print(f"weights: {goals.kind}; OMP_WAIT_POLICY when torch loaded: {policy}")
-    print(f"seal_ers / slic: {goals.track_seal_ers_over_slic():.2f}")
-    print(f"slowdown beside a busy core: {goals.track_busy_neighbour_slowdown():.2f}")
+    for net in NETS:
+        goals = SealERSGoals()
+        goals.setup(net)
+        if net == NETS[0]:
+            # Read after the first setup: sealseg sets it when it imports torch.
+            policy = os.environ.get("OMP_WAIT_POLICY", "unset")
+            print(f"OMP_WAIT_POLICY when torch loaded: {policy}")
+        ratio = goals.track_seal_ers_over_slic(net)
+        slowdown = goals.track_busy_neighbour_slowdown(net)
+        print(f"net {net} ({goals.kind}): seal_ers / slic {ratio:.2f}, "
+              f"slowdown beside a busy core {slowdown:.2f}")
 
 
 if __name__ == "__main__":

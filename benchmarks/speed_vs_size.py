@@ -35,11 +35,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from benchmarks._common import bsds500_root, median_seconds  # noqa: E402
+from benchmarks._common import bsds500_root, median_seconds, tile_by_mirroring  # noqa: E402
 OUT = REPO / "doc" / "_static" / "speed"
 SIZES_MPX = (0.15, 0.5, 1.0, 2.0, 4.0, 8.0)
 PIXELS_PER_SEGMENT = 257
@@ -142,10 +140,7 @@ def base_image():
 def image_of(base, source, shape):
     """``base`` at ``shape``: tiled with every other copy mirrored (no seams), or resized."""
     if source.startswith("BSDS500"):
-        reps = [math.ceil(shape[i] / base.shape[i]) for i in (0, 1)]
-        rows = [np.concatenate([base[::(-1) ** i, ::(-1) ** j] for j in range(reps[1])], axis=1)
-                for i in range(reps[0])]
-        return np.ascontiguousarray(np.concatenate(rows, axis=0)[:shape[0], :shape[1]])
+        return tile_by_mirroring(base, shape)
     from skimage import transform, util
 
     return util.img_as_ubyte(transform.resize(base, shape, order=1))
