@@ -79,21 +79,13 @@ class PaperWidth:
     timeout = 600
 
     def setup(self, width):
-        import tempfile
-
         import torch
-
-        from sealseg.pan.model import PixelAffinityNet
-        from sealseg.pan.train import model_file_payload
 
         torch.set_num_threads(2)
         self.image = make_image("0.15Mpx")
-        folder = Path(tempfile.mkdtemp(prefix="sealseg_bench_width_"))
         self.weights = {}
         for w in (32, 128):
-            torch.manual_seed(0)
-            self.weights[w] = str(folder / f"width{w}.pt")
-            torch.save(model_file_payload(PixelAffinityNet(width=w)), self.weights[w])
+            self.weights[w] = random_weights({"width": w})
             learn_affinities(self.image[:32, :32], weights=self.weights[w], device="cpu")
 
     def _seconds(self, width, repeat=3):

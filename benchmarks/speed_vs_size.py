@@ -246,7 +246,11 @@ def plot(csv_path, png_path):
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("image size (megapixels); n_segments = pixels / 257")
     ax.set_ylabel("seconds per call (wall, median)")
-    ax.set_title("Superpixels: time against image size (2 cores, both busy; see machine.txt)",
+    # The load is read from the run's rows, so that a replot states the
+    # conditions of the run it draws.
+    loads = [float(r["load1"]) for r in rows if r.get("load1")]
+    load = f"load average {min(loads):.1f}-{max(loads):.1f}" if loads else "load not recorded"
+    ax.set_title(f"Superpixels: time against image size ({load}; machine in machine.txt)",
                  fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
@@ -323,7 +327,8 @@ def machine_text(before, after, started, seconds, missing, source, cap, argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replot", action="store_true", help="redraw the PNG and the table from the CSV")
+    parser.add_argument("--replot", action="store_true",
+                        help="redraw the PNG and the table from the CSV")
     parser.add_argument("--sizes", type=float, nargs="+", default=SIZES_MPX, metavar="MPX")
     parser.add_argument("--cap", type=float, default=90.0,
                         help="per-call cap in seconds (default 90)")
