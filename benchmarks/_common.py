@@ -62,6 +62,13 @@ def shipped_weights_present():
 #: The architecture of the shipped ``"bsds500"`` net (``pretrained.REGISTRY``).
 SHIPPED_CONFIG = {"width": 32, "use_edges": False, "dilations": [1, 2, 4]}
 
+#: Net designs timed against the shipped one (``build_model`` configs), by name.
+NET_DESIGNS = {"pan": SHIPPED_CONFIG,
+               "multiscale": dict(arch="multiscale", width=16, dilations=[1, 2, 4]),
+               "pan-w16": dict(SHIPPED_CONFIG, width=16),
+               "pan-two-output": dict(SHIPPED_CONFIG, one_way=False),
+               "pan-w16-two-output": dict(SHIPPED_CONFIG, width=16, one_way=False)}
+
 _RANDOM_WEIGHTS = {}
 
 

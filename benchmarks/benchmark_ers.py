@@ -42,6 +42,8 @@ def make_image(size, texture="resized"):
     height, width = SIZES[size]
     if texture == "tiled":
         return tile_by_mirroring(data.astronaut(), (height, width))
+    if texture != "resized":
+        raise ValueError(f"texture must be 'resized' or 'tiled', got {texture!r}")
     return util.img_as_ubyte(transform.resize(data.astronaut(), (height, width), order=1))
 
 

@@ -14,11 +14,11 @@ import numpy as np
 from sealseg import learn_affinities
 
 if __package__:
-    from ._common import SHIPPED_CONFIG, random_weights, timing_weights
+    from ._common import NET_DESIGNS, random_weights, timing_weights
     from .benchmark_ers import SIZES, make_image
 else:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks._common import SHIPPED_CONFIG, random_weights, timing_weights
+    from benchmarks._common import NET_DESIGNS, random_weights, timing_weights
     from benchmarks.benchmark_ers import SIZES, make_image
 
 
@@ -117,12 +117,7 @@ class Architectures:
     Adam).  ``track_share_of_pan_*`` are the ratios to the Pixel Affinity
     Net, both measured in the same run (best of three)."""
 
-    CONFIGS = {"pan": SHIPPED_CONFIG,
-               "multiscale": dict(arch="multiscale", width=16, dilations=[1, 2, 4]),
-               "pan-w16": dict(SHIPPED_CONFIG, width=16),
-               "pan-two-output": dict(SHIPPED_CONFIG, one_way=False),
-               "pan-w16-two-output": dict(SHIPPED_CONFIG, width=16, one_way=False)}
-    params = (list(CONFIGS), [1, 2])
+    params = (list(NET_DESIGNS), [1, 2])
     param_names = ["arch", "threads"]
     quick_params = (["pan", "multiscale"], [1])
     timeout = 900
@@ -138,10 +133,10 @@ class Architectures:
         self.weights, self.nets, self.opts = {}, {}, {}
         # The design timed and the shipped one it is compared with.
         for name in dict.fromkeys([arch, "pan"]):
-            self.weights[name] = random_weights(self.CONFIGS[name])
+            self.weights[name] = random_weights(NET_DESIGNS[name])
             learn_affinities(self.image[:32, :32], weights=self.weights[name], device="cpu")
             torch.manual_seed(0)
-            net = build_model(self.CONFIGS[name])
+            net = build_model(NET_DESIGNS[name])
             self.nets[name] = net.train()
             self.opts[name] = torch.optim.Adam(net.parameters(), lr=1e-3)
         self.cfg = TrainConfig(loss="balanced_bce")

@@ -11,9 +11,10 @@
   process keeps the other core busy (a pure-CPU spin), the median of 3;
 
 each with the shipped net (``net="shipped"``) and with an untrained net of a
-cheaper design (``"w16-two-output"``: width 16, both directions in one pass,
-about a fifth of the shipped net's time), which shows what such a design
-would give end to end; its labels mean nothing.
+cheaper design (``"pan-w16-two-output"`` of ``_common.NET_DESIGNS``: width
+16, both directions in one pass, 0.17 of the shipped net's time in
+``benchmark_pan.Architectures`` on a quiet 2-core machine), which shows what
+such a design would give end to end; its labels mean nothing.
 
 The net is loaded (and torch imported) in ``setup``, outside the timings.
 OpenMP's wait policy is read once, when torch loads: run the script with
@@ -29,21 +30,20 @@ from skimage.segmentation import slic
 from sealseg import seal_ers
 
 if __package__:
-    from ._common import (SHIPPED_CONFIG, random_weights, ratio_of_pairs, slowdown_beside, spin,
+    from ._common import (NET_DESIGNS, random_weights, ratio_of_pairs, slowdown_beside, spin,
                           timing_weights)
     from .benchmark_ers import make_image
 else:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks._common import (SHIPPED_CONFIG, random_weights, ratio_of_pairs,
+    from benchmarks._common import (NET_DESIGNS, random_weights, ratio_of_pairs,
                                     slowdown_beside, spin, timing_weights)
     from benchmarks.benchmark_ers import make_image
 
 N_SEGMENTS = 600
 
 
-# Nets timed: the shipped one, and an untrained cheaper design.
-CHEAPER_CONFIG = dict(SHIPPED_CONFIG, width=16, one_way=False)
-NETS = ["shipped", "w16-two-output"]
+# Nets timed: the shipped one, and an untrained net of the cheapest design.
+NETS = ["shipped", "pan-w16-two-output"]
 
 
 class SealERSGoals:
@@ -58,7 +58,7 @@ class SealERSGoals:
         if net == "shipped":
             self.weights, self.kind = timing_weights()
         else:
-            self.weights, self.kind = random_weights(CHEAPER_CONFIG), "random-init"
+            self.weights, self.kind = random_weights(NET_DESIGNS[net]), "random-init"
         seal_ers(self.image, N_SEGMENTS, weights=self.weights)   # load the net
 
     def _seal(self):
