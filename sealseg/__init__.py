@@ -9,7 +9,8 @@ from .pan.inference import learn_affinities
 from .seal import seal_ers
 from .metrics import (asa, boundary_precision, boundary_recall, compactness,
                       explained_variation, undersegmentation_error)
-from .datasets import load_bsds500, load_cityscapes, load_folder
+from .datasets import (load_bsds500, load_camvid, load_cityscapes, load_ecssd, load_folder,
+                       load_sbd)
 from .collection import segment_collection
 
 __version__ = "0.1.0.dev0"
@@ -28,6 +29,9 @@ __all__ = [
     "explained_variation",
     "compactness",
     "load_bsds500",
+    "load_sbd",
+    "load_camvid",
+    "load_ecssd",
     "load_cityscapes",
     "load_folder",
     "segment_collection",

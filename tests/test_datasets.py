@@ -9,7 +9,8 @@ import scipy.io
 from numpy.testing import assert_equal
 from skimage import io
 
-from sealseg.datasets import Dataset, Sample, load_bsds500, load_cityscapes, load_folder
+from sealseg.datasets import (CAMVID_CLASSES, Dataset, Sample, load_bsds500, load_camvid,
+                              load_cityscapes, load_ecssd, load_folder, load_sbd)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -313,6 +314,20 @@ DATASET_CASES = [
      lambda t: (_image(t / "leftImg8bit" / "val" / "c" / "c_0_0_leftImg8bit.png"),
                 (t / "gtFine" / "val" / "c").mkdir(parents=True), load_cityscapes(t)),
      "has no ground truth"),
+    ("sbd-missing-root", lambda t: load_sbd(t / "nope"), "SBD not found"),
+    ("sbd-without-list",
+     lambda t: ((t / "images").mkdir(), (t / "layers").mkdir(), load_sbd(t)), "train.txt"),
+    ("sbd-listed-image-missing",
+     lambda t: ((t / "images").mkdir(), (t / "layers").mkdir(),
+                (t / "train.txt").write_text("7\n"), load_sbd(t)), "7.jpg"),
+    ("camvid-missing-root", lambda t: load_camvid(t / "nope"), "CamVid not found"),
+    ("camvid-frame-without-class-map",
+     lambda t: (_image(t / "val" / "f.png"), (t / "valannot").mkdir(), load_camvid(t)),
+     "has no class map"),
+    ("ecssd-missing-root", lambda t: load_ecssd(t / "nope"), "ECSSD not found"),
+    ("ecssd-image-without-mask",
+     lambda t: (_image(t / "images" / "0001.jpg"), (t / "masks").mkdir(), load_ecssd(t)),
+     "has no mask"),
     ("folder-missing-images", lambda t: load_folder(t / "nope", t), "images folder"),
     ("folder-missing-labels", lambda t: load_folder(t, t / "nope"), "labels folder"),
     ("folder-empty", lambda t: load_folder(t, t), "no image"),
@@ -329,3 +344,127 @@ def test_bad_dataset_roots(tmp_path, make, match):
     with pytest.raises(FileNotFoundError) as info:
         make(tmp_path)
     assert match in str(info.value)
+
+
+# --------------------------------------------------------------------------- SBD, CamVid, ECSSD
+
+def test_sbd_fake_tree_reads_the_listed_ids_in_order(tmp_path):
+    rng = np.random.default_rng(0)
+    regions = {}
+    for name in ("0000051", "0000009", "0000700"):
+        _image(tmp_path / "SBD" / "images" / f"{name}.jpg", (5, 7, 3))
+        regions[name] = rng.integers(0, 40, (5, 7)).astype(np.uint16)
+        _save(tmp_path / "SBD" / "layers" / f"{name}.png", regions[name])
+    (tmp_path / "SBD" / "train.txt").write_text("0000051\n0000009\n")  # 0000700 not listed
+    dataset = load_sbd(tmp_path / "SBD")
+    assert dataset.name == "sbd" and dataset.names == ["0000051", "0000009"]
+    sample = dataset["0000009"]
+    assert len(sample.groundtruths) == 1 and sample.classes is None
+    assert_equal(sample.groundtruths[0], regions["0000009"])
+    assert sample.groundtruths[0].dtype == np.int64 and sample.image.shape == (5, 7, 3)
+
+
+def test_sbd_list_naming_an_image_twice_is_refused(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "layers").mkdir()
+    (tmp_path / "train.txt").write_text("1\n1\n")
+    with pytest.raises(ValueError, match="'1' twice"):
+        load_sbd(tmp_path)
+
+
+def test_sbd_found_through_sealseg_data(tmp_path, monkeypatch):
+    _image(tmp_path / "SBD" / "images" / "1.jpg", (3, 4, 3))
+    _save(tmp_path / "SBD" / "layers" / "1.png", np.zeros((3, 4), np.uint16))
+    (tmp_path / "SBD" / "train.txt").write_text("1\n")
+    monkeypatch.setenv("SEALSEG_DATA", str(tmp_path))
+    assert load_sbd().names == ["1"]
+
+
+def test_camvid_void_is_filled_with_the_nearest_class_for_the_groundtruth(tmp_path):
+    classes = np.array([[0, 0, 11, 3, 3],
+                        [0, 0, 11, 11, 3],
+                        [8, 8, 8, 8, 8]], np.uint8)
+    _image(tmp_path / "val" / "f1.png", (3, 5, 3))
+    _save(tmp_path / "valannot" / "f1.png", classes)
+    sample = load_camvid(tmp_path)[0]
+    assert sample.name == "f1" and sample.void == 11
+    assert_equal(sample.classes, classes)
+    # Each void pixel takes the class of a nearest non-void pixel (distance 1 here;
+    # (0, 2) is as near to class 0 as to 3: either is right).
+    filled = sample.groundtruths[0]
+    assert filled[0, 2] in (0, 3) and filled[1, 2] in (0, 8) and filled[1, 3] == 3
+    assert_equal(filled[classes != 11], classes[classes != 11])
+    assert not (filled == 11).any()
+    assert len(CAMVID_CLASSES) == 11
+
+
+@pytest.mark.parametrize("annotation, match", [
+    (np.full((3, 5), 12, np.uint8), "outside 0-11"),
+    (np.full((3, 5), 11, np.uint8), "void everywhere"),
+])
+def test_camvid_bad_class_maps_are_refused_on_access(tmp_path, annotation, match):
+    _image(tmp_path / "val" / "f.png", (3, 5, 3))
+    _save(tmp_path / "valannot" / "f.png", annotation)
+    dataset = load_camvid(tmp_path)
+    with pytest.raises(ValueError, match=match):
+        dataset[0]
+
+
+def test_camvid_unknown_split(tmp_path):
+    with pytest.raises(ValueError, match="split must be one of"):
+        load_camvid(tmp_path, split="trainval")
+
+
+def test_ecssd_masks_become_zero_one_classes(tmp_path):
+    mask = np.zeros((4, 6), np.uint8)
+    mask[1:3, 2:5] = 255
+    for name in ("0002", "0001"):
+        _image(tmp_path / "images" / f"{name}.jpg", (4, 6, 3))
+        _save(tmp_path / "masks" / f"{name}.png", mask)
+    dataset = load_ecssd(tmp_path)
+    assert dataset.names == ["0001", "0002"]
+    sample = dataset["0002"]
+    assert_equal(sample.classes, (mask == 255).astype(np.int64))
+    assert_equal(sample.groundtruths[0], sample.classes)
+    assert sample.void is None
+
+
+def test_ecssd_mask_with_grey_values_is_refused(tmp_path):
+    _image(tmp_path / "images" / "0001.jpg", (4, 6, 3))
+    _save(tmp_path / "masks" / "0001.png", np.full((4, 6), 128, np.uint8))
+    with pytest.raises(ValueError, match="other than 0 and 255"):
+        load_ecssd(tmp_path)[0]
+
+
+def _shared(name):
+    from sealseg.datasets.files import data_candidates
+
+    candidates = data_candidates(name) + [REPO.parent / "shared" / "datasets" / name]
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+@pytest.mark.skipif(_shared("SBD") is None, reason="SBD not found (SEALSEG_DATA or "
+                    "../shared/datasets/SBD)")
+def test_sbd_real_train_list():
+    dataset = load_sbd(_shared("SBD"))
+    assert len(dataset) == 238
+    sample = dataset[0]
+    assert sample.groundtruths[0].shape == sample.image.shape[:2]
+
+
+@pytest.mark.skipif(_shared("CamVid") is None, reason="CamVid not found (SEALSEG_DATA or "
+                    "../shared/datasets/CamVid)")
+def test_camvid_real_val():
+    dataset = load_camvid(_shared("CamVid"))
+    assert len(dataset) == 101
+    sample = dataset[0]
+    assert sample.image.shape == (360, 480, 3) and sample.classes.max() <= 11
+    assert sample.groundtruths[0].max() <= 10
+
+
+@pytest.mark.skipif(_shared("ECSSD") is None, reason="ECSSD not found (SEALSEG_DATA or "
+                    "../shared/datasets/ECSSD)")
+def test_ecssd_real_first_half():
+    dataset = load_ecssd(_shared("ECSSD"))
+    assert len(dataset) == 500 and dataset.names[0] == "0001"
+    assert set(np.unique(dataset[0].classes)) <= {0, 1}
