@@ -11,6 +11,17 @@ from ._validation import as_array, check_label_image
 
 __all__ = ["superpixel_mean"]
 
+# Magnitudes whose sums over a superpixel cannot overflow in float64 (2**1000 * any
+# pixel count is finite), nor lose their low bits to subnormals.
+_LARGE = 2.0 ** 1000
+_SMALL = 2.0 ** -1000
+
+
+def _magnitude(scale):
+    """A non-negative float scalar as a Python float (inf past float64's range)."""
+    with np.errstate(over="ignore"):
+        return float(scale)
+
 
 def _dense_labels(labels):
     """``labels`` (int64) as consecutive indices 0..n-1 and the count n.
@@ -125,7 +136,16 @@ def superpixel_mean(values, labels):
     channels = values.reshape(labels.size, -1)
     pooled = np.empty(channels.shape, dtype=out_dtype)
     for c in range(channels.shape[1]):
-        sums = np.bincount(index, weights=channels[:, c].astype(np.float64, copy=False),
+        channel = channels[:, c]
+        # Sums of values near the float64 limit would overflow: average them scaled
+        # to at most 1 in magnitude, in their own dtype (wider floats too).
+        scale = np.max(np.abs(channel)) if floating else None
+        if scale is not None and not _SMALL <= _magnitude(scale) <= _LARGE and scale > 0:
+            channel = channel / scale
+        else:
+            scale = None
+        sums = np.bincount(index, weights=channel.astype(np.float64, copy=False),
                            minlength=n)
-        pooled[:, c] = (sums / counts)[index]
+        means = (sums / counts).astype(out_dtype)
+        pooled[:, c] = means[index] if scale is None else means[index] * scale
     return pooled.reshape(values.shape)

@@ -391,6 +391,12 @@ def _check_collection(summary, kw):
         assert Path(name).exists()
 
 
+def _check_pooled(out, kw):
+    values = np.asarray(kw["values"])
+    assert out.shape == values.shape and np.issubdtype(out.dtype, np.floating)
+    assert np.all(np.isfinite(out))
+
+
 def _check_dataset(dataset, kw):
     assert isinstance(dataset, Dataset) and len(dataset) >= 1
 
@@ -467,6 +473,11 @@ def _specs(root):
             _check_score(0.0, 1.0), _SCORE_RELATED),
         "compactness": Spec(sealseg.compactness, lambda: dict(labels=LAB.copy()),
                             dict(labels=_label_values()), _check_score(0.0, 1.0)),
+        "superpixel_mean": Spec(
+            sealseg.superpixel_mean,
+            lambda: dict(values=IMG.astype(np.float32), labels=LAB.copy()),
+            dict(values=_image_values(), labels=_label_values()), _check_pooled,
+            dict(values={"labels"}, labels={"values"})),
         "load_bsds500": Spec(
             sealseg.load_bsds500, lambda: dict(root=str(root / "nowhere")),
             dict(root=st.one_of(st.sampled_from([str(root), root / "in"]), scalars),

@@ -94,3 +94,15 @@ def test_input_is_not_modified():
 def test_bad_input(values, labels, error, match):
     with pytest.raises(error, match=match):
         superpixel_mean(values, labels)
+
+
+@pytest.mark.parametrize("value, dtype", [(1.7e308, np.float64), (-1.7e308, np.float64),
+                                          (60000, np.float16), (1e-310, np.float64),
+                                          (np.longdouble("1e400"), np.longdouble)])
+def test_means_near_the_limits_of_the_dtype_do_not_overflow(value, dtype):
+    values = np.full((3, 4), value, dtype=dtype)
+    values[0, 0] = 0
+    pooled = superpixel_mean(values, np.zeros((3, 4), int))
+    assert pooled.dtype == dtype
+    assert np.all(np.isfinite(pooled))
+    assert_allclose(pooled[0, 0] / values[1, 1], 11 / 12, rtol=1e-3)
