@@ -1,8 +1,8 @@
 """SEAL-ERS: Entropy Rate Superpixels on the affinities of a Pixel Affinity Net.
 
 A thin composition of :func:`sealseg.learn_affinities` (in
-:mod:`sealseg.pan.inference`) and :func:`sealseg.ers` (in
-:mod:`sealseg.segmentation`): :func:`seal_ers` checks each argument once
+:mod:`sealseg.pan.inference`) and :func:`sealseg.ers` (whose checks and run
+are in :mod:`sealseg._ers_core`): :func:`seal_ers` checks each argument once
 and calls the two unchecked cores.  Importing this module does not import
 torch.
 """
@@ -11,9 +11,8 @@ import numpy as np
 from ._spatial_prior import prior_strength
 from ._validation import as_array, check_bool, check_optional_positive_int, check_rgb_image, \
     image_is_volume, warn_without_effect
+from ._ers_core import check_ers_settings, check_slic_options, run_ers_on_affinities, smooth
 from .pan.inference import _predict_affinities
-from .segmentation import _check_ers_arguments, _check_slic_options, _ers_on_affinities, \
-    _smooth
 
 __all__ = ["seal_ers"]
 
@@ -169,15 +168,15 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     ((128, 128), np.int64(1), np.int64(50))
     """
     _refuse_volume(image, channel_axis)
-    compactness, spacing, smoothing = _check_slic_options(
+    compactness, spacing, smoothing = check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
         max_size_factor, slic_zero)
     if convert2lab is not None and check_bool(convert2lab, "convert2lab"):
         warn_without_effect("convert2lab", convert2lab, False,
                             "the affinity net reads RGB, not Lab")
-    rgb = _smooth(check_rgb_image(image, channel_axis), smoothing)
-    checked = _check_ers_arguments(rgb.shape[:2], n_segments, connectivity, lam,
-                                   start_label, mask)
+    rgb = smooth(check_rgb_image(image, channel_axis), smoothing)
+    settings = check_ers_settings(rgb.shape[:2], n_segments, connectivity, lam,
+                                  start_label, mask)
     max_pixels_per_tile = check_optional_positive_int(max_pixels_per_tile,
                                                       "max_pixels_per_tile")
     affinities = _predict_affinities(rgb, weights, device, max_pixels_per_tile)
@@ -186,6 +185,6 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     # diagonal weights differ in the last bits (up to 2e-8) and so, after
     # near-tied joins, do the labels (2 of the first 10 BSDS500 val images
     # at every n).  The float64 copy keeps seal_ers's labels as they were.
-    return _ers_on_affinities(affinities.astype(np.float64), *checked,
-                              strength=prior_strength(compactness, "affinities"),
-                              spacing=spacing)
+    return run_ers_on_affinities(affinities.astype(np.float64), settings,
+                                 strength=prior_strength(compactness, "affinities"),
+                                 spacing=spacing)

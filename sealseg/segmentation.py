@@ -3,16 +3,23 @@
 The edge weights come from colours or from given affinities; this module
 knows nothing of networks (:func:`sealseg.seal_ers`, in :mod:`sealseg.seal`,
 composes the Pixel Affinity Net with :func:`ers`).  The public functions
-check their arguments and call private cores that take checked arguments:
-``_check_ers_arguments`` and ``_ers_on_affinities`` are those cores, for
-callers (``seal_ers``) that have checked the rest themselves.
+check their arguments and run the kernels; the checks and the run that
+:func:`ers` shares with :func:`sealseg.seal_ers` live in
+:mod:`sealseg._ers_core`.
 """
 
-import numbers
-
 import numpy as np
-from scipy import ndimage as ndi
 
+from ._ers_core import (
+    check_ers_settings,
+    check_slic_options,
+    check_start_label_with_mask,
+    graph_connectivity,
+    run_ers_on_affinities,
+    run_ers_on_weights,
+    shift_labels,
+    smooth,
+)
 from ._ext import _ers, _fh
 from ._validation import (
     as_array,
@@ -20,116 +27,17 @@ from ._validation import (
     check_connectivity,
     check_image,
     check_mask,
-    check_n_segments,
     check_nonnegative_int,
     check_positive_real,
     check_start_label,
     check_bool,
-    check_spacing,
-    check_smoothing_sigma,
     check_volume,
     image_is_volume,
-    check_smoothing_width,
     warn_without_effect,
 )
-from ._spatial_prior import apply_spatial_prior, prior_strength
+from ._spatial_prior import prior_strength
 
 __all__ = ["ers", "felzenszwalb_affinity"]
-
-
-def _shift_labels(labels, start_label, mask_u8):
-    """Kernel labels (0.., -1 outside the mask) -> start_label.., 0 outside the mask."""
-    if mask_u8 is None:
-        labels += start_label
-    else:
-        inside = labels >= 0
-        labels[inside] += start_label
-        labels[~inside] = 0
-    return labels
-
-
-def _check_start_label_with_mask(start_label, mask):
-    if mask is not None and start_label == 0:
-        raise ValueError("start_label must be >= 1 when a mask is given: "
-                         "pixels outside the mask take label 0")
-
-
-def _graph_connectivity(connectivity, volume):
-    """The kernel's connectivity: 4 or 8 for an image (None: 8), 6 for a volume (None: 6)."""
-    if not volume:
-        return check_connectivity(8 if connectivity is None else connectivity)
-    integral = isinstance(connectivity, numbers.Integral) \
-        and not isinstance(connectivity, (bool, np.bool_))
-    if connectivity is None or (integral and connectivity == 6):
-        return 6
-    if integral and connectivity in (18, 26):
-        raise ValueError(f"connectivity={connectivity} is not supported: ERS on volumes uses the "
-                         "6-connected graph (connectivity=6 or None); the kernel stores a power "
-                         "of two of edges per voxel, and 13 would take 16 slots per voxel")
-    raise ValueError(f"connectivity must be 6 (or None) for a volume, got {connectivity!r} "
-                     "(4 and 8 are the graphs of 2-D images)")
-
-
-def _check_ers_arguments(shape, n_segments, connectivity, lam, start_label, mask):
-    """Check every argument of ERS but the image/affinities, for a graph of ``shape``.
-
-    ``shape`` is (H, W), or (P, M, N) for a volume, whose ``connectivity``
-    is 6 (from :func:`_graph_connectivity`).  Returns ``(n_segments,
-    connectivity, lam, start_label, mask_u8)``, the arguments of
-    :func:`_ers_on_affinities` and :func:`_ers_on_weights`; ``mask_u8`` is
-    None or the mask as a C-contiguous uint8 view.
-    """
-    if len(shape) == 2:
-        connectivity = check_connectivity(connectivity)
-    start_label = check_start_label(start_label)
-    lam = check_positive_real(lam, "lam", allow_zero=True)
-    mask = check_mask(mask, shape)
-    n_pixels = int(np.prod(shape, dtype=np.int64)) if mask is None else int(mask.sum())
-    n_segments = check_n_segments(n_segments, n_pixels)
-    if mask is None:
-        return n_segments, connectivity, lam, start_label, None
-    # ndimage's default structure is 4-connected in 2-D, 6-connected in 3-D.
-    structure = np.ones((3, 3), bool) if connectivity == 8 else None
-    _, n_pieces = ndi.label(mask, structure=structure)
-    if n_pieces > n_segments:
-        raise ValueError(f"mask has {n_pieces} separate {connectivity}-connected regions, "
-                         f"more than n_segments={n_segments}; every superpixel is one "
-                         "connected region, so ask for at least that many")
-    _check_start_label_with_mask(start_label, mask)
-    return n_segments, connectivity, lam, start_label, mask.view(np.uint8)
-
-
-def _ers_on_weights(weights, shape, n_segments, connectivity, lam, start_label, mask_u8, *,
-                    strength=0.0, spacing=(1.0, 1.0)):
-    """ERS on kernel edge weights (consumed); every argument already checked.
-
-    ``strength`` and ``spacing``: the compactness prior (``sealseg._spatial_prior``),
-    applied to ``weights`` first; 0 leaves them as they are.
-    """
-    mask = None if mask_u8 is None else mask_u8.view(bool)
-    apply_spatial_prior(weights, shape, connectivity, n_segments, strength, spacing, mask)
-    # The kernel takes an image as one plane, a volume as P planes, and its
-    # mask as (P * M, N).
-    depth, height, width = shape if len(shape) == 3 else (1,) + tuple(shape)
-    kernel_mask = None if mask_u8 is None else mask_u8.reshape(-1, width)
-    labels, _ = _ers.entropy_rate_segmentation(weights, height, width, connectivity,
-                                               n_segments, lam, kernel_mask, depth=depth)
-    return _shift_labels(labels, start_label, mask_u8)
-
-
-def _ers_on_affinities(affinities, n_segments, connectivity, lam, start_label, mask_u8, *,
-                       strength=0.0, spacing=(1.0, 1.0)):
-    """ERS on C-contiguous float32/float64 (2, H, W) affinities in [0, 1]; no checks.
-
-    (3, P, M, N) affinities for a volume.  The other arguments are those
-    returned by :func:`_check_ers_arguments`.
-    """
-    if affinities.ndim == 4:
-        weights = _ers.edge_weights_from_volume_affinities(affinities)
-    else:
-        weights = _ers.edge_weights_from_affinities(affinities, connectivity)
-    return _ers_on_weights(weights, affinities.shape[1:], n_segments, connectivity, lam,
-                           start_label, mask_u8, strength=strength, spacing=spacing)
 
 
 # Colour space of colour ERS when ``convert2lab`` is None, and the default
@@ -137,49 +45,6 @@ def _ers_on_affinities(affinities, n_segments, connectivity, lam, start_label, m
 # stays the default: see doc/coming_from_slic.rst for the Lab measurement.
 _DEFAULT_LAB = False
 _DEFAULT_COLOR_SIGMA = {False: 15.0, True: 3.0}
-
-_NOT_ITERATIVE = "ERS is a greedy graph clustering, not an iterative one"
-_ALWAYS_CONNECTED = "every ERS superpixel is one connected region"
-_NO_SIZE_PASS = "ERS gives exactly n_segments connected superpixels without a size pass"
-
-
-def _check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_connectivity,
-                        min_size_factor, max_size_factor, slic_zero, n_spatial=2):
-    """Validate the arguments ERS shares with slic; warn about those without effect.
-
-    ``n_spatial`` is 2 for an image, 3 for a volume.  Returns
-    ``compactness`` as a float, the spacing and the per-axis smoothing
-    widths in pixels.
-    """
-    compactness = check_positive_real(compactness, "compactness", allow_zero=True)
-    enforce_connectivity = check_bool(enforce_connectivity, "enforce_connectivity")
-    slic_zero = check_bool(slic_zero, "slic_zero")
-    # Checked as slic would take them, although they do nothing here: a value
-    # slic refuses is a caller's mistake the warning alone would hide.
-    max_num_iter = check_nonnegative_int(max_num_iter, "max_num_iter")
-    min_size_factor = check_positive_real(min_size_factor, "min_size_factor", allow_zero=True)
-    max_size_factor = check_positive_real(max_size_factor, "max_size_factor", allow_zero=True)
-    warn_without_effect("max_num_iter", max_num_iter, 10, _NOT_ITERATIVE)
-    warn_without_effect("enforce_connectivity", enforce_connectivity, True, _ALWAYS_CONNECTED)
-    warn_without_effect("min_size_factor", min_size_factor, 0.5, _NO_SIZE_PASS)
-    warn_without_effect("max_size_factor", max_size_factor, 3, _NO_SIZE_PASS)
-    warn_without_effect("slic_zero", slic_zero, False,
-                        "SLICO adapts slic's compactness per superpixel; ERS's compactness "
-                        "is a prior on the graph, set it with compactness")
-    spacing = check_spacing(spacing, n_spatial)
-    smoothing = check_smoothing_sigma(sigma, spacing)
-    return compactness, spacing, smoothing
-
-
-def _smooth(image, smoothing):
-    """Gaussian pre-smoothing of an (H, W, C) image or (P, M, N, C) volume per spatial axis, as slic does."""
-    if not any(smoothing):
-        return image
-    check_smoothing_width(smoothing, image.shape[:-1])
-    from skimage.filters import gaussian
-
-    return gaussian(image, sigma=list(smoothing) + [0], mode="reflect")
-
 
 def _colour_space(convert2lab, n_channels, channel_axis):
     """True for Lab, False for the image's own channels."""
@@ -405,10 +270,10 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     else:
         volume = image_is_volume(image, channel_axis)
     n_spatial = 3 if volume else 2
-    compactness, spacing, smoothing = _check_slic_options(
+    compactness, spacing, smoothing = check_slic_options(
         compactness, max_num_iter, sigma, spacing, enforce_connectivity, min_size_factor,
         max_size_factor, slic_zero, n_spatial)
-    connectivity = _graph_connectivity(connectivity, volume)
+    connectivity = graph_connectivity(connectivity, volume)
     check_any_image = check_volume if volume else check_image
     # Checked here, whatever the path: with affinities it is only read for a
     # warning, and ``if convert2lab:`` on an array raised numpy's ambiguity error.
@@ -441,22 +306,22 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         if lab:
             from skimage.color import rgb2lab
 
-            colours = _smooth(np.ascontiguousarray(rgb2lab(unit)), smoothing)
+            colours = smooth(np.ascontiguousarray(rgb2lab(unit)), smoothing)
         else:
-            colours = _smooth(unit, smoothing) * 255.0
+            colours = smooth(unit, smoothing) * 255.0
         shape = colours.shape[:-1]
-    checked = _check_ers_arguments(shape, n_segments, connectivity, lam, start_label, mask)
+    settings = check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask)
     if affinities is not None:
-        return _ers_on_affinities(affinities, *checked,
-                                  strength=prior_strength(compactness, "affinities"),
-                                  spacing=spacing)
+        return run_ers_on_affinities(affinities, settings,
+                                     strength=prior_strength(compactness, "affinities"),
+                                     spacing=spacing)
     colours = np.ascontiguousarray(colours)
     if volume:
         weights = _ers.edge_weights_from_volume(colours, color_sigma)
     else:
-        weights = _ers.edge_weights_from_image(colours, color_sigma, checked[1])
-    return _ers_on_weights(weights, shape, *checked,
-                           strength=prior_strength(compactness, "colour"), spacing=spacing)
+        weights = _ers.edge_weights_from_image(colours, color_sigma, settings.connectivity)
+    return run_ers_on_weights(weights, shape, settings,
+                              strength=prior_strength(compactness, "colour"), spacing=spacing)
 
 
 def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
@@ -582,7 +447,7 @@ def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
     start_label = check_start_label(start_label)
     shape = affinities.shape[1:]
     mask = check_mask(mask, shape)
-    _check_start_label_with_mask(start_label, mask)
+    check_start_label_with_mask(start_label, mask)
     mask_u8 = None if mask is None else mask.view(np.uint8)
 
     weights, edges = _fh.edge_dissimilarities(affinities, connectivity, mask_u8)
@@ -590,4 +455,4 @@ def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,
     labels, _ = _fh.felzenszwalb_segmentation(weights[order], edges[order], shape[0],
                                               shape[1], connectivity, scale, min_size,
                                               mask_u8)
-    return _shift_labels(labels, start_label, mask_u8)
+    return shift_labels(labels, start_label, mask_u8)

@@ -71,7 +71,7 @@ def test_seal_ers_is_ers_on_the_float64_affinities(weights, kwargs):
 
 
 def test_each_argument_is_checked_once(weights, monkeypatch):
-    from sealseg import _validation, segmentation
+    from sealseg import _ers_core, _validation
 
     counts = {"check_image": 0, "check_n_segments": 0, "label": 0}
 
@@ -84,10 +84,10 @@ def test_each_argument_is_checked_once(weights, monkeypatch):
         monkeypatch.setattr(module, name, wrapper)
 
     counted(_validation, "check_image")        # called by check_rgb_image
-    counted(segmentation, "check_n_segments")
-    # the mask's connected pieces (segmentation's own ndi: Canny labels too)
-    monkeypatch.setattr(segmentation, "ndi", types.SimpleNamespace(label=ndi.label))
-    counted(segmentation.ndi, "label")
+    counted(_ers_core, "check_n_segments")
+    # the mask's connected pieces (_ers_core's own ndi: Canny labels too)
+    monkeypatch.setattr(_ers_core, "ndi", types.SimpleNamespace(label=ndi.label))
+    counted(_ers_core.ndi, "label")
     mask = np.ones((32, 40), bool)
     mask[:, 20] = False
     labels = seal_ers(_image(), 6, weights=weights, mask=mask)

@@ -1,0 +1,200 @@
+"""ERS's checked core: its arguments checked once, and the kernel run on them.
+
+:func:`sealseg.ers` (in :mod:`sealseg.segmentation`) and
+:func:`sealseg.seal_ers` (in :mod:`sealseg.seal`) both check their
+arguments here and then call :func:`run_ers_on_affinities` or
+:func:`run_ers_on_weights`, which check nothing: an :class:`ERSSettings`
+is the proof that the arguments of ERS other than the graph were checked
+for a graph of its shape.
+"""
+import dataclasses
+import numbers
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ._ext import _ers
+from ._spatial_prior import apply_spatial_prior
+from ._validation import (
+    check_bool,
+    check_connectivity,
+    check_mask,
+    check_n_segments,
+    check_nonnegative_int,
+    check_positive_real,
+    check_smoothing_sigma,
+    check_smoothing_width,
+    check_spacing,
+    check_start_label,
+    warn_without_effect,
+)
+
+__all__ = ["ERSSettings", "check_ers_settings", "check_slic_options", "graph_connectivity",
+           "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
+           "check_start_label_with_mask"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ERSSettings:
+    """ERS's arguments other than the graph, checked for a graph of one shape.
+
+    Made by :func:`check_ers_settings` only.
+
+    Attributes
+    ----------
+    n_segments : int
+        Number of superpixels, at most the number of pixels to segment.
+    connectivity : int
+        4 or 8 for an image, 6 for a volume.
+    lam : float
+        Weight of the balancing term, >= 0.
+    start_label : int
+        Label of the first superpixel.
+    mask_u8 : ndarray of uint8 or None
+        The mask as a C-contiguous uint8 view, or None.
+    """
+
+    n_segments: int
+    connectivity: int
+    lam: float
+    start_label: int
+    mask_u8: np.ndarray = None
+
+
+def shift_labels(labels, start_label, mask_u8):
+    """Kernel labels (0.., -1 outside the mask) -> start_label.., 0 outside the mask."""
+    if mask_u8 is None:
+        labels += start_label
+    else:
+        inside = labels >= 0
+        labels[inside] += start_label
+        labels[~inside] = 0
+    return labels
+
+
+def check_start_label_with_mask(start_label, mask):
+    """ValueError when a mask is given with ``start_label=0`` (0 marks the outside)."""
+    if mask is not None and start_label == 0:
+        raise ValueError("start_label must be >= 1 when a mask is given: "
+                         "pixels outside the mask take label 0")
+
+
+def graph_connectivity(connectivity, volume):
+    """The kernel's connectivity: 4 or 8 for an image (None: 8), 6 for a volume (None: 6)."""
+    if not volume:
+        return check_connectivity(8 if connectivity is None else connectivity)
+    integral = isinstance(connectivity, numbers.Integral) \
+        and not isinstance(connectivity, (bool, np.bool_))
+    if connectivity is None or (integral and connectivity == 6):
+        return 6
+    if integral and connectivity in (18, 26):
+        raise ValueError(f"connectivity={connectivity} is not supported: ERS on volumes uses the "
+                         "6-connected graph (connectivity=6 or None); the kernel stores a power "
+                         "of two of edges per voxel, and 13 would take 16 slots per voxel")
+    raise ValueError(f"connectivity must be 6 (or None) for a volume, got {connectivity!r} "
+                     "(4 and 8 are the graphs of 2-D images)")
+
+
+def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask):
+    """Check every argument of ERS but the image/affinities, for a graph of ``shape``.
+
+    ``shape`` is (H, W), or (P, M, N) for a volume, whose ``connectivity``
+    is 6 (from :func:`graph_connectivity`).  Returns an :class:`ERSSettings`.
+    """
+    if len(shape) == 2:
+        connectivity = check_connectivity(connectivity)
+    start_label = check_start_label(start_label)
+    lam = check_positive_real(lam, "lam", allow_zero=True)
+    mask = check_mask(mask, shape)
+    n_pixels = int(np.prod(shape, dtype=np.int64)) if mask is None else int(mask.sum())
+    n_segments = check_n_segments(n_segments, n_pixels)
+    if mask is None:
+        return ERSSettings(n_segments, connectivity, lam, start_label, None)
+    # ndimage's default structure is 4-connected in 2-D, 6-connected in 3-D.
+    structure = np.ones((3, 3), bool) if connectivity == 8 else None
+    _, n_pieces = ndi.label(mask, structure=structure)
+    if n_pieces > n_segments:
+        raise ValueError(f"mask has {n_pieces} separate {connectivity}-connected regions, "
+                         f"more than n_segments={n_segments}; every superpixel is one "
+                         "connected region, so ask for at least that many")
+    check_start_label_with_mask(start_label, mask)
+    return ERSSettings(n_segments, connectivity, lam, start_label, mask.view(np.uint8))
+
+
+def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 1.0)):
+    """ERS on kernel edge weights (consumed) of a graph of ``shape``; no checks.
+
+    ``settings`` from :func:`check_ers_settings` for that shape.
+    ``strength`` and ``spacing``: the compactness prior
+    (``sealseg._spatial_prior``), applied to ``weights`` first; 0 leaves
+    them as they are.
+    """
+    mask_u8 = settings.mask_u8
+    mask = None if mask_u8 is None else mask_u8.view(bool)
+    apply_spatial_prior(weights, shape, settings.connectivity, settings.n_segments, strength,
+                        spacing, mask)
+    # The kernel takes an image as one plane, a volume as P planes, and its
+    # mask as (P * M, N).
+    depth, height, width = shape if len(shape) == 3 else (1,) + tuple(shape)
+    kernel_mask = None if mask_u8 is None else mask_u8.reshape(-1, width)
+    labels, _ = _ers.entropy_rate_segmentation(weights, height, width, settings.connectivity,
+                                               settings.n_segments, settings.lam, kernel_mask,
+                                               depth=depth)
+    return shift_labels(labels, settings.start_label, mask_u8)
+
+
+def run_ers_on_affinities(affinities, settings, *, strength=0.0, spacing=(1.0, 1.0)):
+    """ERS on C-contiguous float32/float64 (2, H, W) affinities in [0, 1]; no checks.
+
+    (3, P, M, N) affinities for a volume; ``settings`` from
+    :func:`check_ers_settings` for their spatial shape.
+    """
+    if affinities.ndim == 4:
+        weights = _ers.edge_weights_from_volume_affinities(affinities)
+    else:
+        weights = _ers.edge_weights_from_affinities(affinities, settings.connectivity)
+    return run_ers_on_weights(weights, affinities.shape[1:], settings, strength=strength,
+                              spacing=spacing)
+
+
+_NOT_ITERATIVE = "ERS is a greedy graph clustering, not an iterative one"
+_ALWAYS_CONNECTED = "every ERS superpixel is one connected region"
+_NO_SIZE_PASS = "ERS gives exactly n_segments connected superpixels without a size pass"
+
+
+def check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_connectivity,
+                       min_size_factor, max_size_factor, slic_zero, n_spatial=2):
+    """Validate the arguments ERS shares with slic; warn about those without effect.
+
+    ``n_spatial`` is 2 for an image, 3 for a volume.  Returns
+    ``compactness`` as a float, the spacing and the per-axis smoothing
+    widths in pixels.
+    """
+    compactness = check_positive_real(compactness, "compactness", allow_zero=True)
+    enforce_connectivity = check_bool(enforce_connectivity, "enforce_connectivity")
+    slic_zero = check_bool(slic_zero, "slic_zero")
+    # Checked as slic would take them, although they do nothing here: a value
+    # slic refuses is a caller's mistake the warning alone would hide.
+    max_num_iter = check_nonnegative_int(max_num_iter, "max_num_iter")
+    min_size_factor = check_positive_real(min_size_factor, "min_size_factor", allow_zero=True)
+    max_size_factor = check_positive_real(max_size_factor, "max_size_factor", allow_zero=True)
+    warn_without_effect("max_num_iter", max_num_iter, 10, _NOT_ITERATIVE)
+    warn_without_effect("enforce_connectivity", enforce_connectivity, True, _ALWAYS_CONNECTED)
+    warn_without_effect("min_size_factor", min_size_factor, 0.5, _NO_SIZE_PASS)
+    warn_without_effect("max_size_factor", max_size_factor, 3, _NO_SIZE_PASS)
+    warn_without_effect("slic_zero", slic_zero, False,
+                        "SLICO adapts slic's compactness per superpixel; ERS's compactness "
+                        "is a prior on the graph, set it with compactness")
+    spacing = check_spacing(spacing, n_spatial)
+    smoothing = check_smoothing_sigma(sigma, spacing)
+    return compactness, spacing, smoothing
+
+
+def smooth(image, smoothing):
+    """Gaussian pre-smoothing of an (H, W, C) image or (P, M, N, C) volume per spatial axis, as slic does."""
+    if not any(smoothing):
+        return image
+    check_smoothing_width(smoothing, image.shape[:-1])
+    from skimage.filters import gaussian
+
+    return gaussian(image, sigma=list(smoothing) + [0], mode="reflect")
