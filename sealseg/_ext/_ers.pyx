@@ -304,9 +304,9 @@ def edge_weights_from_volume(floating[:, :, :, ::1] colours, double sigma):
 
 
 def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t width,
-                              int connectivity, Py_ssize_t n_segments, double lam,
+                              int connectivity, levels, double lam,
                               const unsigned char[:, ::1] mask=None, Py_ssize_t depth=1):
-    """Greedy entropy-rate clustering of the pixel graph.
+    """Greedy entropy-rate clustering of the pixel graph, stopped at each count of ``levels``.
 
     Parameters
     ----------
@@ -315,6 +315,17 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         Used as scratch space: its values on return are unspecified.
     connectivity : {4, 8, 6}
         6: the volume graph of ``depth`` planes of H x W (``_grid.pxd``).
+    levels : int or (L,) sequence of int
+        The number of clusters, or the numbers at which the labels are taken, strictly
+        decreasing, each >= 1.  The greedy runs once: from the pixels down
+        to ``levels[0]`` with the balancing weight ``beta`` of
+        ``levels[0]``, then on to each next level with that level's
+        ``beta`` (proportional to the count), so the clusters of a level
+        are unions of those of the level before.  ``beta`` only decreases
+        along the run, so every queued gain stays an upper bound of the
+        edge's current gain, which the lazy greedy and the monotone queue
+        rely on.  The first level is the labels of a run with that count
+        alone.
     mask : (D * H, W) uint8 or None
         Pixels with 0 take no part in the graph.
     depth : int
@@ -322,10 +333,12 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
 
     Returns
     -------
-    labels : (H, W) int64, (D, H, W) with connectivity 6
-        0..k-1 in raster order of first appearance; -1 outside the mask.
+    labels : (L, H, W) int64, (L, D, H, W) with connectivity 6
+        Per level (no first axis when ``levels`` is an int): 0..k-1 in
+        raster order of first appearance, -1 outside the mask.
     n_clusters : int
-        Number of clusters k (n_segments unless the graph ran out of edges).
+        Number of clusters k of the last level (``levels[-1]`` unless the
+        graph ran out of edges).
     """
     cdef Py_ssize_t n_dirs = n_directions(connectivity)
     # e = p * n_dirs + d with n_dirs 2 or 4: shifts and masks, not divisions.
@@ -341,10 +354,19 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef bint has_mask = mask is not None
     cdef const unsigned char* mask_ptr = &mask[0, 0] if has_mask else NULL
 
-    labels_arr = np.empty((depth * height, width), dtype=np.int64)
+    single = np.ndim(levels) == 0
+    cdef const int64_t[::1] counts = np.ascontiguousarray(np.atleast_1d(levels), dtype=np.int64)
+    cdef Py_ssize_t n_levels = counts.shape[0], level
+    if n_levels < 1:
+        raise ValueError("levels must hold at least one count")
+    for level in range(n_levels):
+        if counts[level] < 1 or (level > 0 and counts[level] >= counts[level - 1]):
+            raise ValueError("levels must be >= 1 and strictly decreasing")
+    labels_arr = np.empty((n_levels, depth * height, width), dtype=np.int64)
     # How the input is named in errors: a volume's messages give its planes.
     size = f"{height}x{width} pixels" if depth == 1 else f"{depth}x{height}x{width} voxels"
-    cdef int64_t[:, ::1] labels = labels_arr
+    cdef int64_t[:, :, ::1] labels = labels_arr
+    cdef Py_ssize_t n_segments = counts[0]
 
     if n_slots >= (<Py_ssize_t>1) << 48:  # see pack_item
         raise ValueError(f"input of {size} is too large for ERS")
@@ -366,6 +388,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef RadixBucket* lowest
     cdef double w, total = 0.0, g, er, max_er = 0.0, max_b = 0.0, beta, start_balance
     cdef double best_gain = 0.0
+    cdef bint scale_beta = False
     cdef uint64_t key, best_key, bound
     cdef bint out_of_memory = False
     try:
@@ -433,6 +456,8 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
             else:
                 beta = 1.0  # no entropy-rate signal (all weights 0): balance sizes only
             start_balance = beta * max_b
+            # The later levels' beta: the same formula with their count.
+            scale_beta = max_b > 0.0 and max_er > 0.0
             # The smallest key of the queue: adding start_balance keeps the
             # order of the gains (rounding is monotone), so it is the key of
             # the largest gain, in the order of the keys (where -0 < +0).
@@ -465,83 +490,93 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
             n_clusters = n_vertices
             if not out_of_memory and rq_settle(&queue, SORT_MAX):
                 out_of_memory = True
-            while not out_of_memory and n_clusters > n_segments and queue.count > 0:
-                rq_pop(&queue, &entry)
-                if queue.buckets[0].size == 0 and queue.count > 0:
-                    # The lowest non-empty bucket is about to be settled: its
-                    # entries are the next to come out (see PREFETCH_AHEAD).
-                    lowest = &queue.buckets[rq_lowest(&queue)]
-                    if lowest.size <= PREFETCH_AHEAD:
-                        for i in range(lowest.size):
-                            prefetch_ends(nodes, item_edge(lowest.entries[i].item),
-                                          dir_shift, dir_mask, offsets)
-                    if rq_settle(&queue, SORT_MAX):
-                        out_of_memory = True
-                        break
-                top = rq_top(&queue)
-                if top != NULL:
-                    bound = top.key
-                    # Fetch the next edge's pixels now, and their parents
-                    # (mostly the roots) once this edge's roots are found:
-                    # measured 15% faster at 2 Mpx than without the latter.
-                    edge_ends(item_edge(top.item), dir_shift, dir_mask, offsets, &ya, &yb)
-                    prefetch(&nodes[ya])
-                    prefetch(&nodes[yb])
-                else:
-                    bound = 0xFFFFFFFFFFFFFFFF
-                    ya = -1
-                # Further ahead (see NODES_AHEAD); a wrong guess costs a
-                # wasted prefetch, never a different result.
-                ahead = rq_peek(&queue, NODES_AHEAD)
-                if ahead != NULL:
-                    prefetch_ends(nodes, item_edge(ahead.item), dir_shift, dir_mask, offsets)
-                ahead = rq_peek(&queue, ROOTS_AHEAD)
-                if ahead != NULL:
-                    edge_ends(item_edge(ahead.item), dir_shift, dir_mask, offsets,
-                              &ahead_a, &ahead_b)
-                    prefetch(&nodes[nodes[ahead_a].parent])
-                    prefetch(&nodes[nodes[ahead_b].parent])
-                er = entry.value
-                e = item_edge(entry.item)
-                edge_ends(e, dir_shift, dir_mask, offsets, &a, &b)
-                ra = node_find(nodes, a)
-                rb = node_find(nodes, b)
-                if ya >= 0:
-                    prefetch(&nodes[nodes[ya].parent])
-                    prefetch(&nodes[nodes[yb].parent])
-                if ra == rb:
-                    continue  # already in one cluster: the edge is dropped
-                w = nodes[a].weight[e & dir_mask]
-                if (node_joins(&nodes[a]) != ((<uint64_t>entry.item >> 8) & 0xFF)
-                        or node_joins(&nodes[b]) != (<uint64_t>entry.item & 0xFF)):
-                    er = node_gain(w, &nodes[a], &nodes[b])
-                g = er + beta * balancing_gain(size_xlogx, node_size(&nodes[ra]),
-                                               node_size(&nodes[rb]))
-                key = priority_key(g)
-                if key > bound:
-                    # The gain went down and another edge is now better.
-                    if rq_push(&queue, key, <Py_ssize_t>pack_item(e, node_joins(&nodes[a]),
-                                                                  node_joins(&nodes[b])), er):
-                        out_of_memory = True
-                    continue
-                node_union(nodes, ra, rb)
-                nodes[a].loop -= w
-                nodes[b].loop -= w
-                nodes[a].loop_xlogx = xlogx(nodes[a].loop)
-                nodes[b].loop_xlogx = xlogx(nodes[b].loop)
-                nodes[a].size_joins += 1
-                nodes[b].size_joins += 1
-                n_clusters -= 1
-
-            # Number the clusters in raster order of their first pixel.  Once
-            # every root is in ``labels`` the nodes are no longer needed, and
-            # their memory (64 bytes a pixel) holds the root -> label map.
-            if not out_of_memory:
-                label_of = &labels[0, 0]
+            for level in range(n_levels):
+                if level > 0:
+                    n_segments = counts[level]
+                    if scale_beta:
+                        beta = lam * n_segments * max_er / max_b
+                while not out_of_memory and n_clusters > n_segments and queue.count > 0:
+                    rq_pop(&queue, &entry)
+                    if queue.buckets[0].size == 0 and queue.count > 0:
+                        # The lowest non-empty bucket is about to be settled: its
+                        # entries are the next to come out (see PREFETCH_AHEAD).
+                        lowest = &queue.buckets[rq_lowest(&queue)]
+                        if lowest.size <= PREFETCH_AHEAD:
+                            for i in range(lowest.size):
+                                prefetch_ends(nodes, item_edge(lowest.entries[i].item),
+                                              dir_shift, dir_mask, offsets)
+                        if rq_settle(&queue, SORT_MAX):
+                            out_of_memory = True
+                            break
+                    top = rq_top(&queue)
+                    if top != NULL:
+                        bound = top.key
+                        # Fetch the next edge's pixels now, and their parents
+                        # (mostly the roots) once this edge's roots are found:
+                        # measured 15% faster at 2 Mpx than without the latter.
+                        edge_ends(item_edge(top.item), dir_shift, dir_mask, offsets, &ya, &yb)
+                        prefetch(&nodes[ya])
+                        prefetch(&nodes[yb])
+                    else:
+                        bound = 0xFFFFFFFFFFFFFFFF
+                        ya = -1
+                    # Further ahead (see NODES_AHEAD); a wrong guess costs a
+                    # wasted prefetch, never a different result.
+                    ahead = rq_peek(&queue, NODES_AHEAD)
+                    if ahead != NULL:
+                        prefetch_ends(nodes, item_edge(ahead.item), dir_shift, dir_mask, offsets)
+                    ahead = rq_peek(&queue, ROOTS_AHEAD)
+                    if ahead != NULL:
+                        edge_ends(item_edge(ahead.item), dir_shift, dir_mask, offsets,
+                                  &ahead_a, &ahead_b)
+                        prefetch(&nodes[nodes[ahead_a].parent])
+                        prefetch(&nodes[nodes[ahead_b].parent])
+                    er = entry.value
+                    e = item_edge(entry.item)
+                    edge_ends(e, dir_shift, dir_mask, offsets, &a, &b)
+                    ra = node_find(nodes, a)
+                    rb = node_find(nodes, b)
+                    if ya >= 0:
+                        prefetch(&nodes[nodes[ya].parent])
+                        prefetch(&nodes[nodes[yb].parent])
+                    if ra == rb:
+                        continue  # already in one cluster: the edge is dropped
+                    w = nodes[a].weight[e & dir_mask]
+                    if (node_joins(&nodes[a]) != ((<uint64_t>entry.item >> 8) & 0xFF)
+                            or node_joins(&nodes[b]) != (<uint64_t>entry.item & 0xFF)):
+                        er = node_gain(w, &nodes[a], &nodes[b])
+                    g = er + beta * balancing_gain(size_xlogx, node_size(&nodes[ra]),
+                                                   node_size(&nodes[rb]))
+                    key = priority_key(g)
+                    if key > bound:
+                        # The gain went down and another edge is now better.
+                        if rq_push(&queue, key, <Py_ssize_t>pack_item(e, node_joins(&nodes[a]),
+                                                                      node_joins(&nodes[b])), er):
+                            out_of_memory = True
+                        continue
+                    node_union(nodes, ra, rb)
+                    nodes[a].loop -= w
+                    nodes[b].loop -= w
+                    nodes[a].loop_xlogx = xlogx(nodes[a].loop)
+                    nodes[b].loop_xlogx = xlogx(nodes[b].loop)
+                    nodes[a].size_joins += 1
+                    nodes[b].size_joins += 1
+                    n_clusters -= 1
+                if out_of_memory:
+                    break
+                # Number the clusters in raster order of their first pixel.
+                # The last level's root -> label map goes in the nodes, no
+                # longer needed then (64 bytes a pixel); an earlier level's
+                # in the last level's labels, not yet written.
+                label_of = &labels[level, 0, 0]
                 for p in range(n_pixels):
                     if not has_mask or mask_ptr[p]:
                         label_of[p] = node_find(nodes, p)
-                number_in_raster_order(label_of, n_pixels, mask_ptr, <Py_ssize_t*>nodes)
+                if level == n_levels - 1:
+                    number_in_raster_order(label_of, n_pixels, mask_ptr, <Py_ssize_t*>nodes)
+                else:
+                    number_in_raster_order(label_of, n_pixels, mask_ptr,
+                                           <Py_ssize_t*>&labels[n_levels - 1, 0, 0])
     finally:
         big_free(nodes)
         free(size_xlogx)
@@ -549,5 +584,5 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     if out_of_memory:
         raise MemoryError(f"not enough memory for the ERS queue of {size}")
     if connectivity == 6:
-        return labels_arr.reshape(depth, height, width), n_clusters
-    return labels_arr, n_clusters
+        labels_arr = labels_arr.reshape(n_levels, depth, height, width)
+    return (labels_arr[0] if single else labels_arr), n_clusters
