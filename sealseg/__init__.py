@@ -8,7 +8,7 @@ from .segmentation import ers, felzenszwalb_affinity
 from .pan.inference import learn_affinities
 from .seal import seal_ers
 from .metrics import (asa, boundary_precision, boundary_recall, compactness,
-                      explained_variation, undersegmentation_error)
+                      explained_variation, strip_share, undersegmentation_error)
 from .pooling import superpixel_mean
 from .datasets import (load_bsds500, load_camvid, load_cityscapes, load_ecssd, load_folder,
                        load_sbd)
@@ -29,6 +29,7 @@ __all__ = [
     "boundary_precision",
     "explained_variation",
     "compactness",
+    "strip_share",
     "superpixel_mean",
     "load_bsds500",
     "load_sbd",

@@ -29,7 +29,8 @@ from ._validation import (
     warn_without_effect,
 )
 
-__all__ = ["ERSSettings", "check_ers_settings", "check_slic_options", "graph_connectivity",
+__all__ = ["ERSSettings", "check_ers_settings", "check_n_segments_levels",
+           "check_slic_options", "graph_connectivity",
            "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
            "check_start_label_with_mask"]
 
@@ -42,8 +43,10 @@ class ERSSettings:
 
     Attributes
     ----------
-    n_segments : int
-        Number of superpixels, at most the number of pixels to segment.
+    n_segments : int or tuple of int
+        Number of superpixels, at most the number of pixels to segment; a
+        tuple (distinct counts, in the caller's order) when the caller
+        asked for a stack of label maps.
     connectivity : int
         4 or 8 for an image, 6 for a volume.
     lam : float
@@ -54,11 +57,21 @@ class ERSSettings:
         The mask as a C-contiguous uint8 view, or None.
     """
 
-    n_segments: int
+    n_segments: object
     connectivity: int
     lam: float
     start_label: int
     mask_u8: np.ndarray = None
+
+    @property
+    def stacked(self):
+        """True when the caller gave a sequence of counts (the result is a stack)."""
+        return isinstance(self.n_segments, tuple)
+
+    @property
+    def counts(self):
+        """The counts as a tuple, in the caller's order."""
+        return self.n_segments if self.stacked else (self.n_segments,)
 
 
 def shift_labels(labels, start_label, mask_u8):
@@ -95,11 +108,51 @@ def graph_connectivity(connectivity, volume):
                      "(4 and 8 are the graphs of 2-D images)")
 
 
-def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask):
+def _is_sequence(n_segments):
+    """True for a list, tuple, range or 1-D array (of counts); False for a scalar."""
+    if isinstance(n_segments, np.ndarray):
+        if n_segments.ndim > 1:
+            raise ValueError(f"n_segments must be an integer or a 1-D sequence of integers, "
+                             f"got an array of shape {n_segments.shape}")
+        return n_segments.ndim == 1
+    return isinstance(n_segments, (list, tuple, range))
+
+
+def check_n_segments_levels(n_segments, n_pixels):
+    """``n_segments`` checked: an int, or a tuple of distinct ints (a stack).
+
+    A list, tuple, range or 1-D array of integers asks for one label map per
+    entry; it must be non-empty, hold each count once, and every count must
+    be a positive integer of at most ``n_pixels``.
+    """
+    if not _is_sequence(n_segments):
+        if isinstance(n_segments, (set, frozenset, dict)):
+            raise TypeError(f"n_segments must be an integer or a sequence of integers in the "
+                            f"order wanted (list, tuple, range or 1-D array), got a "
+                            f"{type(n_segments).__name__}, which has no order")
+        return check_n_segments(n_segments, n_pixels)
+    counts = list(n_segments.tolist() if isinstance(n_segments, np.ndarray) else n_segments)
+    if not counts:
+        raise ValueError("n_segments is an empty sequence; give at least one count")
+    counts = tuple(check_n_segments(n, n_pixels, name=f"n_segments[{i}]")
+                   for i, n in enumerate(counts))
+    seen = set()
+    for i, n in enumerate(counts):
+        if n in seen:
+            raise ValueError(f"n_segments holds {n} more than once (n_segments[{i}]); give "
+                             "each count once")
+        seen.add(n)
+    return counts
+
+
+def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask, *,
+                       strength=0.0):
     """Check every argument of ERS but the image/affinities, for a graph of ``shape``.
 
     ``shape`` is (H, W), or (P, M, N) for a volume, whose ``connectivity``
-    is 6 (from :func:`graph_connectivity`).  Returns an :class:`ERSSettings`.
+    is 6 (from :func:`graph_connectivity`).  ``strength`` is the prior's
+    (:func:`sealseg._spatial_prior.prior_strength`), checked against a
+    sequence of counts.  Returns an :class:`ERSSettings`.
     """
     if len(shape) == 2:
         connectivity = check_connectivity(connectivity)
@@ -107,15 +160,20 @@ def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask):
     lam = check_positive_real(lam, "lam", allow_zero=True)
     mask = check_mask(mask, shape)
     n_pixels = int(np.prod(shape, dtype=np.int64)) if mask is None else int(mask.sum())
-    n_segments = check_n_segments(n_segments, n_pixels)
+    n_segments = check_n_segments_levels(n_segments, n_pixels)
+    if isinstance(n_segments, tuple) and strength > 0:
+        raise ValueError("a sequence of n_segments needs compactness at most 1 (no grid "
+                         "prior): the prior's grid depends on the count, so the levels would "
+                         "not nest; call once per count instead")
     if mask is None:
         return ERSSettings(n_segments, connectivity, lam, start_label, None)
     # ndimage's default structure is 4-connected in 2-D, 6-connected in 3-D.
     structure = np.ones((3, 3), bool) if connectivity == 8 else None
     _, n_pieces = ndi.label(mask, structure=structure)
-    if n_pieces > n_segments:
+    fewest = min(n_segments) if isinstance(n_segments, tuple) else n_segments
+    if n_pieces > fewest:
         raise ValueError(f"mask has {n_pieces} separate {connectivity}-connected regions, "
-                         f"more than n_segments={n_segments}; every superpixel is one "
+                         f"more than n_segments={fewest}; every superpixel is one "
                          "connected region, so ask for at least that many")
     check_start_label_with_mask(start_label, mask)
     return ERSSettings(n_segments, connectivity, lam, start_label, mask.view(np.uint8))
@@ -131,16 +189,27 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
     """
     mask_u8 = settings.mask_u8
     mask = None if mask_u8 is None else mask_u8.view(bool)
-    apply_spatial_prior(weights, shape, settings.connectivity, settings.n_segments, strength,
-                        spacing, mask)
+    if not settings.stacked:
+        apply_spatial_prior(weights, shape, settings.connectivity, settings.n_segments,
+                            strength, spacing, mask)
     # The kernel takes an image as one plane, a volume as P planes, and its
     # mask as (P * M, N).
     depth, height, width = shape if len(shape) == 3 else (1,) + tuple(shape)
     kernel_mask = None if mask_u8 is None else mask_u8.reshape(-1, width)
-    labels, _ = _ers.entropy_rate_segmentation(weights, height, width, settings.connectivity,
-                                               settings.n_segments, settings.lam, kernel_mask,
-                                               depth=depth)
-    return shift_labels(labels, settings.start_label, mask_u8)
+    if not settings.stacked:
+        labels, _ = _ers.entropy_rate_segmentation(weights, height, width,
+                                                   settings.connectivity, settings.n_segments,
+                                                   settings.lam, kernel_mask, depth=depth)
+        return shift_labels(labels, settings.start_label, mask_u8)
+    # One run, stopped at each count from the largest down (the kernel's levels).
+    levels = sorted(settings.counts, reverse=True)
+    stack, _ = _ers.entropy_rate_segmentation(weights, height, width, settings.connectivity,
+                                              np.array(levels, np.int64), settings.lam,
+                                              kernel_mask, depth=depth)
+    if list(settings.counts) != levels:
+        where = {n: i for i, n in enumerate(levels)}
+        stack = stack[[where[n] for n in settings.counts]]
+    return shift_labels(stack, settings.start_label, mask_u8)
 
 
 def run_ers_on_affinities(affinities, settings, *, strength=0.0, spacing=(1.0, 1.0)):

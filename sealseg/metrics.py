@@ -1,7 +1,8 @@
 """Superpixel quality metrics.
 
 Achievable segmentation accuracy, undersegmentation error, boundary recall and
-precision, explained variation and compactness.  Label maps may hold any
+precision, explained variation, compactness and the strip share (the shape
+measures live in ``sealseg._shape_metrics``).  Label maps may hold any
 integer values (negative, sparse, non-consecutive); a ``groundtruth`` argument
 may be one label map or a list of annotations of the same image, in which case
 the result is the mean over the annotations (BSDS500 figures are means over
@@ -15,6 +16,7 @@ heavy lifting is done by the Cython kernels in ``sealseg._ext._metrics``.
 import numpy as np
 
 from ._ext import _metrics
+from ._shape_metrics import strip_share, thin_superpixels
 from ._validation import check_image, check_label_image, check_tolerance
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "boundary_precision",
     "explained_variation",
     "compactness",
+    "strip_share",
+    "thin_superpixels",
 ]
 
 

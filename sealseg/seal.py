@@ -6,6 +6,9 @@ are in :mod:`sealseg._ers_core`): :func:`seal_ers` checks each argument once
 and calls the two unchecked cores.  Importing this module does not import
 torch.
 """
+import logging
+import time
+
 import numpy as np
 
 from ._spatial_prior import prior_strength
@@ -15,6 +18,12 @@ from ._ers_core import check_ers_settings, check_slic_options, run_ers_on_affini
 from .pan.inference import _predict_affinities
 
 __all__ = ["seal_ers"]
+
+_LOG = logging.getLogger(__name__)
+# From this many pixels on, seal_ers logs (INFO) each of its two steps: a
+# 4000x3000 photo took over a minute on two CPU cores, which without a
+# word looks like a hang.
+LOG_ABOVE_PIXELS = 4_000_000
 
 
 def _refuse_volume(image, channel_axis):
@@ -56,8 +65,11 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         their own minimum and maximum).  Images with 2, 4 or more channels
         are refused (the net was trained on RGB; for RGBA use
         :func:`skimage.color.rgba2rgb`).
-    n_segments : int, optional
-        Number of superpixels; the result has exactly this many labels.
+    n_segments : int or sequence of int, optional
+        Number of superpixels; the result has exactly this many labels.  A
+        sequence of distinct counts gives a stack of nested label maps, one
+        per count in the order given, from one run of the net and of ERS
+        (as :func:`sealseg.ers`); it needs ``compactness`` at most 1.
     compactness : float, optional
         Regularity of the superpixels, >= 0; 0 (the default) is plain
         SEAL-ERS.  The grid prior of :func:`sealseg.ers`, on the predicted
@@ -116,6 +128,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     -------
     labels : (M, N) ndarray of int64
         Superpixel labels from ``start_label``; 0 outside ``mask``.
+        (K, M, N) for a sequence of K counts.
 
     Raises
     ------
@@ -151,6 +164,11 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     100, +0.004 at 1200) and a higher boundary recall (+0.001 at 100,
     +0.024 at 1200); tables in ``doc/results.rst``.
 
+    On images of 4 million pixels or more, ``seal_ers`` logs each of its
+    two steps at the INFO level on the ``sealseg.seal`` logger (shown with,
+    e.g., ``logging.basicConfig(level=logging.INFO)``): such a call can take
+    a minute on a CPU.
+
     References
     ----------
     .. [1] W.-C. Tu, M.-Y. Liu, V. Jampani, D. Sun, S.-Y. Chien, M.-H. Yang and
@@ -175,16 +193,27 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         warn_without_effect("convert2lab", convert2lab, False,
                             "the affinity net reads RGB, not Lab")
     rgb = smooth(check_rgb_image(image, channel_axis), smoothing)
+    strength = prior_strength(compactness, "affinities")
     settings = check_ers_settings(rgb.shape[:2], n_segments, connectivity, lam,
-                                  start_label, mask)
+                                  start_label, mask, strength=strength)
     max_pixels_per_tile = check_optional_positive_int(max_pixels_per_tile,
                                                       "max_pixels_per_tile")
+    height, width = rgb.shape[:2]
+    talk = height * width >= LOG_ABOVE_PIXELS
+    if talk:
+        _LOG.info("seal_ers: %dx%d image (%.1f Mpx): predicting affinities, then ERS; on a "
+                  "CPU this takes a while", width, height, height * width / 1e6)
+        start = time.perf_counter()
     affinities = _predict_affinities(rgb, weights, device, max_pixels_per_tile)
+    if talk:
+        _LOG.info("seal_ers: affinities in %.1f s; running ERS", time.perf_counter() - start)
     # The kernel takes float32 too, but it sums the two affinities of each
     # diagonal path in the input's precision: on float32 the 8-connected
     # diagonal weights differ in the last bits (up to 2e-8) and so, after
     # near-tied joins, do the labels (2 of the first 10 BSDS500 val images
     # at every n).  The float64 copy keeps seal_ers's labels as they were.
-    return run_ers_on_affinities(affinities.astype(np.float64), settings,
-                                 strength=prior_strength(compactness, "affinities"),
-                                 spacing=spacing)
+    labels = run_ers_on_affinities(affinities.astype(np.float64), settings, strength=strength,
+                                   spacing=spacing)
+    if talk:
+        _LOG.info("seal_ers: done in %.1f s", time.perf_counter() - start)
+    return labels

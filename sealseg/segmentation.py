@@ -86,9 +86,14 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         range (12-, 16-bit data, float TIFFs) rescaled by the image's own
         minimum and maximum, as slic does.  Views of any strides and byte
         order are accepted.  May be None when ``affinities`` is given.
-    n_segments : int, optional
+    n_segments : int or sequence of int, optional
         Number of superpixels; the result has exactly this many labels
-        (supervoxels in a volume).
+        (supervoxels in a volume).  A sequence (list, tuple, range or 1-D
+        array) of distinct counts gives a stack of label maps, one per
+        count in the order given, from one run of the greedy (see Notes):
+        the superpixels of a smaller count are unions of those of a larger
+        one.  It must be non-empty, hold each count once, and needs
+        ``compactness`` at most 1.
     compactness : float, optional
         Regularity of the superpixels, >= 0.  0 (the default) is plain ERS.
         Larger values weaken the graph's edges away from a regular grid of
@@ -171,7 +176,9 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     -------
     labels : (M, N) or (P, M, N) ndarray of int64
         Superpixel labels, numbered in raster order of each superpixel's first
-        pixel (voxel, in C order for a volume).
+        pixel (voxel, in C order for a volume).  (K, M, N) or (K, P, M, N)
+        for a sequence of K counts, ``labels[k]`` the map of
+        ``n_segments[k]``.
 
     Raises
     ------
@@ -224,6 +231,15 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     scale of volumes reuses the images' calibration; it was not measured
     against slic on volumes.
 
+    A sequence of counts runs the greedy once, from the pixels down to the
+    smallest count, and takes the labels as it passes each count.  ``beta``
+    is that of the largest count until it is reached, then that of each
+    next count in turn (it only decreases, so the lazy evaluation stays
+    exact): the largest count's map is the one a call with that count alone
+    gives, and the others are nested in it, at about the time of one call
+    with the smallest count.  Their scores on BSDS500 val against separate
+    calls are on :doc:`/speed`.
+
     ``compactness`` is a static prior on the graph: seeds on a regular grid
     of step ``S = sqrt(area / n_segments)`` (in the units of ``spacing``,
     over the mask when there is one), and each edge weight multiplied by
@@ -254,6 +270,16 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     >>> regular = ers(image, n_segments=50, compactness=30, start_label=1)
     >>> bool(compactness(regular) > compactness(loose))
     True
+
+    Several counts from one run, nested (each of the 20 superpixels is a
+    union of some of the 50):
+
+    >>> stack = ers(image, n_segments=[50, 20])
+    >>> stack.shape, [int(level.max()) for level in stack]
+    ((2, 128, 128), [50, 20])
+    >>> pairs = np.unique(stack.reshape(2, -1), axis=1)
+    >>> pairs.shape[1]
+    50
 
     A grey volume, as slic takes it (``channel_axis=None``), with voxels twice
     as long along the first axis:
@@ -310,18 +336,17 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         else:
             colours = smooth(unit, smoothing) * 255.0
         shape = colours.shape[:-1]
-    settings = check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask)
+    strength = prior_strength(compactness, "colour" if affinities is None else "affinities")
+    settings = check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask,
+                                  strength=strength)
     if affinities is not None:
-        return run_ers_on_affinities(affinities, settings,
-                                     strength=prior_strength(compactness, "affinities"),
-                                     spacing=spacing)
+        return run_ers_on_affinities(affinities, settings, strength=strength, spacing=spacing)
     colours = np.ascontiguousarray(colours)
     if volume:
         weights = _ers.edge_weights_from_volume(colours, color_sigma)
     else:
         weights = _ers.edge_weights_from_image(colours, color_sigma, settings.connectivity)
-    return run_ers_on_weights(weights, shape, settings,
-                              strength=prior_strength(compactness, "colour"), spacing=spacing)
+    return run_ers_on_weights(weights, shape, settings, strength=strength, spacing=spacing)
 
 
 def felzenszwalb_affinity(affinities, scale=1.0, *, min_size=20, connectivity=4,

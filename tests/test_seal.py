@@ -149,3 +149,28 @@ def test_shipped_model_beats_colour_ers_on_asa_on_three_val_images(name):
         learned += [asa(seal_labels, g) for g in sample.groundtruths]
         colour += [asa(ers_labels, g) for g in sample.groundtruths]
     assert np.mean(learned) > np.mean(colour)
+
+
+def test_a_sequence_of_counts_is_ers_on_the_affinities_as_a_stack(weights):
+    img = _image()
+    affinities = learn_affinities(img, weights=weights).astype(np.float64)
+    stack = seal_ers(img, [4, 12], weights=weights)
+    assert stack.shape == (2,) + img.shape[:2]
+    assert_array_equal(stack, ers(None, [4, 12], affinities=affinities))
+    assert_array_equal(stack[1], seal_ers(img, 12, weights=weights))
+    with pytest.raises(ValueError, match="more than once"):
+        seal_ers(img, [4, 4], weights=weights)
+
+
+def test_a_large_image_logs_its_steps(weights, monkeypatch, caplog):
+    from sealseg import seal
+
+    img = _image()
+    with caplog.at_level("INFO", logger="sealseg.seal"):
+        seal_ers(img, 5, weights=weights)
+    assert not caplog.records  # small: silent
+    monkeypatch.setattr(seal, "LOG_ABOVE_PIXELS", img.shape[0] * img.shape[1])
+    with caplog.at_level("INFO", logger="sealseg.seal"):
+        seal_ers(img, 5, weights=weights)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 3 and "40x32 image" in messages[0] and "done" in messages[2]

@@ -1,0 +1,154 @@
+"""Scan ERS variants on the BSDS500 val images: ASA and boundary recall at every n.
+
+The shipped net's affinities are computed once per image and cached (npz in
+``--cache``), so a scan after the first reruns ERS alone.  Each variant
+segments an image at every n of ``--n``, on colours (``ers``) and on the
+cached learned affinities (``seal_ers``'s ERS); the scores are means over
+the (image, annotation) pairs, as on the results page::
+
+    python tools/ers_val_scan.py --variants separate stack --shard 0/2 --out a.csv
+    python tools/ers_val_scan.py --variants separate stack --shard 1/2 --out b.csv
+    python tools/ers_val_scan.py --summarize a.csv b.csv
+
+``separate``: one call per n (today's labels); ``stack``: one call with the
+whole list of n (nested levels).
+"""
+import argparse
+import csv
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+N_LIST = [100, 200, 300, 400, 600, 800, 1000, 1200]
+
+
+def _affinities(sample, cache):
+    path = Path(cache) / f"{sample.name}.npz"
+    if path.exists():
+        return np.load(path)["affinities"]
+    from sealseg import learn_affinities
+
+    affinities = learn_affinities(sample.image)
+    np.savez(path, affinities=affinities)
+    return affinities
+
+
+def _separate(image, affinities, n_list, kwargs):
+    from sealseg import ers
+
+    if affinities is None:
+        return [ers(image, n, **kwargs) for n in n_list]
+    return [ers(None, n, affinities=affinities, **kwargs) for n in n_list]
+
+
+def _stack(image, affinities, n_list, kwargs):
+    from sealseg import ers
+
+    if affinities is None:
+        return list(ers(image, list(n_list), **kwargs))
+    return list(ers(None, list(n_list), affinities=affinities, **kwargs))
+
+
+VARIANTS = {"separate": _separate, "stack": _stack}
+
+
+def _boundary_share(labels):
+    """Transition pixels / all pixels: L(y, x) differs from L(y, x+1) or L(y+1, x)."""
+    edge = np.zeros(labels.shape, bool)
+    edge[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    edge[:-1, :] |= labels[:-1, :] != labels[1:, :]
+    return float(edge.mean())
+
+
+def _shape_scores(labels):
+    """Strip share (sealseg.metrics) and boundary share of a label map."""
+    from sealseg.metrics import strip_share
+
+    return {"strip": strip_share(labels), "bshare": _boundary_share(labels)}
+
+
+def scan(args):
+    from sealseg.datasets import load_bsds500
+    from sealseg.metrics import asa, boundary_recall
+
+    data = load_bsds500(split="val")
+    k, of = (int(v) for v in args.shard.split("/"))
+    indices = [i for i in range(len(data)) if i % of == k][: args.limit]
+    os.makedirs(args.cache, exist_ok=True)
+    fields = ["variant", "source", "image", "n", "n_obtained", "pairs", "asa", "br", "seconds",
+              "strip", "bshare"]
+    with open(args.out, "w", newline="") as f:
+        writer = csv.DictWriter(f, fields)
+        writer.writeheader()
+        for index in indices:
+            sample = data[index]
+            aff = _affinities(sample, args.cache).astype(np.float64)
+            for source in args.sources:
+                for variant in args.variants:
+                    start = time.perf_counter()
+                    maps = VARIANTS[variant](sample.image, aff if source == "learned" else None,
+                                             args.n, {})
+                    seconds = time.perf_counter() - start
+                    for n, labels in zip(args.n, maps):
+                        gts = sample.groundtruths
+                        row = {"variant": variant, "source": source, "image": sample.name,
+                               "n": n, "n_obtained": len(np.unique(labels)),
+                               "pairs": len(gts),
+                               "asa": sum(asa(labels, g) for g in gts),
+                               "br": sum(boundary_recall(labels, g, 1) for g in gts),
+                               "seconds": seconds, "strip": "", "bshare": ""}
+                        row.update(_shape_scores(labels))
+                        writer.writerow(row)
+            f.flush()
+            print(f"{index} {sample.name}", file=sys.stderr, flush=True)
+
+
+def summarize(paths):
+    sums = defaultdict(lambda: defaultdict(float))
+    for path in paths:
+        with open(path) as f:
+            for row in csv.DictReader(f):
+                key = (row["variant"], row["source"], int(row["n"]))
+                s = sums[key]
+                s["pairs"] += int(row["pairs"])
+                s["images"] += 1
+                s["asa"] += float(row["asa"])
+                s["br"] += float(row["br"])
+                s["n_obtained"] += int(row["n_obtained"])
+                if row["strip"]:
+                    s["strip"] += float(row["strip"])
+                    s["bshare"] += float(row["bshare"])
+    print("variant,source,n,images,pairs,mean_n_obtained,asa,br,strip,bshare")
+    for (variant, source, n), s in sorted(sums.items()):
+        strip = f"{s['strip'] / s['images']:.4f}" if "strip" in s else ""
+        bshare = f"{s['bshare'] / s['images']:.4f}" if "bshare" in s else ""
+        print(f"{variant},{source},{n},{s['images']:.0f},{s['pairs']:.0f},"
+              f"{s['n_obtained'] / s['images']:.1f},{s['asa'] / s['pairs']:.5f},"
+              f"{s['br'] / s['pairs']:.5f},{strip},{bshare}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", default=["separate"], choices=list(VARIANTS))
+    parser.add_argument("--sources", nargs="+", default=["colour", "learned"],
+                        choices=["colour", "learned"])
+    parser.add_argument("--n", nargs="+", type=int, default=N_LIST)
+    parser.add_argument("--shard", default="0/1")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--cache", default="/tmp/sealseg-val-affinities")
+    parser.add_argument("--out", default="scan.csv")
+    parser.add_argument("--summarize", nargs="+", metavar="CSV")
+    args = parser.parse_args(argv)
+    if args.summarize:
+        summarize(args.summarize)
+    else:
+        scan(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
