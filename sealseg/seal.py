@@ -15,7 +15,7 @@ from ._spatial_prior import prior_strength
 from ._validation import as_array, check_bool, check_optional_positive_int, check_rgb_image, \
     image_is_volume, warn_without_effect
 from ._ers_core import check_ers_settings, check_slic_options, run_ers_on_affinities, smooth
-from .pan.inference import _predict_affinities
+from .pan.inference import _predict_affinities, check_precision
 
 __all__ = ["seal_ers"]
 
@@ -43,7 +43,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
              convert2lab=None, enforce_connectivity=True, min_size_factor=0.5,
              max_size_factor=3, slic_zero=False, start_label=1, mask=None, *,
              channel_axis=-1, lam=0.5, connectivity=8, weights="bsds500", device=None,
-             max_pixels_per_tile=None):
+             max_pixels_per_tile=None, precision="auto"):
     """Segment an image into superpixels by SEAL-ERS: ERS on predicted affinities.
 
     A trained Pixel Affinity Net predicts the affinities of neighbouring
@@ -123,6 +123,13 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         stitched overlapping tiles (see :func:`sealseg.learn_affinities`).
 
         .. versionadded:: 0.1
+    precision : {"auto", "float32", "bfloat16"}, optional
+        Arithmetic of the net's convolutions: bfloat16 where the CPU computes
+        it natively, float32 elsewhere (``"auto"``), or as given (see
+        :func:`sealseg.learn_affinities`).  Pass ``"float32"`` for labels
+        that do not depend on the CPU.
+
+        .. versionadded:: 0.1
 
     Returns
     -------
@@ -198,13 +205,14 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
                                   start_label, mask, strength=strength)
     max_pixels_per_tile = check_optional_positive_int(max_pixels_per_tile,
                                                       "max_pixels_per_tile")
+    precision = check_precision(precision)
     height, width = rgb.shape[:2]
     talk = height * width >= LOG_ABOVE_PIXELS
     if talk:
         _LOG.info("seal_ers: %dx%d image (%.1f Mpx): predicting affinities, then ERS; on a "
                   "CPU this takes a while", width, height, height * width / 1e6)
         start = time.perf_counter()
-    affinities = _predict_affinities(rgb, weights, device, max_pixels_per_tile)
+    affinities = _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision)
     if talk:
         _LOG.info("seal_ers: affinities in %.1f s; running ERS", time.perf_counter() - start)
     # The kernel takes float32 too, but it sums the two affinities of each

@@ -225,3 +225,38 @@ def test_absurd_tile_budget_is_refused_at_once(tmp_path):
                                          r"\(3 \* 17\)\*\*2"):
         learn_affinities(_image(100, 100), max_pixels_per_tile=1225)
     assert time.perf_counter() - start < 5.0
+
+
+def test_precision_is_checked_up_front():
+    with pytest.raises(ValueError, match="precision must be one of 'auto', 'float32'"):
+        learn_affinities(_image(), precision="float16")
+    with pytest.raises(TypeError, match="precision must be one of"):
+        learn_affinities(_image(), precision=16)
+
+
+def test_auto_precision_follows_the_cpu_detection(monkeypatch):
+    from sealseg.pan import inference
+
+    image = _image()
+    fp32 = learn_affinities(image, device="cpu", precision="float32")
+    monkeypatch.setattr(inference, "native_bfloat16", lambda: False)
+    assert np.array_equal(learn_affinities(image, device="cpu"), fp32)
+    monkeypatch.setattr(inference, "native_bfloat16", lambda: True)
+    bf16 = learn_affinities(image, device="cpu", precision="bfloat16")
+    assert np.array_equal(learn_affinities(image, device="cpu"), bf16)
+
+
+def test_bfloat16_moves_affinities_a_little_and_keeps_float32_output():
+    image = _image()
+    fp32 = learn_affinities(image, device="cpu", precision="float32")
+    bf16 = learn_affinities(image, device="cpu", precision="bfloat16")
+    assert bf16.dtype == np.float32 and bf16.shape == fp32.shape
+    assert not np.array_equal(bf16, fp32)          # the convolutions did run in bfloat16
+    assert np.abs(bf16 - fp32).max() < 0.15
+    assert (bf16[0, :, -1] == 1).all() and (bf16[1, -1, :] == 1).all()
+
+
+def test_native_bfloat16_is_a_bool():
+    from sealseg.pan.inference import native_bfloat16
+
+    assert native_bfloat16() in (True, False)

@@ -224,7 +224,10 @@ class PixelAffinityNet(nn.Module):
 
     def forward(self, x):
         """(B, 4, H, W) -> (B, 2, H, W) affinities in (0, 1), borders set to 1."""
-        return _affinities(self.forward_logits(x), self.exponent)
+        # float32 from the logits on: under bfloat16 autocast only the
+        # convolutions run in bfloat16, and the affinities near 1 that ERS
+        # tells apart keep float32's resolution.
+        return _affinities(self.forward_logits(x).float(), self.exponent)
 
 
 def _affinities(logits, exponent):
