@@ -7,8 +7,9 @@ from .affinity import affinities_from_labels, rgb_affinities
 from .segmentation import ers, felzenszwalb_affinity
 from .pan.inference import learn_affinities
 from .seal import seal_ers
-from .metrics import (asa, boundary_precision, boundary_recall, compactness,
-                      explained_variation, strip_share, undersegmentation_error)
+from .metrics import (achievable_miou, asa, boundary_precision, boundary_recall,
+                      boundary_share, compactness, explained_variation, strip_share,
+                      undersegmentation_error)
 from .pooling import superpixel_mean
 from .datasets import (load_bsds500, load_camvid, load_cityscapes, load_ecssd, load_folder,
                        load_sbd)
@@ -27,6 +28,8 @@ __all__ = [
     "undersegmentation_error",
     "boundary_recall",
     "boundary_precision",
+    "boundary_share",
+    "achievable_miou",
     "explained_variation",
     "compactness",
     "strip_share",

@@ -1,8 +1,9 @@
 """Superpixel quality metrics.
 
 Achievable segmentation accuracy, undersegmentation error, boundary recall and
-precision, explained variation, compactness and the strip share (the shape
-measures live in ``sealseg._shape_metrics``).  Label maps may hold any
+precision, the share of boundary pixels, the achievable mIoU of a class map,
+explained variation, compactness and the strip share (the shape measures
+live in ``sealseg._shape_metrics``).  Label maps may hold any
 integer values (negative, sparse, non-consecutive); a ``groundtruth`` argument
 may be one label map or a list of annotations of the same image, in which case
 the result is the mean over the annotations (BSDS500 figures are means over
@@ -11,60 +12,30 @@ the result is the mean over the annotations (BSDS500 figures are means over
 The definitions of ASA and boundary recall are those of the SEAL paper
 (Tu et al., CVPR 2018), as written out in each function's docstring; the
 heavy lifting is done by the Cython kernels in ``sealseg._ext._metrics``.
+The boundary metrics live in ``sealseg._boundary_metrics`` and are
+re-exported here.
 """
 
 import numpy as np
 
 from ._ext import _metrics
+from ._boundary_metrics import boundary_precision, boundary_recall, boundary_share
+from ._metric_inputs import _check_groundtruths, _check_labels, _dense
 from ._shape_metrics import strip_share, thin_superpixels
-from ._validation import check_image, check_label_image, check_tolerance
+from ._validation import check_image, check_label_image
 
 __all__ = [
     "asa",
     "undersegmentation_error",
     "boundary_recall",
     "boundary_precision",
+    "boundary_share",
+    "achievable_miou",
     "explained_variation",
     "compactness",
     "strip_share",
     "thin_superpixels",
 ]
-
-
-# --------------------------------------------------------------------------- checks
-
-def _check_labels(labels):
-    return check_label_image(labels, name="labels")
-
-
-def _check_groundtruths(groundtruth, shape):
-    """Return a list of int64 C-contiguous maps of ``shape``."""
-    if isinstance(groundtruth, (list, tuple)):
-        if len(groundtruth) == 0:
-            raise ValueError("groundtruth is an empty list; give one label map or a "
-                             "non-empty list of label maps")
-        named = [(g, f"groundtruth[{i}]") for i, g in enumerate(groundtruth)]
-    else:
-        named = [(groundtruth, "groundtruth")]
-    maps = []
-    for g, name in named:
-        g = check_label_image(g, name=name)
-        if g.shape != shape:
-            raise ValueError(f"{name} has shape {g.shape} but labels has shape {shape}; "
-                             "they must be label maps of the same (H, W) grid")
-        maps.append(g)
-    return maps
-
-
-def _check_boundary(boundary):
-    if not isinstance(boundary, str) or boundary not in ("thin", "thick"):
-        raise ValueError(f"boundary must be 'thin' or 'thick', got {boundary!r}")
-    return boundary == "thick"
-
-
-def _dense(labels):
-    dense, n = _metrics.relabel_dense(labels.ravel())
-    return dense, n
 
 
 # --------------------------------------------------------------------------- region metrics
@@ -198,6 +169,82 @@ def undersegmentation_error(labels, groundtruth, kind="corrected"):
     return float(np.mean([b / n_pix for _, b in sums]))
 
 
+def achievable_miou(labels, classes, *, void=None):
+    """Achievable mean intersection over union of superpixels against a class map.
+
+    The semantic counterpart of :func:`asa`: each superpixel is given the
+    class most of its non-void pixels have, and the resulting class map is
+    scored by its mIoU against ``classes``.
+
+    Parameters
+    ----------
+    labels : (M, N) ndarray of int
+        Superpixel label map; any integer values.
+    classes : (M, N) ndarray of int
+        The class of each pixel; any integer values.
+    void : int, optional
+        The value of ``classes`` that marks pixels without a class (CamVid:
+        11): they do not vote and are not scored.  None: every value is a
+        class.
+
+    Returns
+    -------
+    miou : float
+        Mean over the classes present in ``classes`` (void excepted) of
+        ``|predicted c & true c| / |predicted c | true c|`` over non-void
+        pixels, in ``[0, 1]``.
+
+    Raises
+    ------
+    TypeError
+        If a map is not an integer array or ``void`` not an integer.
+    ValueError
+        If a map is not 2-D or is empty, the shapes differ, or every pixel
+        is void.
+
+    Notes
+    -----
+    The majority is taken as :func:`sealseg.superpixel_mean` of the one-hot
+    class map (void pixels all zero) followed by the arg-max over classes; a
+    tie goes to the smaller class value.  Only classes present in the image
+    count in the mean; for a data set, average over images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sealseg.metrics import achievable_miou
+    >>> classes = np.array([[0, 0, 1, 1]])
+    >>> achievable_miou(np.array([[1, 1, 2, 2]]), classes)
+    1.0
+    >>> labels = np.array([[1, 1, 1, 2]])   # superpixel 1 takes class 0
+    >>> round(achievable_miou(labels, classes), 4)  # (2/3 + 1/2) / 2
+    0.5833
+    >>> achievable_miou(labels, np.array([[0, 0, 9, 1]]), void=9)
+    1.0
+    """
+    from .pooling import superpixel_mean
+
+    labels = _check_labels(labels)
+    classes = check_label_image(classes, name="classes")
+    if classes.shape != labels.shape:
+        raise ValueError(f"classes has shape {classes.shape} but labels has shape "
+                         f"{labels.shape}; they must be maps of the same (H, W) grid")
+    if void is not None and (isinstance(void, bool) or not isinstance(void, (int, np.integer))):
+        raise TypeError(f"void must be an integer class value or None, got {void!r}")
+    valid = np.ones(labels.shape, bool) if void is None else classes != void
+    if not valid.any():
+        raise ValueError(f"classes is void ({void}) everywhere; nothing to score")
+    values, index = np.unique(classes[valid], return_inverse=True)
+    onehot = np.zeros(labels.shape + (values.size,), np.float32)
+    onehot[valid, index] = 1.0
+    predicted = np.argmax(superpixel_mean(onehot, labels), axis=-1)[valid]
+    n_classes = values.size
+    intersection = np.bincount(index[predicted == index], minlength=n_classes)
+    union = (np.bincount(index, minlength=n_classes)
+             + np.bincount(predicted, minlength=n_classes) - intersection)
+    return float(np.mean(intersection / union))
+
+
 def explained_variation(labels, image, *, channel_axis=-1):
     """Fraction of the image's colour variance explained by the superpixels.
 
@@ -306,144 +353,3 @@ def compactness(labels):
     area = area.astype(np.float64)
     perimeter = perimeter.astype(np.float64)
     return float(np.sum(4.0 * np.pi * area * area / (perimeter * perimeter)) / labels.size)
-
-
-# --------------------------------------------------------------------------- boundary metrics
-
-def _boundary_scores(labels, groundtruth, tolerance, boundary, recall):
-    labels = _check_labels(labels)
-    maps = _check_groundtruths(groundtruth, labels.shape)
-    tolerance = check_tolerance(tolerance)
-    thick = _check_boundary(boundary)
-    sp_boundary = _metrics.boundary_map(labels, thick)
-    if recall:
-        near_sp = _metrics.dilate_square(sp_boundary, tolerance)
-    scores = []
-    for g in maps:
-        gt_boundary = _metrics.boundary_map(g, thick)
-        if recall:
-            hits, total = _metrics.count_hits(gt_boundary, near_sp)
-        else:
-            near_gt = _metrics.dilate_square(gt_boundary, tolerance)
-            hits, total = _metrics.count_hits(sp_boundary, near_gt)
-        scores.append(1.0 if total == 0 else hits / total)
-    return float(np.mean(scores))
-
-
-_BOUNDARY_NOTES = """
-    A pixel (y, x) is a boundary pixel of a label map L, with
-    ``boundary='thin'``, if L(y, x) != L(y, x+1) or L(y, x) != L(y+1, x)
-    (right and lower neighbours only), as the SEAL and SSN papers evaluate;
-    with ``boundary='thick'`` if any of its four neighbours differs, as the
-    superpixel benchmark of Stutz et al., SpixelFCN and AINet evaluate.  Thick
-    boundaries are two pixels wide, so the two give different numbers (thick
-    is higher); compare figures only under the same setting.  The square
-    neighbourhood is clipped at the image border.
-"""
-
-
-def boundary_recall(labels, groundtruth, tolerance=1, *, boundary="thin"):
-    """Fraction of ground-truth boundary pixels near a superpixel boundary.
-
-    Parameters
-    ----------
-    labels : (M, N) ndarray of int
-        Superpixel label map; any integer values.
-    groundtruth : (M, N) ndarray of int, or list of them
-        Ground-truth segmentation, or several annotations of the same image.
-    tolerance : int, optional
-        ``r``: a ground-truth boundary pixel counts as recalled if a
-        superpixel boundary pixel lies in the (2r+1) x (2r+1) square around
-        it.  1 on BSDS500, 3 on Cityscapes.
-    boundary : {'thin', 'thick'}, optional
-        Which pixels are boundary pixels (see Notes).
-
-    Returns
-    -------
-    recall : float
-        In ``[0, 1]``; 1.0 for a ground truth without boundary; the mean over
-        the annotations when ``groundtruth`` is a list.
-
-    Raises
-    ------
-    TypeError
-        If a label map is not an integer array or ``tolerance`` not an integer.
-    ValueError
-        If the shapes differ, ``tolerance < 0``, ``boundary`` is unknown or
-        ``groundtruth`` is an empty list.
-
-    Notes
-    -----%s
-    References
-    ----------
-    .. [1] W.-C. Tu et al., "Learning superpixels with segmentation-aware
-           affinity loss", CVPR 2018. :DOI:`10.1109/CVPR.2018.00066`
-    .. [2] D. Stutz, A. Hermans, B. Leibe, "Superpixels: an evaluation of the
-           state-of-the-art", CVIU 166, 2018. :DOI:`10.1016/j.cviu.2017.03.007`
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sealseg.metrics import boundary_recall
-    >>> groundtruth = np.array([[1, 1, 2, 2, 2]] * 3)
-    >>> labels = np.array([[1, 1, 1, 2, 2]] * 3)
-    >>> boundary_recall(labels, groundtruth, tolerance=0)
-    0.0
-    >>> boundary_recall(labels, groundtruth, tolerance=1)
-    1.0
-    """
-    return _boundary_scores(labels, groundtruth, tolerance, boundary, recall=True)
-
-
-def boundary_precision(labels, groundtruth, tolerance=1, *, boundary="thin"):
-    """Fraction of superpixel boundary pixels near a ground-truth boundary.
-
-    Parameters
-    ----------
-    labels : (M, N) ndarray of int
-        Superpixel label map; any integer values.
-    groundtruth : (M, N) ndarray of int, or list of them
-        Ground-truth segmentation, or several annotations of the same image.
-    tolerance : int, optional
-        ``r``: a superpixel boundary pixel counts as correct if a ground-truth
-        boundary pixel lies in the (2r+1) x (2r+1) square around it.
-    boundary : {'thin', 'thick'}, optional
-        Which pixels are boundary pixels (see Notes).
-
-    Returns
-    -------
-    precision : float
-        In ``[0, 1]``; 1.0 when the superpixels have no boundary (no false
-        positive); the mean over the annotations when ``groundtruth`` is a
-        list.  ``boundary_precision(S, G) == boundary_recall(G, S)``.
-
-    Raises
-    ------
-    TypeError
-        If a label map is not an integer array or ``tolerance`` not an integer.
-    ValueError
-        If the shapes differ, ``tolerance < 0``, ``boundary`` is unknown or
-        ``groundtruth`` is an empty list.
-
-    Notes
-    -----%s
-    References
-    ----------
-    .. [1] D. Stutz, A. Hermans, B. Leibe, "Superpixels: an evaluation of the
-           state-of-the-art", CVIU 166, 2018. :DOI:`10.1016/j.cviu.2017.03.007`
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sealseg.metrics import boundary_precision
-    >>> groundtruth = np.array([[1, 1, 2, 2]] * 2)
-    >>> labels = np.array([[1, 2, 3, 4]] * 2)
-    >>> round(boundary_precision(labels, groundtruth, tolerance=0), 4)
-    0.3333
-    """
-    return _boundary_scores(labels, groundtruth, tolerance, boundary, recall=False)
-
-
-if boundary_recall.__doc__:  # None under python -OO
-    boundary_recall.__doc__ = boundary_recall.__doc__ % _BOUNDARY_NOTES
-    boundary_precision.__doc__ = boundary_precision.__doc__ % _BOUNDARY_NOTES

@@ -6,9 +6,11 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sealseg.metrics import (
+    achievable_miou,
     asa,
     boundary_precision,
     boundary_recall,
+    boundary_share,
     compactness,
     explained_variation,
     undersegmentation_error,
@@ -440,3 +442,74 @@ def test_metrics_accept_odd_label_layouts():
         assert asa(odd, LAB) == asa(plain, LAB)
         assert boundary_recall(odd, LAB) == boundary_recall(plain, LAB)
         assert compactness(odd) == compactness(plain)
+
+
+# --------------------------------------------------------------------------- boundary share
+
+def test_boundary_share_counts_thin_transition_pixels_by_hand():
+    labels = np.array([[1, 1, 2],
+                       [1, 1, 2],
+                       [3, 3, 3]])
+    # Thin: (0,1) and (1,1) differ to the right; (1,0), (1,1), (1,2) differ below.
+    # Pixels (0,1), (1,0), (1,1), (1,2): 4 of 9.
+    assert boundary_share(labels) == pytest.approx(4 / 9)
+    # Thick adds the right/lower partners: (0,2), (2,0), (2,1), (2,2): 8 of 9.
+    assert boundary_share(labels, boundary="thick") == pytest.approx(8 / 9)
+    assert boundary_share(np.full((3, 4), 7)) == 0.0
+
+
+def test_boundary_share_matches_the_anchor_definition_on_random_maps():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, (9, 11))
+    transition = np.zeros(labels.shape, bool)
+    transition[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    transition[:-1, :] |= labels[:-1, :] != labels[1:, :]
+    assert boundary_share(labels) == transition.mean()
+
+
+@pytest.mark.parametrize("labels, boundary, error", [
+    (np.full((3, 3), 0.5), "thin", TypeError),
+    (np.zeros((3, 3), int), "wide", ValueError),
+    (np.zeros((0, 3), int), "thin", ValueError),
+])
+def test_boundary_share_bad_input(labels, boundary, error):
+    with pytest.raises(error):
+        boundary_share(labels, boundary=boundary)
+
+
+# --------------------------------------------------------------------------- achievable mIoU
+
+def test_achievable_miou_by_hand():
+    classes = np.array([[0, 0, 1, 1],
+                        [0, 0, 1, 2]])
+    # Superpixel 5: classes 0, 0, 1, 0 -> 0; superpixel 6: 1, 1, 1, 2 -> 1.
+    labels = np.array([[5, 5, 5, 6],
+                       [5, 6, 6, 6]])
+    # predicted [[0,0,0,1],[0,1,1,1]]: class 0: I 3, U 5; class 1: I 2, U 5; class 2: I 0, U 1.
+    assert achievable_miou(labels, classes) == pytest.approx((3 / 5 + 2 / 5 + 0) / 3)
+    assert achievable_miou(classes * 10 - 3, classes) == 1.0
+
+
+def test_achievable_miou_void_neither_votes_nor_counts():
+    classes = np.array([[4, 9, 9, 2]])
+    labels = np.array([[1, 1, 1, 1]])
+    # Without void, 9 is the majority and 4, 2 are lost: class 9 I 2 U 4, others 0.
+    assert achievable_miou(labels, classes) == pytest.approx((0 + 0 + 2 / 4) / 3)
+    # With void 9: the tie 4 / 2 goes to the smaller value, 2; scored on the two
+    # non-void pixels: class 2: I 1, U 2; class 4: I 0, U 1.
+    assert achievable_miou(labels, classes, void=9) == pytest.approx((1 / 2 + 0) / 2)
+    # A superpixel of void only predicts nothing that is scored.
+    labels = np.array([[1, 2, 2, 3]])
+    assert achievable_miou(labels, classes, void=9) == 1.0
+
+
+@pytest.mark.parametrize("labels, classes, void, error, match", [
+    (np.zeros((2, 2), int), np.zeros((2, 3), int), None, ValueError, "shape"),
+    (np.zeros((2, 2), int), np.full((2, 2), 0.5), None, TypeError, "classes"),
+    (np.zeros((2, 2), int), np.full((2, 2), 11), 11, ValueError, "void"),
+    (np.zeros((2, 2), int), np.zeros((2, 2), int), 1.5, TypeError, "void"),
+    (np.zeros((2, 2), int), np.zeros((2, 2), int), True, TypeError, "void"),
+])
+def test_achievable_miou_bad_input(labels, classes, void, error, match):
+    with pytest.raises(error, match=match):
+        achievable_miou(labels, classes, void=void)
