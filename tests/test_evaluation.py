@@ -169,7 +169,7 @@ def test_files_and_resume(tmp_path):
     evaluate(make_tiny(), {"halves": counted}, [2, 3], out, progress=False, log=lambda m: None)
     assert len(calls) == 4
     assert {p.name for p in out.iterdir()} == {"config.json", "results.csv", "summary.csv",
-                                                "asa.png", "br.png", "asa_br.png"}
+                                                "asa.png", "br.png", "asa_br.png", "br_share.png"}
     rows = read_rows(out / "results.csv")
     assert list(rows[0]) == RESULT_FIELDS
     assert len(rows) == 2 * 3  # n values x (image, annotation) pairs
@@ -247,7 +247,8 @@ def test_parallel_jobs_match_serial(tmp_path):
 
 def test_summarize_orders_methods():
     rows = [dict(method=m, image="x", annotation=0, annotations=1, n_segments=n,
-                 n_obtained=n, asa=0.5, br=0.25, seconds=1.0)
+                 n_obtained=n, asa=0.5, br=0.25, bp=0.2, boundary_share=0.1,
+                 miou=float("nan"), seconds=1.0)
             for m in ("b", "a") for n in (20, 10)]
     summary = summarize(rows, ["b"])
     assert [(s["method"], s["n_segments"]) for s in summary] == [
@@ -401,3 +402,159 @@ def test_real_bsds500_two_images(tmp_path):
         assert abs(s["asa"] - ref_asa) < 0.01
         assert abs(s["br"] - ref_br) < 0.03
 
+
+
+# --------------------------------------------------------------------------- yardstick
+
+def test_rows_and_summary_carry_the_yardstick():
+    summary = evaluate(make_tiny(), {"halves": halves, "grid": grid}, [4], progress=False)
+    by = {s["method"]: s for s in summary}
+    # halves: one thin boundary column (x = 7) of 12 pixels in 12 x 16.  The vertical
+    # annotation is recalled and matched fully; of the horizontal one (row 5), 3 of its
+    # 16 boundary pixels lie within 1 of the column, and 3 of the column's 12 within 1
+    # of the row.
+    assert by["halves"]["boundary_share"] == pytest.approx(12 / 192)
+    assert by["halves"]["br"] == pytest.approx((1 + 3 / 16 + 1) / 3)
+    assert by["halves"]["bp"] == pytest.approx((1 + 3 / 12 + 1) / 3)
+    assert np.isnan(by["halves"]["miou"])          # no class maps here
+    # grid 2 x 2: a column and a row of boundary: 12 + 16 - 1 pixels.
+    assert by["grid"]["boundary_share"] == pytest.approx(27 / 192)
+    assert by["grid"]["reference"] == "halves"
+
+
+def test_achievable_miou_is_recorded_for_samples_with_classes():
+    image = np.zeros((6, 8, 3), np.uint8)
+    classes = np.zeros((6, 8), np.int64)
+    classes[:, 4:] = 3
+    classes[0, :] = 11                                 # a void row
+    data = TinyDataset([Sample("c", image, [classes], classes, 11)])
+    summary = evaluate(data, {"halves": halves}, [2], progress=False)
+    assert summary[0]["miou"] == 1.0
+
+
+def test_br_at_share_interpolates_inside_the_sweep_only():
+    from sealseg.evaluation import br_at_equal_share, br_at_share
+
+    summary = [{"method": "m", "n_segments": n, "boundary_share": s, "br": b}
+               for n, s, b in ((100, 0.10, 0.60), (400, 0.30, 0.80), (200, 0.20, 0.76))]
+    assert br_at_share(summary, "m", 0.15) == pytest.approx(0.68)
+    assert br_at_share(summary, "m", 0.25) == pytest.approx(0.78)
+    assert br_at_share(summary, "m", 0.30) == pytest.approx(0.80)
+    assert np.isnan(br_at_share(summary, "m", 0.05))
+    assert np.isnan(br_at_share(summary, "m", 0.31))
+    summary += [{"method": "ref", "n_segments": 200, "boundary_share": 0.25, "br": 0.75}]
+    assert br_at_equal_share(summary, "m", "ref") == {200: (0.25, 0.75, pytest.approx(0.78))}
+    with pytest.raises(ValueError, match="'nope' is not in the summary"):
+        br_at_share(summary, "nope", 0.2)
+    with pytest.raises(ValueError, match="share must be"):
+        br_at_share(summary, "m", 1.5)
+
+
+def test_reference_must_be_one_of_the_methods():
+    with pytest.raises(ValueError, match="reference must be one of"):
+        evaluate(make_tiny(), {"halves": halves}, [2], progress=False, reference="ssn")
+    summary = evaluate(make_tiny(), {"halves": halves, "grid": grid}, [1, 4, 9],
+                       progress=False, reference="grid")
+    grid_rows = [s for s in summary if s["method"] == "grid"]
+    assert all(s["br_at_ref_share"] == pytest.approx(s["br"]) for s in grid_rows)
+
+
+def _anchor_folder(root, names, n_values=(200, 600, 1200)):
+    for name in names:
+        for n in n_values:
+            labels = np.zeros((12, 16), np.uint16)
+            labels[:, 8:] = 1
+            path = root / "labels" / f"{name}_n{n}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            io.imsave(path, labels, check_contrast=False)
+    (root / "ssn_val.csv").write_text(
+        "image,n_asked,n_actual,seconds\n" + "".join(
+            f"{name},{n},2,4.5\n" for name in names for n in n_values))
+    return root
+
+
+def test_ssn_anchor_reads_saved_maps_and_refuses_other_n(tmp_path):
+    folder = _anchor_folder(tmp_path / "anchor", ["one", "two"])
+    summary = evaluate(make_tiny(), [f"ssn-anchor@{folder}"], [200, 600], progress=False)
+    assert [s["n_obtained"] for s in summary] == [2, 2]
+    assert summary[0]["asa"] == pytest.approx((1 + 0.5 + 1) / 3)
+    assert summary[0]["seconds_median"] == 4.5
+    with pytest.raises(ValueError, match="n = 200, 600, 1200 only, not for 400, 800"):
+        evaluate(make_tiny(), [f"ssn-anchor@{folder}"], [400, 800], progress=False)
+    messages = []
+    summary = evaluate(make_tiny(), {"a": f"ssn-anchor@{folder}", "halves": halves},
+                       [200, 400], progress=False, log=messages.append)
+    assert [(s["method"], s["n_segments"]) for s in summary] == [
+        ("a", 200), ("halves", 200), ("halves", 400)]
+    assert messages == ["a: no label maps at n = 400; scored at n = 200 only"]
+    (folder / "labels" / "two_n600.png").unlink()
+    with pytest.raises(FileNotFoundError, match="no label map for image 'two' at n = 600"):
+        evaluate(make_tiny(), [f"ssn-anchor@{folder}"], [600], progress=False)
+    with pytest.raises(FileNotFoundError, match="no SSN anchor folder"):
+        evaluate(make_tiny(), [f"ssn-anchor@{tmp_path / 'nope'}"], [200], progress=False)
+
+
+def test_ssn_anchor_found_beside_the_datasets(tmp_path, monkeypatch):
+    _anchor_folder(tmp_path / "anchors" / "ssn_bsds500_val", ["one", "two"], (200,))
+    monkeypatch.setenv("SEALSEG_DATA", str(tmp_path / "datasets"))
+    summary = evaluate(make_tiny(), {"ssn-anchor": "ssn-anchor", "halves": halves}, [200],
+                       progress=False)
+    assert [s["method"] for s in summary] == ["ssn-anchor", "halves"]
+
+
+def test_affinity_cache_gives_seal_ers_labels_and_is_reused(tmp_path):
+    torch = pytest.importorskip("torch")
+    from sealseg.evaluation.affinity_cache import CachedSealErs
+    from sealseg.pan.model import PixelAffinityNet
+    from sealseg.pan.train import model_file_payload
+    from sealseg.seal import seal_ers
+
+    torch.manual_seed(0)
+    weights = tmp_path / "mine.pt"
+    torch.save(model_file_payload(PixelAffinityNet(4).eval()), weights)
+    image = make_tiny()[0].image
+    runner = CachedSealErs(str(weights), tmp_path / "cache").prepare()
+    np.testing.assert_array_equal(runner(image, 5, None), seal_ers(image, 5, weights=str(weights)))
+    stored = list((tmp_path / "cache").rglob("*.npz"))
+    assert len(stored) == 1
+    # A second runner of the same net reads the stored affinities (changed here on
+    # purpose, so that reading is seen).
+    with np.load(stored[0]) as f:
+        affinities = f["affinities"]
+    np.savez(stored[0], affinities=np.ones_like(affinities))
+    again = CachedSealErs(str(weights), tmp_path / "cache").prepare()
+    assert np.array_equal(again.affinities(image), np.ones_like(affinities))
+    summary = evaluate(make_tiny(), [f"seal_ers@{weights}"], [2], progress=False,
+                       affinity_cache=tmp_path / "cache")
+    assert summary[0]["n_obtained"] == 2
+
+
+@pytest.mark.parametrize("dataset, split, match", [
+    ("sbd", "val", "split 'train' only"),
+    ("camvid", "test", "split 'val' only"),
+    ("imagenet", None, "unknown dataset 'imagenet'"),
+])
+def test_one_split_datasets_refuse_other_splits(dataset, split, match):
+    with pytest.raises(ValueError, match=match):
+        evaluate(dataset, {"halves": halves}, [2], split=split, progress=False)
+
+
+def test_camvid_fake_tree_through_the_command_line(tmp_path, capsys):
+    root = tmp_path / "CamVid"
+    classes = np.full((12, 16), 3, np.uint8)
+    classes[:, 8:] = 8
+    classes[:, 7] = 11
+    for name in ("a", "b"):
+        (root / "val").mkdir(parents=True, exist_ok=True)
+        (root / "valannot").mkdir(parents=True, exist_ok=True)
+        io.imsave(root / "val" / f"{name}.png", np.zeros((12, 16, 3), np.uint8),
+                  check_contrast=False)
+        io.imsave(root / "valannot" / f"{name}.png", classes, check_contrast=False)
+    out = tmp_path / "out"
+    assert main(["--dataset", "camvid", "--root", str(root), "--methods", "slic",
+                 "--n", "4", "16", "--out", str(out), "--no-progress"]) == 0
+    rows = read_rows(out / "summary.csv")
+    assert {r["n_segments"] for r in rows} == {"4", "16"}
+    assert all(0 <= float(r["miou"]) <= 1 for r in rows)
+    assert (out / "br_share.png").is_file()
+    assert "BR at slic's share" in capsys.readouterr().out

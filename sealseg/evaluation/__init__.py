@@ -2,21 +2,26 @@
 
 ``evaluate`` segments every image of a dataset with every method at every
 requested number of superpixels, scores each (image, annotation) pair with
-:func:`sealseg.metrics.asa` and :func:`sealseg.metrics.boundary_recall`, and
-writes
+the yardstick of :mod:`sealseg.metrics` (ASA, boundary recall and precision,
+the superpixels' boundary share, the number obtained and, on data sets with
+class maps, the achievable mIoU), and writes
 
 - ``results.csv``: one row per (method, image, annotation, n_segments), appended
   and flushed as the run goes, so an interrupted run resumes where it stopped;
-- ``summary.csv``: means over (image, annotation) pairs per (method, n_segments);
+- ``summary.csv``: means per (method, n_segments), with each method's BR at
+  the reference method's boundary share (:func:`br_at_share`);
 - ``asa.png``, ``br.png``, ``asa_br.png``: ASA and BR against the number of
   superpixels, and mean ASA against mean BR over all n (the layout of Figure 6
-  of the SEAL paper).
+  of the SEAL paper); ``br_share.png``: BR against n beside BR against the
+  boundary share.
 
 Command line: ``python -m sealseg evaluate --dataset bsds500 --split val
 --methods ers slic --n 100 200 400 --out DIR [--jobs K] [--limit M]``.
 
-The package: the methods come from :mod:`sealseg.methods`; ``results`` holds
-the files and resume, ``plots`` the figures, ``cli`` the command.
+The package: the methods come from :mod:`sealseg.methods`, the SSN anchor
+from ``anchor``, seal_ers with cached affinities from ``affinity_cache``;
+``results`` holds the files and resume, ``yardstick`` the comparison at equal
+boundary share, ``plots`` the figures, ``cli`` the command.
 """
 import os
 import sys
@@ -29,13 +34,22 @@ from .._io import atomic_write_text
 from .._validation import (check_bool, check_label_image, check_n_segments,
                            check_optional_positive_int, check_positive_int, check_tolerance)
 from ..methods import available_methods, count_segments, resolve_methods
+from .affinity_cache import CachedSealErs, is_seal_ers
+from .anchor import SSN_ANCHOR, SavedLabels, ssn_anchor
 from .plots import PLOT_FILES, plot_summary
 from .results import (RESULT_FIELDS, SUMMARY_FIELDS, check_config, format_header, format_row,
                       load_results, summarize, summary_csv, summary_table)
 
+from .yardstick import add_equal_share, br_at_equal_share, br_at_share
+
 __all__ = ["evaluate", "summarize", "summary_table", "plot_summary", "available_methods",
-           "DEFAULT_N_SEGMENTS", "RESULT_FIELDS",
-           "SUMMARY_FIELDS"]
+           "br_at_share", "br_at_equal_share", "add_equal_share", "DATASETS",
+           "DEFAULT_N_SEGMENTS", "RESULT_FIELDS", "SUMMARY_FIELDS"]
+
+#: Datasets ``evaluate`` reads by name.
+DATASETS = ("bsds500", "sbd", "camvid", "ecssd", "cityscapes", "folder")
+# Datasets of which this evaluation knows one split only (the others are held out).
+_ONE_SPLIT = {"sbd": "train", "camvid": "val", "ecssd": "first-half"}
 
 DEFAULT_N_SEGMENTS = (100, 200, 400, 600, 800, 1200)
 
@@ -56,26 +70,33 @@ def _check_n_list(n_segments):
 
 def _score(dataset, index, method, runner, n_list, tolerance):
     """Segment sample ``index`` with one method at each n; yield lists of result rows."""
-    from ..metrics import asa, boundary_recall
+    from ..metrics import achievable_miou, asa, boundary_precision, boundary_recall, \
+        boundary_share
 
     sample = dataset[index]
     image, gts = sample.image, sample.groundtruths
+    classes = getattr(sample, "classes", None)
+    extra = {"name": sample.name} if getattr(runner, "needs_name", False) else {}
     for n in n_list:
         start = time.perf_counter()
-        out = runner(image, n, gts)
+        out = runner(image, n, gts, **extra)
         seconds = time.perf_counter() - start
         if isinstance(out, tuple):
             out, seconds = out
         labels = check_label_image(out, name=f"labels returned by method {method!r}",
                                    shape=image.shape[:2])
         n_obtained = count_segments(labels)
+        share = boundary_share(labels)
+        miou = (float("nan") if classes is None
+                else achievable_miou(labels, classes, void=getattr(sample, "void", None)))
         rows = []
         for k, g in enumerate(gts):
             rows.append({
                 "method": method, "image": sample.name, "annotation": k,
                 "annotations": len(gts), "n_segments": n, "n_obtained": n_obtained,
                 "asa": asa(labels, g), "br": boundary_recall(labels, g, tolerance),
-                "seconds": seconds,
+                "bp": boundary_precision(labels, g, tolerance), "boundary_share": share,
+                "miou": miou, "seconds": seconds,
             })
         yield rows
 
@@ -89,16 +110,55 @@ def _load_dataset(dataset, split, root, labels):
     from .. import datasets
     if not isinstance(dataset, str):
         return dataset, getattr(dataset, "name", type(dataset).__name__)
+    if dataset not in _ONE_SPLIT:
+        split = "val" if split is None else split
     if dataset == "bsds500":
         return datasets.load_bsds500(root, split=split), "bsds500"
     if dataset == "cityscapes":
         return datasets.load_cityscapes(root, split=split), "cityscapes"
+    if dataset in _ONE_SPLIT:
+        if split not in (None, _ONE_SPLIT[dataset]):
+            raise ValueError(f"dataset {dataset!r} has split {_ONE_SPLIT[dataset]!r} only "
+                             f"here, got split {split!r}")
+        return getattr(datasets, f"load_{dataset}")(root), dataset
     if dataset == "folder":
         if root is None or labels is None:
             raise ValueError("dataset 'folder' needs root (the images folder) and labels "
                              "(the label maps folder)")
         return datasets.load_folder(root, labels), "folder"
-    raise ValueError(f"unknown dataset {dataset!r}; known: bsds500, cityscapes, folder")
+    raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+
+
+def _resolve(methods, affinity_cache):
+    """``resolve_methods``, plus the SSN anchor and, with a cache, cached seal_ers runners."""
+    if isinstance(methods, (str, bytes)) or callable(methods):
+        methods = [methods]
+    if isinstance(methods, dict):
+        items = list(methods.items())
+    else:
+        items = [(m if isinstance(m, str) else
+                  getattr(m, "__name__", None) or type(m).__name__, m) for m in list(methods)]
+    names = [name for name, _ in items]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"method {twice[0]!r} is given twice")
+    ours, rest = {}, {}
+    for name, method in items:
+        if isinstance(method, str) and method.partition("@")[0] == SSN_ANCHOR:
+            ours[name] = ssn_anchor(method)
+        elif affinity_cache is not None and is_seal_ers(method):
+            runner = CachedSealErs(method.partition("@")[2] or "bsds500", affinity_cache)
+            try:
+                runner.prepare()
+            except (ValueError, TypeError, FileNotFoundError) as exc:
+                raise ValueError(f"method {method!r}: {exc}") from None
+            ours[name] = runner
+        else:
+            rest[name] = method
+    # Called with nothing left of an empty ``methods`` too: it names that error.
+    resolved, skipped = resolve_methods(rest) if rest or not ours else ([], [])
+    runners = {**dict(resolved), **ours}
+    return [(name, runners[name]) for name in names if name in runners], skipped
 
 
 def _run_tasks(tasks, data, names, tolerance, jobs, record, progress):
@@ -137,16 +197,20 @@ def _run_tasks(tasks, data, names, tolerance, jobs, record, progress):
                 raise
 
 
-def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split="val",
+def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split=None,
              root=None, labels=None, tolerance=None, jobs=1, limit=None, progress=True,
-             plots=True, log=None):
+             plots=True, log=None, reference=None, affinity_cache=None):
     """Score superpixel methods on a dataset at several numbers of superpixels.
 
     Parameters
     ----------
-    dataset : {'bsds500', 'cityscapes', 'folder'} or Dataset
-        A dataset name (read with ``root``/``split``/``labels``) or a sequence
-        of samples as returned by :mod:`sealseg.datasets`.
+    dataset : {'bsds500', 'sbd', 'camvid', 'ecssd', 'cityscapes', 'folder'} or Dataset
+        A dataset name (read with ``root``/``split``/``labels`` by the
+        loaders of :mod:`sealseg.datasets`) or a sequence of samples as
+        they return.  On ``camvid`` the ground truth of ASA and the boundary
+        metrics is the class map with void filled (see
+        :func:`sealseg.datasets.load_camvid`), and the achievable mIoU
+        ignores void; ``ecssd`` scores the salient-object masks.
     methods : list of str or callable, or dict
         Built-in names (``ers``, ``seal_ers``, ``slic``, ``slico``,
         ``felzenszwalb``, ``seeds``, ``lsc``, ``snic``, ``oracle``,
@@ -159,7 +223,11 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         ``model.pt`` of ``python -m sealseg train``), ``'module:function'``
         strings, or callables ``f(image, n_segments) -> labels``; a dict maps
         display names to any of these.  Built-in methods whose optional
-        dependency is missing are skipped with a message.
+        dependency is missing are skipped with a message.  ``'ssn-anchor'``
+        (or ``'ssn-anchor@FOLDER'``) reads SSN's saved label maps of
+        BSDS500 val at n = 200, 600 and 1200 (:mod:`.anchor`): scored at
+        those of ``n_segments`` (a message names the others; none of them is
+        an error, before the run).
     n_segments : sequence of int, optional
         Numbers of superpixels to ask for.
     out : str or path-like, optional
@@ -167,7 +235,9 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         already present there are not computed again.  ``None`` keeps results
         in memory only.
     split : str, optional
-        Dataset split, for a dataset given by name.
+        Dataset split, for a dataset given by name; by default ``'val'``
+        (``sbd``: ``'train'``, ``ecssd``: ``'first-half'``, the only ones
+        these readers know).
     root, labels : str or path-like, optional
         Dataset folder (``labels``: label-map folder of the ``'folder'``
         dataset).
@@ -185,11 +255,22 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     log : callable, optional
         Receives one-line messages (skipped methods, files written); default
         prints to stderr.
+    reference : str, optional
+        The method whose boundary share the others' BR is read at
+        (``br_at_ref_share`` of the summary, :func:`br_at_share`); by
+        default the first method.  Sweep the other methods over a wider
+        range of n than the reference, or their value is NaN.
+    affinity_cache : str or path-like, optional
+        Folder where ``seal_ers`` and ``seal_ers@WEIGHTS`` keep the net's
+        affinities per image (:mod:`.affinity_cache`), so that a rerun or a
+        new n runs ERS only; their ``seconds`` then exclude the net when the
+        affinities were cached.
 
     Returns
     -------
     summary : list of dict
-        One dict per (method, n_segments), see :func:`summarize`.
+        One dict per (method, n_segments), see :func:`summarize`, with
+        ``reference`` and ``br_at_ref_share`` (:func:`add_equal_share`).
 
     Raises
     ------
@@ -202,8 +283,9 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     Notes
     -----
     Each image is segmented once per (method, n) and scored against each of
-    its annotations; ASA and BR (thin boundaries) follow
-    :mod:`sealseg.metrics`.  ``seconds`` is the wall time of one call
+    its annotations; ASA, BR and BP (thin boundaries) follow
+    :mod:`sealseg.metrics`; the boundary share and the achievable mIoU are
+    per image.  ``seconds`` is the wall time of one call
     (felzenszwalb and seal_fh: the call whose count was closest to n, after
     searching its ``scale``; seal_fh adds the one run of the net).
 
@@ -219,8 +301,8 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     >>> halves = lambda image, n: (image[..., 0] > 0).astype(int)
     >>> summary = evaluate(Tiny([Sample("a", image, [gt])]), {"halves": halves}, [2],
     ...                    progress=False)
-    >>> summary[0]["asa"], summary[0]["br"]
-    (1.0, 1.0)
+    >>> summary[0]["asa"], summary[0]["br"], summary[0]["boundary_share"]
+    (1.0, 1.0, 0.125)
     """
     if log is None:
         def log(message):
@@ -234,25 +316,41 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         # Checked before the dataset is looked up: a bad value is named as
         # such, not hidden behind a missing dataset.
         tolerance = check_tolerance(tolerance)
-    resolved, skipped = resolve_methods(methods)
+    resolved, skipped = _resolve(methods, affinity_cache)
     for name, reason in skipped:
         log(f"skipping {name}: {reason}")
     if not resolved:
         raise ValueError("no method can run here: "
                          + "; ".join(f"{n}: {r}" for n, r in skipped))
     data, dataset_name = _load_dataset(dataset, split, root, labels)
+    if split is None and isinstance(dataset, str):
+        split = _ONE_SPLIT.get(dataset, "val")
     if tolerance is None:
         tolerance = 3 if dataset_name == "cityscapes" else 1
     n_images = len(data) if limit is None else min(limit, len(data))
     names = [data.names[i] for i in range(n_images)] if hasattr(data, "names") else \
         [data[i].name for i in range(n_images)]
+    n_of = {}  # the n a method with saved maps has, of those asked
+    for method, runner in resolved:
+        if isinstance(runner, SavedLabels):
+            n_of[method] = runner.check(names, n_list)
+            left = [n for n in n_list if n not in n_of[method]]
+            if left:
+                log(f"{method}: no label maps at n = {', '.join(map(str, left))}; "
+                    f"scored at n = {', '.join(map(str, n_of[method]))} only")
+    method_names = [m for m, _ in resolved]
+    if reference is None:
+        reference = method_names[0]
+    elif reference not in method_names:
+        raise ValueError(f"reference must be one of the methods ({', '.join(method_names)}), "
+                         f"got {reference!r}")
 
     rows, results_file = [], None
     if out is not None:
         out = Path(os.fspath(out))
         out.mkdir(parents=True, exist_ok=True)
         config = {"dataset": dataset_name, "split": split if isinstance(dataset, str) else None,
-                  "tolerance": tolerance, "boundary": "thin"}
+                  "tolerance": tolerance, "boundary": "thin", "fields": RESULT_FIELDS}
         check_config(out, config)
         results_path = out / "results.csv"
         rows = load_results(results_path)
@@ -264,7 +362,7 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
     tasks = []  # (method, runner, index, [n...]), method-major so methods finish in turn
     for method, runner in resolved:
         for index, name in enumerate(names):
-            todo = [n for n in n_list if (method, name, n) not in done]
+            todo = [n for n in n_of.get(method, n_list) if (method, name, n) not in done]
             if todo:
                 tasks.append((method, runner, index, todo))
 
@@ -280,7 +378,7 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         if results_file is not None:
             results_file.close()
 
-    summary = summarize(rows, [m for m, _ in resolved])
+    summary = add_equal_share(summarize(rows, method_names), reference)
     if out is not None:
         atomic_write_text(out / "summary.csv", summary_csv(summary))
         if plots and summary:

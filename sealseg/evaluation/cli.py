@@ -23,16 +23,18 @@ def _add_evaluate_arguments(parser):
     from . import DEFAULT_N_SEGMENTS
 
     parser.add_argument("--dataset", default="bsds500",
-                        help="bsds500 (default), cityscapes or folder")
+                        help="bsds500 (default), sbd, camvid, ecssd, cityscapes or folder")
     parser.add_argument("--root", help="dataset folder (default for bsds500: "
                         "$SEALSEG_DATA/BSDS500, then ../shared/datasets/BSDS500); "
                         "for 'folder', the images folder")
     parser.add_argument("--labels", help="label-map folder of the 'folder' dataset")
-    parser.add_argument("--split", default="val", help="dataset split (default: val)")
+    parser.add_argument("--split", help="dataset split (default: val; sbd: train, "
+                        "ecssd: first-half)")
     parser.add_argument("--methods", nargs="*", default=["ers", "slic"],
                         help=f"methods to compare: {', '.join(METHODS)}, "
-                             "seal_ers@WEIGHTS (a weight file or registered name) or "
-                             "module:function (default: ers slic)")
+                             "seal_ers@WEIGHTS (a weight file or registered name), "
+                             "ssn-anchor (SSN's saved maps of BSDS500 val, n = 200 600 "
+                             "1200) or module:function (default: ers slic)")
     parser.add_argument("--n", nargs="*", type=int, dest="n_segments",
                         default=list(DEFAULT_N_SEGMENTS),
                         help="numbers of superpixels (default: 100 200 400 600 800 1200)")
@@ -42,6 +44,10 @@ def _add_evaluate_arguments(parser):
     parser.add_argument("--limit", type=int, help="use only the first M images")
     parser.add_argument("--tolerance", type=int,
                         help="boundary recall tolerance in pixels (default: 1; cityscapes: 3)")
+    parser.add_argument("--reference", help="method whose boundary share the others' "
+                        "recall is read at (default: the first method)")
+    parser.add_argument("--affinity-cache", help="folder where seal_ers keeps the net's "
+                        "affinities per image, so that reruns are ERS only")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_evaluate, func=run_evaluate)
 
@@ -54,7 +60,8 @@ def run_evaluate(args):
         summary = evaluate(args.dataset, args.methods, args.n_segments, args.out,
                            split=args.split, root=args.root, labels=args.labels,
                            tolerance=args.tolerance, jobs=args.jobs, limit=args.limit,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, reference=args.reference,
+                           affinity_cache=args.affinity_cache)
     except (ValueError, TypeError, OSError, KeyError) as exc:
         fail("evaluate", exc)
     print(summary_table(summary))

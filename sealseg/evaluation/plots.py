@@ -1,4 +1,4 @@
-"""Plots of evaluation summaries: ASA and BR against n, mean ASA against mean BR."""
+"""Plots of evaluation summaries: ASA and BR against n, BR against boundary share, ASA against BR."""
 from pathlib import Path
 
 import numpy as np
@@ -8,23 +8,27 @@ from .._io import atomic_write
 __all__ = ["plot_summary", "PLOT_FILES"]
 
 #: File names written by :func:`plot_summary` (after its ``prefix``).
-PLOT_FILES = ("asa.png", "br.png", "asa_br.png")
+PLOT_FILES = ("asa.png", "br.png", "asa_br.png", "br_share.png")
 _MARKERS = "os^vD<>ph*x+"
 
 
 def plot_summary(summary, out, title, prefix=""):
-    """Write ``prefix`` + ``asa.png``, ``br.png`` and ``asa_br.png`` into ``out``.
+    """Write ``prefix`` + ``asa.png``, ``br.png``, ``asa_br.png`` and ``br_share.png`` into ``out``.
 
     ASA and boundary recall against the mean number of superpixels obtained,
     one line per method, and each method's mean ASA against its mean BR over
-    all n (the layout of Figure 6 of the SEAL paper).  Drawn on matplotlib's
-    Agg canvas (no pyplot, no display needed) and written atomically.
+    all n (the layout of Figure 6 of the SEAL paper); ``br_share.png``: BR
+    against n beside BR against the mean boundary share, one line per
+    method over its n sweep (recall at equal boundary length).  Drawn on
+    matplotlib's Agg canvas (no pyplot, no display needed) and written
+    atomically.
 
     Parameters
     ----------
     summary : list of dict
-        Rows with keys ``method``, ``n_segments``, ``n_obtained``, ``asa`` and
-        ``br``, as returned by :func:`sealseg.evaluation.summarize`.
+        Rows with keys ``method``, ``n_segments``, ``n_obtained``, ``asa``,
+        ``br`` and ``boundary_share``, as returned by
+        :func:`sealseg.evaluation.summarize`.
     out : str or path-like
         Folder to write into.
     title : str
@@ -41,10 +45,10 @@ def plot_summary(summary, out, title, prefix=""):
     --------
     >>> import tempfile
     >>> from sealseg.evaluation import plot_summary
-    >>> rows = [{"method": "m", "n_segments": n, "n_obtained": n, "asa": 0.9, "br": 0.8}
-    ...         for n in (100, 200)]
+    >>> rows = [{"method": "m", "n_segments": n, "n_obtained": n, "asa": 0.9, "br": 0.8,
+    ...          "boundary_share": n / 1000} for n in (100, 200)]
     >>> [p.name for p in plot_summary(rows, tempfile.mkdtemp(), "demo")]
-    ['asa.png', 'br.png', 'asa_br.png']
+    ['asa.png', 'br.png', 'asa_br.png', 'br_share.png']
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -91,4 +95,21 @@ def plot_summary(summary, out, title, prefix=""):
     ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
     save(fig, "asa_br.png")
+
+    fig = Figure(figsize=(9, 4))
+    for panel, (key, xlabel) in enumerate((
+            ("n_obtained", "number of superpixels (mean obtained)"),
+            ("boundary_share", "boundary share (boundary pixels / pixels)"))):
+        ax = fig.add_subplot(1, 2, panel + 1)
+        for i, m in enumerate(methods):
+            rows = sorted(by_method[m], key=lambda r: r[key])
+            ax.plot([r[key] for r in rows], [r["br"] for r in rows],
+                    marker=_MARKERS[i % len(_MARKERS)], label=m)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("Boundary recall")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize="small")
+    fig.suptitle(f"Boundary recall against n and against boundary length — {title}")
+    fig.tight_layout()
+    save(fig, "br_share.png")
     return written

@@ -19,8 +19,9 @@ __all__ = ["RESULT_FIELDS", "SUMMARY_FIELDS", "format_header", "format_row", "lo
            "check_config", "summarize", "summary_csv", "summary_table"]
 
 RESULT_FIELDS = ["method", "image", "annotation", "annotations", "n_segments",
-                 "n_obtained", "asa", "br", "seconds"]
+                 "n_obtained", "asa", "br", "bp", "boundary_share", "miou", "seconds"]
 SUMMARY_FIELDS = ["method", "n_segments", "images", "pairs", "n_obtained", "asa", "br",
+                  "bp", "boundary_share", "miou", "reference", "br_at_ref_share",
                   "seconds_median"]
 
 
@@ -48,7 +49,7 @@ def _parse_row(record):
     row = dict(zip(RESULT_FIELDS, record))
     for field in ("annotation", "annotations", "n_segments", "n_obtained"):
         row[field] = int(row[field])
-    for field in ("asa", "br", "seconds"):
+    for field in ("asa", "br", "bp", "boundary_share", "miou", "seconds"):
         row[field] = float(row[field])
     return row
 
@@ -127,14 +128,18 @@ def summarize(rows, methods=None):
     -------
     summary : list of dict
         Keys ``method, n_segments, images, pairs, n_obtained`` (mean over
-        images), ``asa, br`` (means over pairs) and ``seconds_median`` (median
-        over images of one call).
+        images), ``asa, br, bp`` (means over pairs), ``boundary_share`` and
+        ``miou`` (means over images; ``miou`` NaN without class maps) and
+        ``seconds_median`` (median over images of one call).  BR at a
+        reference's boundary share is added by
+        :func:`sealseg.evaluation.add_equal_share`.
 
     Examples
     --------
     >>> from sealseg.evaluation import summarize
     >>> rows = [dict(method="m", image=i, annotation=0, n_segments=2, n_obtained=2,
-    ...              asa=a, br=1.0, seconds=0.1) for i, a in (("x", 0.5), ("y", 1.0))]
+    ...              asa=a, br=1.0, bp=0.5, boundary_share=0.1, miou=float("nan"),
+    ...              seconds=0.1) for i, a in (("x", 0.5), ("y", 1.0))]
     >>> summarize(rows)[0]["asa"]
     0.75
     """
@@ -155,6 +160,10 @@ def summarize(rows, methods=None):
                 "n_obtained": float(np.mean([r["n_obtained"] for r in per_image.values()])),
                 "asa": float(np.mean([r["asa"] for r in group])),
                 "br": float(np.mean([r["br"] for r in group])),
+                "bp": float(np.mean([r["bp"] for r in group])),
+                "boundary_share": float(np.mean(
+                    [r["boundary_share"] for r in per_image.values()])),
+                "miou": float(np.mean([r["miou"] for r in per_image.values()])),
                 "seconds_median": float(statistics.median(
                     r["seconds"] for r in per_image.values())),
             })
@@ -165,18 +174,25 @@ def summary_csv(summary):
     """The text of ``summary.csv``."""
     lines = [_csv_line(SUMMARY_FIELDS)]
     for s in summary:
-        lines.append(_csv_line([s["method"], s["n_segments"], s["images"], s["pairs"],
-                                f"{s['n_obtained']:.1f}", f"{s['asa']:.6f}", f"{s['br']:.6f}",
-                                f"{s['seconds_median']:.4f}"]))
+        lines.append(_csv_line(
+            [s["method"], s["n_segments"], s["images"], s["pairs"], f"{s['n_obtained']:.1f}"]
+            + [f"{s[k]:.6f}" for k in ("asa", "br", "bp", "boundary_share", "miou")]
+            + [s.get("reference", ""), f"{s.get('br_at_ref_share', float('nan')):.6f}",
+               f"{s['seconds_median']:.4f}"]))
     return "".join(lines)
 
 
 def summary_table(summary):
     """The summary as a Markdown table (for notes and READMEs)."""
-    lines = ["| method | n | obtained | ASA | BR | pairs | s/call |",
-             "|---|---|---|---|---|---|---|"]
+    reference = next((s["reference"] for s in summary if s.get("reference")), None)
+    at_share = f"BR at {reference}'s share" if reference else "BR at ref. share"
+    lines = [f"| method | n | obtained | ASA | BR | {at_share} | BP | boundary share | "
+             "mIoU | pairs | s/call |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in summary:
         lines.append(f"| {s['method']} | {s['n_segments']} | {s['n_obtained']:.0f} | "
-                     f"{s['asa']:.4f} | {s['br']:.4f} | {s['pairs']} | "
+                     f"{s['asa']:.4f} | {s['br']:.4f} | "
+                     f"{s.get('br_at_ref_share', float('nan')):.4f} | {s['bp']:.4f} | "
+                     f"{s['boundary_share']:.4f} | {s['miou']:.4f} | {s['pairs']} | "
                      f"{s['seconds_median']:.2f} |")
     return "\n".join(lines)
