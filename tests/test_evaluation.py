@@ -558,3 +558,22 @@ def test_camvid_fake_tree_through_the_command_line(tmp_path, capsys):
     assert all(0 <= float(r["miou"]) <= 1 for r in rows)
     assert (out / "br_share.png").is_file()
     assert "BR at slic's share" in capsys.readouterr().out
+
+
+def test_plots_of_tables_without_boundary_share_leave_out_br_share(tmp_path):
+    from sealseg.evaluation import plot_summary
+
+    rows = [{"method": "m", "n_segments": n, "n_obtained": n, "asa": 0.9, "br": 0.8}
+            for n in (100, 200)]
+    assert [p.name for p in plot_summary(rows, tmp_path, "t")] == [
+        "asa.png", "br.png", "asa_br.png"]
+
+
+def test_reference_may_be_a_method_of_an_earlier_run_into_the_same_folder(tmp_path):
+    out = tmp_path / "out"
+    evaluate(make_tiny(), {"grid": grid}, [1, 4, 9], out, progress=False, plots=False,
+             log=lambda m: None)
+    summary = evaluate(make_tiny(), {"halves": halves}, [4], out, progress=False,
+                       plots=False, reference="grid", log=lambda m: None)
+    assert {s["method"] for s in summary} == {"grid", "halves"}
+    assert all(s["reference"] == "grid" for s in summary)

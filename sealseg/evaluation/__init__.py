@@ -257,8 +257,9 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
         prints to stderr.
     reference : str, optional
         The method whose boundary share the others' BR is read at
-        (``br_at_ref_share`` of the summary, :func:`br_at_share`); by
-        default the first method.  Sweep the other methods over a wider
+        (``br_at_ref_share`` of the summary, :func:`br_at_share`): one of
+        ``methods`` or of the methods already in ``out``; by default the
+        first method.  Sweep the other methods over a wider
         range of n than the reference, or their value is NaN.
     affinity_cache : str or path-like, optional
         Folder where ``seal_ers`` and ``seal_ers@WEIGHTS`` keep the net's
@@ -339,11 +340,7 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
                 log(f"{method}: no label maps at n = {', '.join(map(str, left))}; "
                     f"scored at n = {', '.join(map(str, n_of[method]))} only")
     method_names = [m for m, _ in resolved]
-    if reference is None:
-        reference = method_names[0]
-    elif reference not in method_names:
-        raise ValueError(f"reference must be one of the methods ({', '.join(method_names)}), "
-                         f"got {reference!r}")
+    reference = method_names[0] if reference is None else reference
 
     rows, results_file = [], None
     if out is not None:
@@ -358,6 +355,11 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
             atomic_write_text(results_path, format_header())
         results_file = open(results_path, "a", newline="")
 
+    # The reference may be a method of an earlier run into the same folder.
+    known = list(dict.fromkeys(method_names + [r["method"] for r in rows]))
+    if reference not in known:
+        raise ValueError(f"reference must be one of the methods ({', '.join(known)}), "
+                         f"got {reference!r}")
     done = {(r["method"], r["image"], r["n_segments"]) for r in rows}
     tasks = []  # (method, runner, index, [n...]), method-major so methods finish in turn
     for method, runner in resolved:

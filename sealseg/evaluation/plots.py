@@ -17,9 +17,10 @@ def plot_summary(summary, out, title, prefix=""):
 
     ASA and boundary recall against the mean number of superpixels obtained,
     one line per method, and each method's mean ASA against its mean BR over
-    all n (the layout of Figure 6 of the SEAL paper); ``br_share.png``: BR
-    against n beside BR against the mean boundary share, one line per
-    method over its n sweep (recall at equal boundary length).  Drawn on
+    all n (the layout of Figure 6 of the SEAL paper); ``br_share.png`` (when
+    the rows have ``boundary_share``): BR against n beside BR against the
+    mean boundary share, one line per method over its n sweep (recall at
+    equal boundary length).  Drawn on
     matplotlib's Agg canvas (no pyplot, no display needed) and written
     atomically.
 
@@ -27,7 +28,7 @@ def plot_summary(summary, out, title, prefix=""):
     ----------
     summary : list of dict
         Rows with keys ``method``, ``n_segments``, ``n_obtained``, ``asa``,
-        ``br`` and ``boundary_share``, as returned by
+        ``br`` and, for ``br_share.png``, ``boundary_share``, as returned by
         :func:`sealseg.evaluation.summarize`.
     out : str or path-like
         Folder to write into.
@@ -96,6 +97,8 @@ def plot_summary(summary, out, title, prefix=""):
     fig.tight_layout()
     save(fig, "asa_br.png")
 
+    if not all("boundary_share" in r for r in summary):
+        return written  # tables without boundary shares (older results)
     fig = Figure(figsize=(9, 4))
     for panel, (key, xlabel) in enumerate((
             ("n_obtained", "number of superpixels (mean obtained)"),
