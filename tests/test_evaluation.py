@@ -577,3 +577,13 @@ def test_reference_may_be_a_method_of_an_earlier_run_into_the_same_folder(tmp_pa
                        plots=False, reference="grid", log=lambda m: None)
     assert {s["method"] for s in summary} == {"grid", "halves"}
     assert all(s["reference"] == "grid" for s in summary)
+
+
+def test_metric_at_reads_asa_at_another_count():
+    from sealseg.evaluation import metric_at
+
+    summary = [{"method": "m", "n_obtained": n, "asa": a}
+               for n, a in ((200, 0.95), (300, 0.96), (100, 0.93))]
+    assert metric_at(summary, "m", "asa", "n_obtained", 250) == pytest.approx(0.955)
+    assert metric_at(summary, "m", "asa", "n_obtained", 100) == pytest.approx(0.93)
+    assert np.isnan(metric_at(summary, "m", "asa", "n_obtained", 301))

@@ -40,10 +40,10 @@ from .plots import PLOT_FILES, plot_summary
 from .results import (RESULT_FIELDS, SUMMARY_FIELDS, check_config, format_header, format_row,
                       load_results, summarize, summary_csv, summary_table)
 
-from .yardstick import add_equal_share, br_at_equal_share, br_at_share
+from .yardstick import add_equal_share, br_at_equal_share, br_at_share, metric_at
 
 __all__ = ["evaluate", "summarize", "summary_table", "plot_summary", "available_methods",
-           "br_at_share", "br_at_equal_share", "add_equal_share", "DATASETS",
+           "br_at_share", "br_at_equal_share", "add_equal_share", "metric_at", "DATASETS",
            "DEFAULT_N_SEGMENTS", "RESULT_FIELDS", "SUMMARY_FIELDS"]
 
 #: Datasets ``evaluate`` reads by name.

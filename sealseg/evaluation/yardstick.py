@@ -10,17 +10,60 @@ import math
 
 import numpy as np
 
-__all__ = ["br_at_share", "br_at_equal_share", "add_equal_share"]
+__all__ = ["br_at_share", "br_at_equal_share", "add_equal_share", "metric_at"]
 
 
-def _sweep(summary, method):
-    """The (boundary share, BR) points of ``method``'s rows, sorted by share."""
+def _sweep(summary, method, along="boundary_share", metric="br"):
+    """The (``along``, ``metric``) points of ``method``'s rows, sorted by ``along``."""
     rows = [s for s in summary if s["method"] == method]
     if not rows:
         known = ", ".join(dict.fromkeys(s["method"] for s in summary)) or "none"
         raise ValueError(f"method {method!r} is not in the summary (methods: {known})")
-    points = sorted((float(s["boundary_share"]), float(s["br"])) for s in rows)
+    points = sorted((float(s[along]), float(s[metric])) for s in rows)
     return np.array([p[0] for p in points]), np.array([p[1] for p in points])
+
+
+def metric_at(summary, method, metric, along, at):
+    """A method's mean ``metric`` at ``along == at``, linear over its sweep over n.
+
+    The general form of :func:`br_at_share`; e.g. ASA at another method's
+    mean number of superpixels obtained: ``metric_at(summary, "ers", "asa",
+    "n_obtained", 213.2)``.  NaN where the sweep does not bracket ``at``.
+
+    Parameters
+    ----------
+    summary : list of dict
+        Rows as returned by :func:`sealseg.evaluation.summarize`.
+    method : str
+        The method whose values are read.
+    metric, along : str
+        Keys of the rows: the value read and the one it is read along.
+    at : float
+        Where along ``along`` to read it.
+
+    Returns
+    -------
+    value : float
+        The interpolated value, or NaN outside the range of ``along``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` has no row in ``summary``.
+
+    Examples
+    --------
+    >>> from sealseg.evaluation import metric_at
+    >>> summary = [{"method": "m", "n_obtained": 100, "asa": 0.90},
+    ...            {"method": "m", "n_obtained": 300, "asa": 0.94}]
+    >>> round(metric_at(summary, "m", "asa", "n_obtained", 150), 6)
+    0.91
+    """
+    xs, ys = _sweep(summary, method, along, metric)
+    at = float(at)
+    if not (xs[0] <= at <= xs[-1]):
+        return float("nan")
+    return float(np.interp(at, xs, ys))
 
 
 def br_at_share(summary, method, share):
@@ -71,10 +114,7 @@ def br_at_share(summary, method, share):
         raise ValueError(f"share must be a number in [0, 1], got {share!r}") from None
     if not (math.isfinite(share) and 0.0 <= share <= 1.0):
         raise ValueError(f"share must be a number in [0, 1], got {share!r}")
-    shares, recalls = _sweep(summary, method)
-    if share < shares[0] or share > shares[-1]:
-        return float("nan")
-    return float(np.interp(share, shares, recalls))
+    return metric_at(summary, method, "br", "boundary_share", share)
 
 
 def br_at_equal_share(summary, method, reference):
