@@ -466,6 +466,14 @@ def _specs(root):
             sealseg.boundary_precision, lambda: dict(labels=LAB.copy(), groundtruth=GT.copy()),
             _score_args(tolerance=_count(10), boundary=scalars), _check_score(0.0, 1.0),
             _SCORE_RELATED),
+        "boundary_share": Spec(
+            sealseg.boundary_share, lambda: dict(labels=LAB.copy()),
+            dict(labels=_label_values(), boundary=scalars), _check_score(0.0, 1.0)),
+        "achievable_miou": Spec(
+            sealseg.achievable_miou, lambda: dict(labels=LAB.copy(), classes=GT.copy()),
+            dict(labels=_label_values(), classes=_label_values(), void=scalars),
+            _check_score(0.0, 1.0),
+            dict(labels={"classes"}, classes={"labels", "void"}, void={"classes"})),
         "explained_variation": Spec(
             sealseg.explained_variation, lambda: dict(labels=LAB.copy(), image=IMG.copy()),
             dict(labels=_label_values(), image=_image_values(),
@@ -483,6 +491,19 @@ def _specs(root):
             dict(root=st.one_of(st.sampled_from([str(root), root / "in"]), scalars),
                  split=scalars),
             _check_dataset, documented={FileNotFoundError: {"root", "split"}}),
+        "load_sbd": Spec(
+            sealseg.load_sbd, lambda: dict(root=str(root / "nowhere")),
+            dict(root=st.one_of(st.sampled_from([str(root), root / "in"]), scalars)),
+            _check_dataset, documented={FileNotFoundError: {"root"}}),
+        "load_camvid": Spec(
+            sealseg.load_camvid, lambda: dict(root=str(root / "nowhere")),
+            dict(root=st.one_of(st.sampled_from([str(root), root / "in"]), scalars),
+                 split=scalars),
+            _check_dataset, documented={FileNotFoundError: {"root", "split"}}),
+        "load_ecssd": Spec(
+            sealseg.load_ecssd, lambda: dict(root=str(root / "nowhere")),
+            dict(root=st.one_of(st.sampled_from([str(root), root / "in"]), scalars)),
+            _check_dataset, documented={FileNotFoundError: {"root"}}),
         "load_cityscapes": Spec(
             sealseg.load_cityscapes, lambda: dict(root=str(root)),
             dict(root=st.one_of(st.sampled_from([str(root), root / "in"]), scalars),
