@@ -71,6 +71,7 @@ def _graph():
 
 NUMPY_LAYER = ["sealseg._validation", "sealseg._spatial_prior", "sealseg.affinity",
                "sealseg._ers_core", "sealseg.segmentation", "sealseg._shape_metrics",
+               "sealseg.pooling", "sealseg._metric_inputs", "sealseg._boundary_metrics",
                "sealseg.metrics"]
 # The core: everything but the command-line tools (evaluation, collection, __main__).
 CORE = NUMPY_LAYER + ["sealseg.pan.inference", "sealseg.pan.pretrained", "sealseg.pan.tiling",
@@ -85,7 +86,8 @@ def test_numpy_layer_knows_nothing_of_nets():
         assert found <= {"sealseg._ext", "sealseg._ext._ers", "sealseg._ext._fh",
                          "sealseg._ext._metrics", "sealseg._validation",
                          "sealseg._spatial_prior", "sealseg._ers_core",
-                         "sealseg._shape_metrics"}, (name, found)
+                         "sealseg._shape_metrics", "sealseg.pooling",
+                         "sealseg._metric_inputs", "sealseg._boundary_metrics"}, (name, found)
 
 
 def test_inference_registry_tiling_and_seal_do_not_import_torch_at_import_time():
