@@ -469,6 +469,9 @@ def _specs(root):
         "boundary_share": Spec(
             sealseg.boundary_share, lambda: dict(labels=LAB.copy()),
             dict(labels=_label_values(), boundary=scalars), _check_score(0.0, 1.0)),
+        "strip_share": Spec(
+            sealseg.strip_share, lambda: dict(labels=LAB.copy()),
+            dict(labels=_label_values(), width=_count(10)), _check_score(0.0, 1.0)),
         "achievable_miou": Spec(
             sealseg.achievable_miou, lambda: dict(labels=LAB.copy(), classes=GT.copy()),
             dict(labels=_label_values(), classes=_label_values(), void=scalars),
