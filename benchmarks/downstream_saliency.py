@@ -1,0 +1,173 @@
+"""Salient-object detection on ECSSD with slic, ers and seal_ers superpixels.
+
+The SEAL paper's downstream experiment (its Table 2): two saliency methods
+(:func:`sealseg.saliency.robust_background`, SO, and
+:func:`sealseg.saliency.manifold_ranking`, GMR) run on 200 superpixels of each
+method, scored by mean absolute error and weighted F-beta against the ECSSD
+masks.  SO also runs with the extra steps of its authors' released code
+(``sealseg.saliency._AUTHORS_CODE``), which the paper does not describe.
+
+Usage (from the repository root)::
+
+    nice -n 5 python benchmarks/downstream_saliency.py --out ecssd.csv \\
+        --cache /tmp/ecssd-labels --jobs 2
+    python benchmarks/downstream_saliency.py --out ecssd.csv --table
+
+The first command writes one CSV row per (image, superpixel method, saliency
+method) and resumes where an earlier run stopped (images already in the CSV
+are skipped); ``--cache`` keeps every label map (``.npy``), so a rerun of the
+saliency methods does not recompute the superpixels.  The second prints the
+table of means over the images in the CSV.  ECSSD is found as by
+:func:`sealseg.datasets.load_ecssd` (``--root``, ``SEALSEG_DATA``, or
+``../shared/datasets/ECSSD``).  Never train on ECSSD.
+"""
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SUPERPIXELS = ("slic", "ers", "seal_ers")
+SALIENCY = ("SO", "SO (authors' code)", "GMR")
+FIELDS = ["image", "superpixels", "saliency", "n_superpixels", "mae", "wfbeta"]
+
+
+def superpixels(method, image, n_segments):
+    """Label map of ``image`` by ``method`` with ``n_segments`` requested."""
+    if method == "slic":
+        from skimage.segmentation import slic
+        return slic(image, n_segments=n_segments, start_label=1)
+    import sealseg
+    if method == "ers":
+        return sealseg.ers(image, n_segments)
+    return sealseg.seal_ers(image, n_segments)
+
+
+def saliency_maps(image, labels):
+    """The three saliency maps of ``image`` on ``labels``, by name."""
+    from sealseg import saliency
+    graph = saliency._SuperpixelGraph(image, labels)
+    return {"SO": saliency._robust_background(graph, **saliency._PAPER),
+            "SO (authors' code)": saliency._robust_background(graph,
+                                                               **saliency._AUTHORS_CODE),
+            "GMR": saliency.manifold_ranking(image, labels)}
+
+
+def _labels(method, sample, n_segments, cache):
+    path = cache / method / f"{sample.name}.npy" if cache else None
+    if path is not None and path.exists():
+        return np.load(path)
+    labels = superpixels(method, sample.image, n_segments)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, labels.astype(np.int32))
+        os.replace(tmp, path)
+    return labels
+
+
+def score_image(task):
+    """CSV rows of one image (run in a worker)."""
+    from sealseg.saliency_scores import mean_absolute_error, weighted_fbeta
+    dataset, i, n_segments, cache = task
+    sample = dataset[i]
+    mask = sample.groundtruths[0]
+    rows = []
+    for method in SUPERPIXELS:
+        labels = _labels(method, sample, n_segments, cache)
+        n = len(np.unique(labels))
+        for name, saliency in saliency_maps(sample.image, labels).items():
+            rows.append(dict(image=sample.name, superpixels=method, saliency=name,
+                             n_superpixels=n, mae=f"{mean_absolute_error(saliency, mask):.6f}",
+                             wfbeta=f"{weighted_fbeta(saliency, mask):.6f}"))
+    return rows
+
+
+def _init_worker():
+    # One thread per worker: the jobs are the parallelism.
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def run(args):
+    from sealseg.datasets import load_ecssd
+    dataset = load_ecssd(args.root)
+    out = Path(args.out)
+    done = set()
+    if out.exists():
+        with open(out, newline="") as f:
+            done = {row["image"] for row in csv.DictReader(f)}
+    names = dataset.names
+    wanted = [i for i, name in enumerate(names) if args.first <= int(name) <= args.last]
+    todo = [i for i in wanted if names[i] not in done]
+    print(f"{len(wanted)} images in range, {len(todo)} to do", file=sys.stderr)
+    cache = Path(args.cache) if args.cache else None
+    tasks = [(dataset, i, args.n_segments, cache) for i in todo]
+    new = not out.exists()
+    start = time.time()
+    with open(out, "a", newline="") as f:
+        writer = csv.DictWriter(f, FIELDS)
+        if new:
+            writer.writeheader()
+        if args.jobs == 1:
+            _init_worker()
+            results = map(score_image, tasks)
+        else:
+            import multiprocessing
+            pool = multiprocessing.Pool(args.jobs, initializer=_init_worker)
+            results = pool.imap_unordered(score_image, tasks)
+        for k, rows in enumerate(results, 1):
+            writer.writerows(rows)
+            f.flush()
+            if k % 10 == 0:
+                print(f"{k}/{len(tasks)} images, {time.time() - start:.0f} s", file=sys.stderr)
+    print(f"done: {len(tasks)} images in {time.time() - start:.0f} s", file=sys.stderr)
+
+
+def table(path):
+    """RST table of the means in the CSV at ``path``."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    images = sorted({r["image"] for r in rows})
+    lines = [f"{len(images)} images ({images[0]}-{images[-1]})", ""]
+    header = f"{'saliency method':22s}" + "".join(f"{m:>22s}" for m in SUPERPIXELS)
+    lines += [header, " " * 22 + "".join(f"{'MAE    wF':>22s}" for _ in SUPERPIXELS)]
+    for name in SALIENCY:
+        cells = []
+        for method in SUPERPIXELS:
+            sel = [r for r in rows if r["saliency"] == name and r["superpixels"] == method]
+            if len(sel) != len(images):
+                cells.append(f"{'(' + str(len(sel)) + ' images)':>22s}")
+                continue
+            mae = np.mean([float(r["mae"]) for r in sel])
+            wf = np.mean([float(r["wfbeta"]) for r in sel])
+            cells.append(f"{mae:>15.4f}{wf:>7.4f}")
+        lines.append(f"{name:22s}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="CSV of per-image scores (appended to)")
+    parser.add_argument("--root", default=None, help="the ECSSD folder")
+    parser.add_argument("--first", type=int, default=1, help="first image number (1)")
+    parser.add_argument("--last", type=int, default=500, help="last image number (500)")
+    parser.add_argument("--n-segments", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--cache", default=None, help="folder for the label maps")
+    parser.add_argument("--table", action="store_true", help="print the table of --out")
+    args = parser.parse_args(argv)
+    if args.table:
+        print(table(args.out))
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
