@@ -31,15 +31,31 @@ from pathlib import Path
 import numpy as np
 
 SUPERPIXELS = ("slic", "ers", "seal_ers")
+#: slic with n_segments raised, per image, until it returns about as many
+#: superpixels as asked for (skimage's slic returns fewer than n_segments).
+MATCHED = "slic_matched"
 SALIENCY = ("SO", "SO (authors' code)", "GMR")
 FIELDS = ["image", "superpixels", "saliency", "n_superpixels", "mae", "wfbeta"]
 
 
 def superpixels(method, image, n_segments):
     """Label map of ``image`` by ``method`` with ``n_segments`` requested."""
-    if method == "slic":
+    if method in ("slic", MATCHED):
         from skimage.segmentation import slic
-        return slic(image, n_segments=n_segments, start_label=1)
+        labels = slic(image, n_segments=n_segments, start_label=1)
+        if method == MATCHED:
+            # A few secant steps on the requested number; the closest count wins.
+            request, best = n_segments, labels
+            for _ in range(4):
+                count = labels.max()
+                if count == n_segments:
+                    break
+                request = max(1, round(request * n_segments / count))
+                labels = slic(image, n_segments=request, start_label=1)
+                if abs(labels.max() - n_segments) < abs(best.max() - n_segments):
+                    best = labels
+            labels = best
+        return labels
     import sealseg
     if method == "ers":
         return sealseg.ers(image, n_segments)
@@ -72,11 +88,11 @@ def _labels(method, sample, n_segments, cache):
 def score_image(task):
     """CSV rows of one image (run in a worker)."""
     from sealseg.saliency_scores import mean_absolute_error, weighted_fbeta
-    dataset, i, n_segments, cache = task
+    dataset, i, n_segments, cache, methods = task
     sample = dataset[i]
     mask = sample.groundtruths[0]
     rows = []
-    for method in SUPERPIXELS:
+    for method in methods:
         labels = _labels(method, sample, n_segments, cache)
         n = len(np.unique(labels))
         for name, saliency in saliency_maps(sample.image, labels).items():
@@ -108,7 +124,8 @@ def run(args):
     todo = [i for i in wanted if names[i] not in done]
     print(f"{len(wanted)} images in range, {len(todo)} to do", file=sys.stderr)
     cache = Path(args.cache) if args.cache else None
-    tasks = [(dataset, i, args.n_segments, cache) for i in todo]
+    methods = tuple(args.methods.split(","))
+    tasks = [(dataset, i, args.n_segments, cache, methods) for i in todo]
     new = not out.exists()
     start = time.time()
     with open(out, "a", newline="") as f:
@@ -130,25 +147,30 @@ def run(args):
     print(f"done: {len(tasks)} images in {time.time() - start:.0f} s", file=sys.stderr)
 
 
-def table(path):
-    """RST table of the means in the CSV at ``path``."""
+def table(path, methods=SUPERPIXELS):
+    """An RST table of the means over the images in the CSV at ``path``."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     images = sorted({r["image"] for r in rows})
-    lines = [f"{len(images)} images ({images[0]}-{images[-1]})", ""]
-    header = f"{'saliency method':22s}" + "".join(f"{m:>22s}" for m in SUPERPIXELS)
-    lines += [header, " " * 22 + "".join(f"{'MAE    wF':>22s}" for _ in SUPERPIXELS)]
+    complete = [i for i in images
+                if sum(r["image"] == i for r in rows) == len(methods) * len(SALIENCY)]
+    rule = "=" * 20 + "  " + "  ".join(["=" * 13] * len(methods))
+    lines = [f"{len(complete)} images ({complete[0]}-{complete[-1]}); MAE / weighted F-beta",
+             "", rule,
+             f"{'saliency method':20s}  " + "  ".join(f"{m:13s}" for m in methods), rule]
     for name in SALIENCY:
         cells = []
-        for method in SUPERPIXELS:
-            sel = [r for r in rows if r["saliency"] == name and r["superpixels"] == method]
-            if len(sel) != len(images):
-                cells.append(f"{'(' + str(len(sel)) + ' images)':>22s}")
-                continue
+        for method in methods:
+            sel = [r for r in rows if r["saliency"] == name and r["superpixels"] == method
+                   and r["image"] in complete]
             mae = np.mean([float(r["mae"]) for r in sel])
             wf = np.mean([float(r["wfbeta"]) for r in sel])
-            cells.append(f"{mae:>15.4f}{wf:>7.4f}")
-        lines.append(f"{name:22s}" + "".join(cells))
+            cells.append(f"{mae:.4f} / {wf:.4f}".replace("0.", "."))
+        lines.append(f"{name:20s}  " + "  ".join(f"{c:13s}" for c in cells))
+    counts = {m: np.mean([int(r["n_superpixels"]) for r in rows if r["superpixels"] == m
+                          and r["image"] in complete]) for m in methods}
+    lines += [rule, "", "mean number of superpixels: "
+              + ", ".join(f"{m} {c:.1f}" for m, c in counts.items())]
     return "\n".join(lines)
 
 
@@ -161,10 +183,12 @@ def main(argv=None):
     parser.add_argument("--n-segments", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=1, choices=(1, 2))
     parser.add_argument("--cache", default=None, help="folder for the label maps")
+    parser.add_argument("--methods", default=",".join(SUPERPIXELS),
+                        help=f"superpixel methods, comma-separated (default and {MATCHED})")
     parser.add_argument("--table", action="store_true", help="print the table of --out")
     args = parser.parse_args(argv)
     if args.table:
-        print(table(args.out))
+        print(table(args.out, tuple(args.methods.split(","))))
     else:
         run(args)
 
