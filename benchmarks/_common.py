@@ -64,7 +64,6 @@ SHIPPED_CONFIG = {"width": 32, "use_edges": False, "dilations": [1, 2, 4]}
 
 #: Net designs timed against the shipped one (``build_model`` configs), by name.
 NET_DESIGNS = {"pan": SHIPPED_CONFIG,
-               "multiscale": dict(arch="multiscale", width=16, dilations=[1, 2, 4]),
                "pan-w16": dict(SHIPPED_CONFIG, width=16),
                "pan-two-output": dict(SHIPPED_CONFIG, one_way=False),
                "pan-w16-two-output": dict(SHIPPED_CONFIG, width=16, one_way=False)}
@@ -82,7 +81,7 @@ def random_weights(config):
         import torch
 
         from sealseg.pan.model import build_model
-        from sealseg.pan.train import model_file_payload
+        from sealseg.pan.pretrained import model_file_payload
 
         torch.manual_seed(0)
         model = build_model(config).eval()

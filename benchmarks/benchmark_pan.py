@@ -108,10 +108,9 @@ class PaperWidth:
 
 class Architectures:
     """The shipped architecture (Pixel Affinity Net, width 32, dilations 1, 2,
-    4) against cheaper designs: the multi-scale encoder-decoder (width 16),
-    the same net at width 16, with two outputs in one pass instead of one
-    pass over the image and one over its transpose, and both changes;
-    randomly initialised (speed does not depend on the weights), on the CPU with
+    4) against cheaper designs: the same net at width 16, with two outputs
+    in one pass instead of one pass over the image and one over its
+    transpose, and both changes; randomly initialised (speed does not depend on the weights), on the CPU with
     ``threads`` threads: ``learn_affinities`` on one 321 x 481 image and one
     class-balanced training step (4 crops of 128 x 128, forward, backward,
     Adam).  ``track_share_of_pan_*`` are the ratios to the Pixel Affinity
@@ -119,14 +118,14 @@ class Architectures:
 
     params = (list(NET_DESIGNS), [1, 2])
     param_names = ["arch", "threads"]
-    quick_params = (["pan", "multiscale"], [1])
+    quick_params = (["pan", "pan-w16"], [1])
     timeout = 900
 
     def setup(self, arch, threads):
         import torch
 
         from sealseg.pan.model import build_model
-        from sealseg.pan.train import TrainConfig
+        from sealseg.training.loop import TrainConfig
 
         torch.set_num_threads(threads)
         self.image = make_image("0.15Mpx")
@@ -151,7 +150,7 @@ class Architectures:
         learn_affinities(self.image, weights=self.weights[arch], device="cpu")
 
     def _train_step(self, arch):
-        from sealseg.pan.train import compute_loss
+        from sealseg.training.loop import compute_loss
 
         timer = dict(data=0.0, forward=0.0, ers=0.0, gamma=0.0, backward=0.0)
         loss, _ = compute_loss(self.nets[arch], self.x, self.gts, self.cfg, timer)
@@ -209,7 +208,7 @@ class TrainingStep:
         import torch
 
         from sealseg.pan.model import PixelAffinityNet, prepare_input
-        from sealseg.pan.train import TrainConfig, model_config
+        from sealseg.training.loop import TrainConfig, model_config
 
         self.cfg = TrainConfig(loss=loss)
         torch.manual_seed(0)
@@ -223,7 +222,7 @@ class TrainingStep:
         self.gts = np.stack([labels for _, labels in scenes])
 
     def _step(self):
-        from sealseg.pan.train import compute_loss
+        from sealseg.training.loop import compute_loss
 
         timer = dict(data=0.0, forward=0.0, ers=0.0, gamma=0.0, backward=0.0)
         loss, _ = compute_loss(self.model, self.x, self.gts, self.cfg, timer)

@@ -7,15 +7,17 @@ import argparse
 import os
 import sys
 
-from ._cli import (COMPACTNESS_HELP, EXAMPLES, OVERLAY_EXTENSIONS, PROG, CommandError,
-                   compactness_value, first_line, positive_int)
+from ._cli import (COMPACTNESS_HELP, EXAMPLES, PROG, CommandError, compactness_value,
+                   first_line, positive_int)
+from ._overlay import OVERLAY_EXTENSIONS
 
 
 def _segment(args):
     import numpy as np
 
-    from ._cli import check_output_file, labels_file, read_image_argument, write_overlay
+    from ._cli import check_output_file, labels_file, read_image_argument
     from ._io import atomic_write
+    from ._overlay import write_overlay
     from .methods import segmenter
 
     # Outputs are checked before the (possibly long) segmentation: name,
@@ -74,7 +76,7 @@ def _add_segment_parser(commands):
 def build_parser():
     from .collection.cli import add_batch_parser
     from .evaluation.cli import add_evaluate_parser
-    from .pan.train import add_train_parser
+    from .training.cli import add_train_parser
 
     parser = argparse.ArgumentParser(
         prog=PROG, description="Learned superpixels (SEAL-ERS) and Entropy Rate Superpixels.")

@@ -1,28 +1,24 @@
 """What the commands of ``python -m sealseg`` share.
 
 The positive-integer argument type, :class:`CommandError` and the
-one-line-error-and-exit-2 path, the image reader of the command line (a file
-or a scikit-image example) and the boundary overlay.  The command modules
-(``__main__``, ``evaluation.cli``, ``collection.cli``, ``pan.train``) import
-this module; it imports none of them.
+one-line-error-and-exit-2 path, and the image reader of the command line (a
+file or a scikit-image example).  The command modules (``__main__``,
+``evaluation.cli``, ``collection.cli``, ``training.cli``) import this module;
+it imports none of them, and no library module imports it.
 """
 import argparse
 import os
 import sys
 from pathlib import Path
 
-__all__ = ["PROG", "EXAMPLES", "OVERLAY_EXTENSIONS", "CommandError", "positive_int",
+__all__ = ["PROG", "EXAMPLES", "CommandError", "positive_int",
            "compactness_value", "COMPACTNESS_HELP",
            "first_line", "fail", "read_image_argument", "check_path", "check_output_file",
-           "labels_file", "overlay", "write_overlay"]
+           "labels_file"]
 
 PROG = "python -m sealseg"
 #: Images of ``skimage.data`` that ``segment --example`` takes.
 EXAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "coins", "camera", "immunohistochemistry")
-#: Colour of the superpixel boundaries in overlays (yellow).
-OVERLAY_COLOUR = (1, 1, 0)
-#: File name endings an overlay may be written as (the format follows the ending).
-OVERLAY_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 
 class CommandError(Exception):
@@ -157,35 +153,3 @@ def labels_file(path):
     """The file ``numpy.save`` writes for ``path``: ``.npy`` is appended when missing."""
     path = Path(path)
     return path if path.suffix.lower() == ".npy" else path.with_name(path.name + ".npy")
-
-
-def overlay(image, labels):
-    """The superpixel boundaries in yellow over ``image``, as 8-bit RGB."""
-    import numpy as np
-    from skimage import segmentation, util
-
-    drawn = segmentation.mark_boundaries(util.img_as_float(image), labels,
-                                         color=OVERLAY_COLOUR)
-    return util.img_as_ubyte(np.clip(drawn, 0, 1))
-
-
-def write_overlay(path, image, labels):
-    """Write :func:`overlay` atomically; the format follows the file name ending.
-
-    Raises
-    ------
-    ValueError
-        If the file name ending is not one of :data:`OVERLAY_EXTENSIONS`.
-    """
-    from PIL import Image
-
-    from ._io import atomic_write
-
-    path = Path(path)
-    extension = path.suffix.lower()
-    image_format = Image.registered_extensions().get(extension)
-    if extension not in OVERLAY_EXTENSIONS or image_format not in Image.SAVE:
-        raise ValueError(f"unknown image file extension {extension or path.name!r}; "
-                         f"use {', '.join(OVERLAY_EXTENSIONS)}")
-    picture = Image.fromarray(overlay(image, labels))
-    atomic_write(path, lambda handle: picture.save(handle, format=image_format))

@@ -22,12 +22,10 @@ from ._validation import (
     check_n_segments,
     check_nonnegative_int,
     check_positive_real,
-    check_smoothing_sigma,
-    check_smoothing_width,
-    check_spacing,
     check_start_label,
-    warn_without_effect,
 )
+from ._slic_arguments import (check_smoothing_sigma, check_smoothing_width, check_spacing,
+                              warn_without_effect)
 
 __all__ = ["ERSSettings", "check_ers_settings", "check_n_segments_levels",
            "check_slic_options", "graph_connectivity",

@@ -6,7 +6,8 @@ level, so worker processes can unpickle it) and ``missing()``: ``None`` when it
 can run here, else the reason with the install command.  ``evaluate`` takes
 all of :data:`METHODS` and the forms of :func:`resolve_methods`; ``batch`` and
 ``segment`` take :func:`segmenter_names`.  Core functions are reached through
-sealseg's public names, imported inside the runners.
+the modules that define them, imported inside the runners (a worker process
+imports only what its method needs).
 """
 import importlib
 import importlib.util
@@ -23,7 +24,6 @@ __all__ = ["Method", "METHODS", "available_methods", "resolve_methods", "segment
 _OPENCV_HINT = ("OpenCV contrib (cv2.ximgproc) is not installed; "
                 "pip install opencv-contrib-python-headless")
 _SNIC_HINT = "pysnic is not installed; pip install pysnic"
-_CANNY_HINT = "canny_ers needs torch (sealseg.pan.model); pip install torch"
 
 
 def count_segments(labels):
@@ -42,27 +42,28 @@ def count_segments(labels):
 # --------------------------------------------------------------------------- runners
 
 def _run_ers(image, n, groundtruths):
-    from . import ers
+    from .segmentation import ers
     return ers(image, n)
 
 
 def _run_ers4(image, n, groundtruths):
-    from . import ers
+    from .segmentation import ers
     return ers(image, n, connectivity=4)
 
 
 def _run_seal_ers(image, n, groundtruths):
-    import sealseg
-    return sealseg.seal_ers(image, n)
+    from .seal import seal_ers
+    return seal_ers(image, n)
 
 
 def _run_seal_ers4(image, n, groundtruths):
-    import sealseg
-    return sealseg.seal_ers(image, n, connectivity=4)
+    from .seal import seal_ers
+    return seal_ers(image, n, connectivity=4)
 
 
 def _run_oracle(image, n, groundtruths):
-    from . import affinities_from_labels, ers
+    from .affinity import affinities_from_labels
+    from .segmentation import ers
     return ers(None, n, affinities=affinities_from_labels(list(groundtruths)))
 
 
@@ -73,8 +74,8 @@ class _SealErsWeights:
         self.weights = weights
 
     def __call__(self, image, n, groundtruths):
-        import sealseg
-        return sealseg.seal_ers(image, n, weights=self.weights)
+        from .seal import seal_ers
+        return seal_ers(image, n, weights=self.weights)
 
 
 class _UserMethod:
@@ -121,7 +122,7 @@ def canny_affinities(image):
 
 
 def _run_canny_ers(image, n, groundtruths):
-    from . import ers
+    from .segmentation import ers
     return ers(None, n, affinities=canny_affinities(image))
 
 
@@ -203,14 +204,15 @@ def _run_seal_fh(image, n, groundtruths, *, max_calls=12, rel_tol=0.02):
     the net plus the FH call whose count is closest to ``n`` (seal_ers's time
     includes the net too).
     """
-    import sealseg
+    from .pan.inference import learn_affinities
+    from .segmentation import felzenszwalb_affinity
 
     start = time.perf_counter()
-    affinities = sealseg.learn_affinities(image)
+    affinities = learn_affinities(image)
     net_seconds = time.perf_counter() - start
 
     def segment(scale):
-        return sealseg.felzenszwalb_affinity(affinities, scale, min_size=20)
+        return felzenszwalb_affinity(affinities, scale, min_size=20)
 
     # Learned dissimilarities are larger than skimage's colour distances
     # (whose scale is on the 0-255 range): about 0.01 * pixels / n lands near
@@ -291,35 +293,18 @@ def _needs_opencv():
     return None if hasattr(cv2, "ximgproc") else _OPENCV_HINT
 
 
-def _learned_method_missing(function, method):
-    """Why a method on learned affinities cannot run (``sealseg.<function>``, torch)."""
-    import sealseg
-
-    if not hasattr(sealseg, function):
-        return f"sealseg.{function} is not available in this version"
-    if importlib.util.find_spec("torch") is None:
-        return f"{method} needs torch; pip install torch"
-    return None
-
-
-def _needs_learned(function, method):
-    """Check for a method on the shipped weights: the function, torch, the weights."""
+def _needs_default_weights(method):
+    """Check for a method on the default weights: their file must be present."""
     def check():
-        reason = _learned_method_missing(function, method)
-        if reason is not None:
-            return reason
-        try:
-            from .pan.pretrained import weights_path
-            path = weights_path("bsds500")
-        except Exception as exc:  # the registry is another module's business
-            return f"{method} weights cannot be located: {exc}"
+        from .pan.pretrained import weights_path
+        path = weights_path("bsds500")
         if not Path(path).is_file():
             return f"the shipped {method} weights {path} are not present"
         return None
     return check
 
 
-_needs_seal_ers = _needs_learned("seal_ers", "seal_ers")
+_needs_seal_ers = _needs_default_weights("seal_ers")
 
 
 # --------------------------------------------------------------------------- registry
@@ -335,8 +320,9 @@ class Method:
     missing : callable
         ``missing() -> None`` when the method can run here, else the reason.
     function : str or None
-        Name of the public sealseg function behind the method when it takes
-        options of its own (``batch`` and ``segment`` call it with them).
+        ``"module.name"`` (in sealseg) of the public function behind the
+        method when it takes options of its own (``batch`` and ``segment``
+        call it with them).
     """
 
     run: object
@@ -346,8 +332,8 @@ class Method:
 
 #: name -> :class:`Method`, in the order the methods are listed to users.
 METHODS = {
-    "ers": Method(_run_ers, function="ers"),
-    "seal_ers": Method(_run_seal_ers, _needs_seal_ers, function="seal_ers"),
+    "ers": Method(_run_ers, function="segmentation.ers"),
+    "seal_ers": Method(_run_seal_ers, _needs_seal_ers, function="seal.seal_ers"),
     "slic": Method(_run_slic),
     "slico": Method(_run_slico),
     "felzenszwalb": Method(_run_felzenszwalb),
@@ -356,8 +342,8 @@ METHODS = {
     "snic": Method(_run_snic, _needs_module("pysnic", _SNIC_HINT)),
     "oracle": Method(_run_oracle),
     # The Canny settings are those of the net's edge channel (sealseg.pan.model).
-    "canny_ers": Method(_run_canny_ers, _needs_module("torch", _CANNY_HINT)),
-    "seal_fh": Method(_run_seal_fh, _needs_learned("felzenszwalb_affinity", "seal_fh")),
+    "canny_ers": Method(_run_canny_ers),
+    "seal_fh": Method(_run_seal_fh, _needs_default_weights("seal_fh")),
     "ers4": Method(_run_ers4),
     "seal_ers4": Method(_run_seal_ers4, _needs_seal_ers),
 }
@@ -404,9 +390,8 @@ def segmenter(name):
     names = segmenter_names()
     if not isinstance(name, str) or name not in names:
         raise ValueError(f"method must be one of {', '.join(names)}, got {name!r}")
-    import sealseg
-
-    return getattr(sealseg, METHODS[name].function)
+    module, _, function = METHODS[name].function.rpartition(".")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), function)
 
 
 def _callable_name(func):
@@ -415,10 +400,6 @@ def _callable_name(func):
 
 def _resolve_weights(method, weights):
     """The runner of ``seal_ers@WEIGHTS``, or ``(None, reason)`` when it cannot run here."""
-    # The shipped weights are not needed, only seal_ers and torch.
-    reason = _learned_method_missing("seal_ers", "seal_ers")
-    if reason is not None:
-        return None, reason
     try:
         from .pan.pretrained import weights_path
         path = weights_path(weights)

@@ -12,8 +12,9 @@ import time
 import numpy as np
 
 from ._spatial_prior import prior_strength
+from ._slic_arguments import warn_without_effect
 from ._validation import as_array, check_bool, check_optional_positive_int, check_rgb_image, \
-    image_is_volume, warn_without_effect
+    image_is_volume
 from ._ers_core import check_ers_settings, check_slic_options, run_ers_on_affinities, smooth
 from .pan.inference import _predict_affinities, check_precision
 

@@ -33,8 +33,8 @@ from ._validation import (
     check_bool,
     check_volume,
     image_is_volume,
-    warn_without_effect,
 )
+from ._slic_arguments import warn_without_effect
 from ._spatial_prior import prior_strength
 
 __all__ = ["ers", "felzenszwalb_affinity"]

@@ -23,21 +23,20 @@ def two_region_image(h=24, w=20, seed=0):
     return np.clip(img, 0, 1)
 
 
-def sensitive_weights(path, width=8, arch="pan", **kw):
-    """A tiny random weight file, non-trivial BatchNorm, sensitive to its input.
+def sensitive_weights(path, width=8, **kw):
+    """A tiny random Pixel Affinity Net weight file, non-trivial BatchNorm, sensitive to its input.
 
-    ``arch`` as in a weight file's config: ``"pan"`` (PixelAffinityNet) or
-    ``"multiscale"`` (MultiScaleAffinityNet).  The default initialisation
+    The default initialisation
     gives a net whose output barely depends on pixels a few steps away;
     tripled convolution weights make a wrong halo visible (see
     test_tiling_needs_the_full_receptive_field).
     """
     torch = pytest.importorskip("torch")
     from sealseg.pan.model import build_model
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     torch.manual_seed(0)
-    net = build_model(dict(arch=arch, width=width, **kw)).eval()
+    net = build_model(dict(width=width, **kw)).eval()
     with torch.no_grad():
         for module in net.modules():
             if isinstance(module, torch.nn.BatchNorm2d):

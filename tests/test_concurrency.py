@@ -77,7 +77,7 @@ def test_seal_ers_threads_match_serial(tmp_path):
     import torch
 
     from sealseg.pan.model import PixelAffinityNet
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     torch.manual_seed(0)
     path = tmp_path / "tiny.pt"
@@ -219,8 +219,8 @@ def test_evaluation_killed_mid_run_resumes_to_the_same_result(tmp_path, monkeypa
 TRAIN_CHILD = '''
 import sys
 sys.path[:0] = [{tests!r}, {repo!r}]
-from test_pan import _cfg, _synthetic
-from sealseg.pan.train import train
+from test_training import _cfg, _synthetic
+from sealseg.training.loop import train
 train(_cfg(iters={iters}), {out!r}, progress=False, data=_synthetic())
 '''
 
@@ -231,11 +231,11 @@ def test_training_killed_mid_run_resumes_to_the_same_model(tmp_path):
 
     sys.path.insert(0, str(REPO / "tests"))
     try:
-        from test_pan import _cfg, _synthetic
+        from test_training import _cfg, _synthetic
     finally:
         sys.path.remove(str(REPO / "tests"))
     from sealseg.pan import pretrained
-    from sealseg.pan.train import train
+    from sealseg.training.loop import train
 
     iters = 30
     out = tmp_path / "killed"
@@ -257,8 +257,11 @@ def test_training_killed_mid_run_resumes_to_the_same_model(tmp_path):
     assert 4 <= state["step"] < iters, "the kill did not land mid-run"
     pretrained.clear_cache()
     assert pretrained.get_model(str(out / "model.pt"), "cpu") is not None
+    # The log of the killed run: whole rows, one per log_every (2) steps, in
+    # order, none more than one logging window past the last checkpoint.
     with open(out / "log.csv") as f:
-        assert all(int(r["step"]) >= 0 for r in csv.DictReader(f))
+        logged = [int(r["step"]) for r in csv.DictReader(f)]
+    assert logged == list(range(2, logged[-1] + 1, 2)) and logged[-1] <= state["step"] + 2
 
     threads = torch.get_num_threads()
     try:

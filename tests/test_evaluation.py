@@ -135,7 +135,7 @@ def test_oracle_on_tiny():
 def test_seal_ers_with_own_weights(tmp_path):
     torch = pytest.importorskip("torch")
     from sealseg.pan.model import PixelAffinityNet
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     torch.manual_seed(0)
     path = tmp_path / "mine.pt"

@@ -1,9 +1,9 @@
-"""Tests of sealseg.pan.exponent: the release rule that picks the affinity exponent."""
+"""Tests of sealseg.training.exponent: the release rule that picks the affinity exponent."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sealseg.pan import exponent as rule
+from sealseg.training import exponent as rule
 
 
 def test_choose_exponent_bar_margin_is_the_smallest_margin_over_the_bar():
@@ -36,7 +36,7 @@ def test_choose_exponent_write_sets_the_exponent_and_keeps_the_weights(tmp_path)
     torch = pytest.importorskip("torch")
     from sealseg.pan.model import PixelAffinityNet, prepare_input
     from sealseg.pan.pretrained import read_weight_file
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     net = PixelAffinityNet(8, use_edges=False, dilations=(1, 2, 4)).eval()
     torch.save(model_file_payload(net), tmp_path / "plain.pt")

@@ -335,7 +335,7 @@ def _weights_file():
     path = Path(_memmap_dir()) / "tiny.pt"
     if not path.exists():
         from sealseg.pan.model import PixelAffinityNet
-        from sealseg.pan.train import model_file_payload
+        from sealseg.pan.pretrained import model_file_payload
 
         torch.manual_seed(0)
         torch.save(model_file_payload(PixelAffinityNet(4).eval()), path)

@@ -20,7 +20,7 @@ torch.set_num_threads(2)
 
 
 def _save_weights(path, **kw):
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     torch.manual_seed(0)
     torch.save(model_file_payload(PixelAffinityNet(8, **kw).eval()), path)
@@ -186,7 +186,7 @@ def test_net_that_overflows_float32_is_refused_naming_the_file(tmp_path):
     # ERS as affinities (documented range [0, 1]).
     from sealseg import seal_ers
     from sealseg.pan import pretrained
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     net = PixelAffinityNet(8).eval()
     with torch.no_grad():
@@ -204,7 +204,7 @@ def test_net_that_overflows_float32_is_refused_naming_the_file(tmp_path):
 
 def test_affinities_stay_in_the_documented_closed_range(tmp_path):
     # Saturated logits underflow float32 to exactly 0: the documented range is [0, 1].
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     net = PixelAffinityNet(8).eval()
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""Tests of the affinity targets and losses (sealseg.pan.losses) and the SEAL gamma kernel."""
+"""Tests of the affinity targets and losses (sealseg.training.losses) and the SEAL gamma kernel."""
 import math
 
 import numpy as np
@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 torch = pytest.importorskip("torch")
 
-from sealseg.pan import losses as L  # noqa: E402
+from sealseg.training import losses as L  # noqa: E402
 
 
 # --------------------------------------------------------------------------- targets, losses

@@ -97,8 +97,10 @@ def test_four_connected_methods_use_connectivity_4(monkeypatch):
     image = np.random.default_rng(3).integers(0, 255, (16, 20, 3), dtype=np.uint8)
     assert_array_equal(_run("ers4", image, 12), ers(image, 12, connectivity=4))
     assert not np.array_equal(ers(image, 12, connectivity=4), ers(image, 12))
+    from sealseg import seal
+
     calls = []
-    monkeypatch.setattr(sealseg, "seal_ers",
+    monkeypatch.setattr(seal, "seal_ers",
                         lambda image, n, **kwargs: calls.append((n, kwargs)) or image[..., 0])
     _run("seal_ers4", image, 7)
     assert calls == [(7, {"connectivity": 4})]
@@ -125,14 +127,16 @@ def test_seal_fh_runs_the_net_once(monkeypatch):
     pytest.importorskip("torch")
     if available_methods()["seal_fh"] is not None:
         pytest.skip(available_methods()["seal_fh"])
+    from sealseg.pan import inference
+
     calls = []
-    real = sealseg.learn_affinities
+    real = inference.learn_affinities
 
     def counting(image, **kwargs):
         calls.append(image.shape)
         return real(image, **kwargs)
 
-    monkeypatch.setattr(sealseg, "learn_affinities", counting)
+    monkeypatch.setattr(inference, "learn_affinities", counting)
     image = np.zeros((12, 16, 3), np.uint8)
     image[:, 8:] = 200
     labels, seconds = _run("seal_fh", image, 4)

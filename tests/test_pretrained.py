@@ -1,6 +1,7 @@
 """Tests of the weight registry (sealseg.pan.pretrained): names, SHA-256 checks, cache."""
 import hashlib
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ SHIPPED = ["bsds500", "bsds500-dilated", "bsds500-seal"]
 
 
 def _save_weights(path, **kw):
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     torch.manual_seed(0)
     torch.save(model_file_payload(PixelAffinityNet(8, **kw).eval()), path)
@@ -42,7 +43,8 @@ def test_every_registered_name_has_a_digest():
     assert sorted(pretrained.REGISTRY) == sorted(SHIPPED)
     assert sorted(pretrained.SHA256) == sorted(pretrained.REGISTRY)
     for digest in pretrained.SHA256.values():
-        assert len(digest) == 64 and int(digest, 16) >= 0
+        # the form sha256sum prints: 64 lower-case hexadecimal digits
+        assert re.fullmatch("[0-9a-f]{64}", digest), digest
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -59,7 +61,7 @@ def test_shipped_weights_load(name, fresh_cache):
     assert isinstance(net, PixelAffinityNet)
     assert net.config["width"] == 32 and net.config["use_edges"] is False
     # The default and its train-only twin are the dilated net read with the
-    # exponent chosen on BSDS500 val (sealseg.pan.exponent); the SEAL-only
+    # exponent chosen on BSDS500 val (sealseg.training.exponent); the SEAL-only
     # net is read as trained.
     dilations = {"bsds500": [1, 2, 4], "bsds500-dilated": [1, 2, 4], "bsds500-seal": [1, 1, 1]}
     exponents = {"bsds500": 2.0, "bsds500-dilated": 2.0, "bsds500-seal": 1.0}
@@ -168,7 +170,7 @@ class _Exploit:
 def weight_files(tmp_path_factory):
     torch = pytest.importorskip("torch")
     from sealseg.pan.model import PixelAffinityNet
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)

@@ -27,7 +27,7 @@ def _image(h=32, w=40, seed=0):
 
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory):
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("seal") / "w.pt"

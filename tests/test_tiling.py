@@ -102,48 +102,6 @@ def test_receptive_radius_of_the_paper_net():
     assert receptive_radius(PixelAffinityNet(8, dilations=(1, 2, 4))) == 17
 
 
-def test_receptive_radius_and_alignment_of_the_multiscale_net():
-    pytest.importorskip("torch")
-    from sealseg.pan.model import MultiScaleAffinityNet, PixelAffinityNet
-    from sealseg.pan.tiling import receptive_radius, tile_alignment
-
-    # The net counts its own strided and upsampling layers (test_model pins
-    # the count); summing its kernels as for the PAN would give far less.
-    net = MultiScaleAffinityNet(8, dilations=(1, 1, 1))
-    assert receptive_radius(net) == net.receptive_radius() == 61
-    assert tile_alignment(net) == 8 and tile_alignment(PixelAffinityNet(8)) == 1
-
-
-@pytest.mark.parametrize("shape, budget", [((200, 260), 40000), ((120, 500), 40000)])
-def test_tiled_learn_affinities_of_the_multiscale_net_equal_untiled(tmp_path, shape, budget):
-    # Issue 18: the multi-scale net's tiles must start on its stride grid and
-    # carry its full radius, or interior tiles see other coarse cells.
-    from sealseg import learn_affinities
-
-    weights = _weights(tmp_path / "w.pt", arch="multiscale", dilations=(1, 1, 1))
-    image = _picture(*shape, seed=3)
-    whole = learn_affinities(image, weights=weights, max_pixels_per_tile=shape[0] * shape[1])
-    tiled = learn_affinities(image, weights=weights, max_pixels_per_tile=budget)
-    tiles = plan_tiles(shape, 61, budget, align=8)
-    # several tiles, and the alignment moved at least one read origin
-    assert len(tiles) > 1 and any((Y0, X0) != (max(0, y0 - 61), max(0, x0 - 61))
-                                  for (y0, _, x0, _), (Y0, _, X0, _) in tiles)
-    assert_allclose(tiled, whole, rtol=0, atol=1e-5)
-
-
-def test_multiscale_tiles_off_the_stride_grid_differ(tmp_path, monkeypatch):
-    # The control of the test above: the same plan without alignment differs.
-    from sealseg import learn_affinities
-    from sealseg.pan import tiling
-
-    weights = _weights(tmp_path / "w.pt", arch="multiscale", dilations=(1, 1, 1))
-    image = _picture(200, 260, seed=3)
-    whole = learn_affinities(image, weights=weights, max_pixels_per_tile=200 * 260)
-    monkeypatch.setattr(tiling, "tile_alignment", lambda model: 1)
-    unaligned = learn_affinities(image, weights=weights, max_pixels_per_tile=40000)
-    assert np.abs(unaligned - whole).max() > 1e-4
-
-
 _TILING_NETS = [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"}, {"dilations": (1, 2, 4)}]
 # Budgets from the smallest tile (27 x 27 with its halo: a core as wide as the
 # halo) to a few tiles; square images take the model's batched image+transpose

@@ -38,9 +38,9 @@ import numpy as np
 import torch
 
 from sealseg.pan.model import PixelAffinityNet
-from sealseg.pan.train import model_file_payload
+from sealseg.pan.pretrained import model_file_payload
 from sealseg.pan.pretrained import read_weight_file
-from sealseg.pan.losses import valid_mask, balanced_bce
+from sealseg.training.losses import valid_mask, balanced_bce
 from sealseg.datasets import load_bsds500
 
 SHARED = Path(os.environ.get("SEALSEG_DATA", Path(__file__).resolve().parents[2] / "shared" / "datasets"))

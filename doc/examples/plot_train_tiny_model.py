@@ -7,7 +7,7 @@ the network predicts affinities for a batch of crops, ERS [2]_ cuts each crop in
 superpixels (no gradient flows through it), and the segmentation-aware
 affinity loss weights every pixel pair by how much the superpixels there got
 wrong.  ``python -m sealseg train`` runs this on BSDS500;
-:func:`sealseg.pan.train.train` is the same loop for your own data: a list
+:func:`sealseg.training.loop.train` is the same loop for your own data: a list
 of ``(name, image, [label maps])``, here a handful of synthetic scenes whose
 regions are known.
 
@@ -38,7 +38,7 @@ from scipy import ndimage as ndi
 from skimage.segmentation import mark_boundaries
 
 import sealseg
-from sealseg.pan.train import TrainConfig, train
+from sealseg.training.loop import TrainConfig, train
 
 
 def synthetic_scene(shape, n_regions, seed):

@@ -308,7 +308,7 @@ def _check_options(method, function, options):
     Without this, a typo (``lamda=``) or a bad value would fail every image
     of a run of millions, one by one.
     """
-    from .. import ers
+    from ..segmentation import ers
 
     accepted = [name for name, p in inspect.signature(function).parameters.items()
                 # Labels are always 1..n_segments (the completeness check

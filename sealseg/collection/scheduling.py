@@ -43,7 +43,7 @@ def segment_one(task):
     as "failed"; anything else (a full disk, a dead network share) raises, so
     the pool or Dask retries it.
     """
-    from .._cli import write_overlay
+    from .._overlay import write_overlay
     from ..methods import segmenter
 
     source, out, overlay_out = task["source"], task["out"], task["overlay"]

@@ -271,7 +271,7 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision="au
     if max_pixels_per_tile is None:
         max_pixels_per_tile = max(1, tiling.DEFAULT_TILE_PIXELS * 32 // model.config["width"])
     tiles = tiling.plan_tiles(rgb.shape[:2], tiling.receptive_radius(model),
-                              max_pixels_per_tile, align=tiling.tile_alignment(model))
+                              max_pixels_per_tile)
     rgb = rgb.astype(np.float32)
     # Canny on the whole image: its smoothing and hysteresis are not local to
     # a tile, so per-tile edges would differ from the untiled ones.

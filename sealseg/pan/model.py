@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["PixelAffinityNet", "MultiScaleAffinityNet", "build_model", "canny_edges",
+__all__ = ["PixelAffinityNet", "build_model", "canny_edges",
            "edge_channel", "prepare_input", "CANNY_SIGMA", "CANNY_LOW", "CANNY_HIGH"]
 
 #: Canny parameters used for the edge channel (``skimage.feature.canny`` on the
@@ -259,16 +259,6 @@ def _check_exponent(exponent):
         raise ValueError(f"exponent must be a finite number > 0, got {exponent!r}")
 
 
-def _conv_bn_relu(c_in, c_out, *, stride=1, dilation=1):
-    """3x3 convolution (zero padding), BatchNorm, ReLU."""
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=dilation, dilation=dilation,
-                  bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(inplace=True),
-    )
-
-
 def _fold_batchnorm(conv, bn):
     """Fold eval-mode ``bn`` into ``conv`` before it (in place); returns the
     Identity that replaces ``bn``."""
@@ -279,192 +269,23 @@ def _fold_batchnorm(conv, bn):
     return nn.Identity()
 
 
-def _fold_batchnorms(module):
-    """Fold every (Conv2d, BatchNorm2d) pair of the nn.Sequentials in ``module``."""
-    for seq in module.modules():
-        if not isinstance(seq, nn.Sequential):
-            continue
-        for k in range(len(seq) - 1):
-            conv, bn = seq[k], seq[k + 1]
-            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                seq[k + 1] = _fold_batchnorm(conv, bn)
-
-
-class MultiScaleAffinityNet(nn.Module):
-    """A small encoder-decoder that predicts both affinity directions in one pass.
-
-    Full resolution is kept only where boundaries are localised (the first
-    two and the last convolution); the context comes from 1/2, 1/4 and 1/8
-    resolution, joined back by skip connections (U-Net, Ronneberger et al.
-    2015)::
-
-        RGB --2 conv--> c                    (1/1) ------------------ skip --+
-              --conv/2, conv--> 2c           (1/2) ---------- skip --+       |
-              --conv/2, conv--> 3c           (1/4) -- skip --+       |       |
-              --conv/2, 3 conv (dilated)--> 4c (1/8)         |       |       |
-              --up x2, cat --conv--> 3c ---------------------+       |       |
-              --up x2, cat --conv--> 2c -----------------------------+       |
-              --up x2, cat --conv--> c  -------------------------------------+
-        c --1x2 conv, ReLU, 1x1--> horizontal logit;  c --2x1 conv, ReLU, 1x1--> vertical
-
-    Every spatial convolution is 3x3 with zero padding, followed by
-    BatchNorm and ReLU; downsampling is by stride-2 convolutions, upsampling
-    bilinear.  The affinity between two neighbours is predicted from the
-    features of both pixels (the 1x2 and 2x1 convolutions), so one pass
-    gives both directions.
-
-    Parameters
-    ----------
-    width : int, optional
-        Channels c at full resolution; the coarser levels have 2c, 3c and 4c.
-    dilations : sequence of 3 positive ints, optional
-        Dilation of the three 3x3 convolutions at 1/8 resolution.
-    exponent : float, optional
-        The affinities are ``sigmoid(logits) ** exponent`` (see
-        :class:`PixelAffinityNet`).
-    use_edges : bool, optional
-        Must be False: this net reads RGB only (the key exists so that the
-        training and loading code can ask every net the same question).
-
-    Notes
-    -----
-    ``forward`` takes a (B, 4, H, W) tensor like :class:`PixelAffinityNet`
-    (the fourth, edge, channel is ignored) and returns (B, 2, H, W)
-    affinities.  Any H, W >= 1: the input is padded once, by replicating its
-    last row and column, to a multiple of 8 (:attr:`stride`), and the output
-    is cropped back.  Tiled inference is exact when every tile's top-left
-    corner lies on a multiple of :attr:`stride` in image coordinates and the
-    halo is at least :meth:`receptive_radius` pixels.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sealseg.pan.model import MultiScaleAffinityNet
-    >>> net = MultiScaleAffinityNet(8).eval()
-    >>> with torch.no_grad():
-    ...     a = net(torch.rand(1, 4, 13, 21))
-    >>> tuple(a.shape)
-    (1, 2, 13, 21)
-    """
-
-    #: Downsampling factor of the coarsest level: inputs are padded to a multiple of it.
-    stride = 8
-
-    def __init__(self, width=16, *, dilations=(1, 2, 4), exponent=1.0, use_edges=False):
-        super().__init__()
-        if isinstance(width, (bool, np.bool_)) or int(width) != width or width < 1:
-            raise ValueError(f"width must be a positive integer, got {width!r}")
-        dilations = _check_dilations(dilations)
-        _check_exponent(exponent)
-        if use_edges:
-            raise ValueError("MultiScaleAffinityNet reads RGB only: use_edges must be False")
-        c = int(width)
-        self.config = dict(arch="multiscale", width=c, dilations=dilations,
-                           exponent=float(exponent), use_edges=False)
-        self.use_edges = False
-        self.enc0 = nn.Sequential(_conv_bn_relu(3, c), _conv_bn_relu(c, c))
-        self.enc1 = nn.Sequential(_conv_bn_relu(c, 2 * c, stride=2), _conv_bn_relu(2 * c, 2 * c))
-        self.enc2 = nn.Sequential(_conv_bn_relu(2 * c, 3 * c, stride=2),
-                                  _conv_bn_relu(3 * c, 3 * c))
-        self.enc3 = nn.Sequential(_conv_bn_relu(3 * c, 4 * c, stride=2),
-                                  *[_conv_bn_relu(4 * c, 4 * c, dilation=d) for d in dilations])
-        self.dec2 = _conv_bn_relu(7 * c, 3 * c)
-        self.dec1 = _conv_bn_relu(5 * c, 2 * c)
-        self.dec0 = _conv_bn_relu(3 * c, c)
-        self.pair_h = nn.Sequential(nn.Conv2d(c, c, (1, 2), padding=(0, 1)), nn.ReLU(inplace=True),
-                                    nn.Conv2d(c, 1, 1))
-        self.pair_v = nn.Sequential(nn.Conv2d(c, c, (2, 1), padding=(1, 0)), nn.ReLU(inplace=True),
-                                    nn.Conv2d(c, 1, 1))
-
-    @property
-    def exponent(self):
-        """Exponent of the affinities (``config["exponent"]``, its one home)."""
-        return self.config["exponent"]
-
-    def image_input(self, rgb):
-        """(1, 4, H, W) input tensor of an (H, W, 3) float image in [0, 1] (zero edge channel)."""
-        return prepare_input(rgb, edge_channel(rgb, False))
-
-    def receptive_radius(self):
-        """Pixels of context, on any side, that an output can depend on.
-
-        Counted in input pixels on the stride-aligned grid (a cell of level s
-        covers 2**s pixels): a 3x3 convolution of dilation d at level s adds
-        ``d * 2**s``; a stride-2 convolution from level s adds ``2**s``; a
-        bilinear upsampling into level s reads two coarse cells and adds
-        ``2**(s + 1)``; the 1x2/2x1 pair convolutions add 1.  For the default
-        dilations that is 93 pixels.
-        """
-        r = 2                                   # enc0
-        r += 1 + 2                              # enc1: stride conv from level 0, conv at 1/2
-        r += 2 + 4                              # enc2
-        r += 4 + 8 * sum(self.config["dilations"])   # enc3
-        r += 8 + 4                              # up to 1/4, dec2
-        r += 4 + 2                              # up to 1/2, dec1
-        r += 2 + 1                              # up to 1/1, dec0
-        return r + 1                            # pair convolutions
-
-    def fuse_for_inference(self):
-        """Fold every BatchNorm into its convolution and switch to channels-last,
-        in place (eval mode only); returns self.  Same function up to float rounding."""
-        if self.training:
-            raise RuntimeError("fuse_for_inference needs a model in eval mode")
-        with torch.no_grad():
-            _fold_batchnorms(self)
-        self._channels_last = True
-        return self.to(memory_format=torch.channels_last)
-
-    def forward_logits(self, x):
-        """(B, 4, H, W) -> (B, 2, H, W) logits of the affinities (no border fix-up)."""
-        if x.ndim != 4 or x.shape[1] != 4:
-            raise ValueError(f"input must have shape (B, 4, H, W), got {tuple(x.shape)}")
-        h, w = x.shape[-2:]
-        s = self.stride
-        x = x[:, :3]
-        ph, pw = -h % s, -w % s
-        if ph or pw:
-            x = nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
-        if getattr(self, "_channels_last", False):
-            x = x.contiguous(memory_format=torch.channels_last)
-        up = nn.functional.interpolate
-        f0 = self.enc0(x)
-        f1 = self.enc1(f0)
-        f2 = self.enc2(f1)
-        f3 = self.enc3(f2)
-        d2 = self.dec2(torch.cat([up(f3, scale_factor=2, mode="bilinear"), f2], dim=1))
-        d1 = self.dec1(torch.cat([up(d2, scale_factor=2, mode="bilinear"), f1], dim=1))
-        d0 = self.dec0(torch.cat([up(d1, scale_factor=2, mode="bilinear"), f0], dim=1))
-        # The pair convolutions are padded by one on the leading side: output
-        # x + 1 of pair_h reads columns x and x + 1, i.e. the link (x, y)-(x+1, y).
-        horiz = self.pair_h(d0)[:, :, :h, 1:w + 1]
-        vert = self.pair_v(d0)[:, :, 1:h + 1, :w]
-        return torch.cat([horiz, vert], dim=1)
-
-    def forward(self, x):
-        """(B, 4, H, W) -> (B, 2, H, W) affinities in (0, 1), borders set to 1."""
-        return _affinities(self.forward_logits(x), self.exponent)
-
-
 def build_model(config):
-    """The net of a weight file's ``config``: ``config["arch"]`` (default
-    ``"pan"``, the Pixel Affinity Net) picks the class, the rest are its
-    keyword arguments.
+    """The net of a weight file's ``config``: the Pixel Affinity Net's keyword arguments.
+
+    ``config["arch"]``, when present, must be ``"pan"`` (the only design this
+    package builds).
 
     Examples
     --------
     >>> from sealseg.pan.model import build_model
-    >>> type(build_model({"arch": "multiscale", "width": 8})).__name__
-    'MultiScaleAffinityNet'
     >>> type(build_model({"width": 8})).__name__
     'PixelAffinityNet'
     """
     config = dict(config)
     arch = config.pop("arch", "pan")
-    if arch == "pan":
-        return PixelAffinityNet(**config)
-    if arch == "multiscale":
-        return MultiScaleAffinityNet(**config)
-    raise ValueError(f"arch must be 'pan' or 'multiscale', got {arch!r}")
+    if arch != "pan":
+        raise ValueError(f"arch must be 'pan' (the Pixel Affinity Net), got {arch!r}")
+    return PixelAffinityNet(**config)
 
 
 def set_border(a):

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 __all__ = ["REGISTRY", "SHA256", "weights_path", "read_weight_file", "get_model",
-           "resolve_device", "clear_cache", "MAX_WEIGHT_BYTES", "CONFIG_BOUNDS"]
+           "resolve_device", "clear_cache", "model_file_payload", "MAX_WEIGHT_BYTES", "CONFIG_BOUNDS"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -366,6 +366,12 @@ def read_weight_file(weights):
     except mismatch as exc:
         raise refuse(exc) from exc
     return model
+
+
+def model_file_payload(model):
+    """What ships: {"format", "config", "state_dict"} (loads with weights_only=True)."""
+    return {"format": "sealseg-pan-1", "config": dict(model.config),
+            "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
 
 
 def _load(weights, device):

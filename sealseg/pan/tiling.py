@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["receptive_radius", "tile_alignment", "plan_tiles", "DEFAULT_TILE_PIXELS"]
+__all__ = ["receptive_radius", "plan_tiles", "DEFAULT_TILE_PIXELS"]
 
 #: Automatic tile budget (pixels per tile, halo included) for the default net
 #: width 32.  Inference costs ~1.6 kB per pixel at width 32 (measured: +1.6 GB
@@ -22,12 +22,7 @@ DEFAULT_TILE_PIXELS = 2 ** 18
 
 
 def receptive_radius(model):
-    """Receptive-field radius (pixels) of a net, in both axes.
-
-    A net that knows its own radius says so by a ``receptive_radius()``
-    method (:class:`~sealseg.pan.model.MultiScaleAffinityNet`, whose strided
-    and upsampling layers the sum below does not describe); for the others
-    (:class:`~sealseg.pan.model.PixelAffinityNet`) it is counted here.
+    """Receptive-field radius (pixels) of a Pixel Affinity Net, in both axes.
 
     The radius is the sum of the half-widths of every spatial convolution on
     the path from the input to the output (1x1 convolutions and the
@@ -37,9 +32,6 @@ def receptive_radius(model):
     pass is the same net on the transposed image, so the axes swap and the
     radius in both axes is ``max(9, 6) = 9``.
     """
-    own = getattr(model, "receptive_radius", None)
-    if callable(own):
-        return int(own())
     from torch import nn
 
     ry = rx = 0
@@ -51,18 +43,6 @@ def receptive_radius(model):
     # one_way: the vertical affinities come from the transposed image, where
     # the roles of the axes swap; taking the max covers both passes.
     return max(ry, rx)
-
-
-def tile_alignment(model):
-    """The multiple of which a tile's first row and column must be, for ``model``.
-
-    A net that downsamples by strides (``model.stride``, 8 for
-    :class:`~sealseg.pan.model.MultiScaleAffinityNet`) computes its coarse
-    levels on a grid anchored at the input's corner: a tile that starts off
-    that grid sees other cells than the whole image does, whatever its halo.
-    Nets without strides take any origin (1).
-    """
-    return int(getattr(model, "stride", 1))
 
 
 def _read_start(start, halo, align):
@@ -112,8 +92,8 @@ def plan_tiles(shape, halo, max_pixels, align=1):
         Largest tile area, halo included.
     align : int, optional
         The first row and column a tile reads are multiples of ``align``
-        (the halo before a core grows by up to ``align - 1`` pixels): see
-        :func:`tile_alignment`.
+        (the halo before a core grows by up to ``align - 1`` pixels), for a
+        net whose strided layers compute on a grid anchored at the corner.
 
     Returns
     -------

@@ -14,7 +14,6 @@ one row per ``--log-every`` steps (loss, it/s, time split into data, forward,
 ERS, gamma, backward) and the validation rows (ASA and BR of 8-connected ERS
 on the learned affinities at n=300 on a fixed val subset).
 """
-import argparse
 import csv
 import io
 import json
@@ -24,8 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_text
+from ..pan.pretrained import model_file_payload
 
-__all__ = ["add_train_parser", "run_train", "train", "TrainConfig", "load_bsds_split"]
+__all__ = ["train", "TrainConfig", "model_config", "lr_at", "validate", "compute_loss",
+           "load_bsds_split"]
 
 
 # --------------------------------------------------------------------------- data
@@ -54,7 +55,7 @@ class _Sampler:
     """
 
     def __init__(self, data, crop, use_edges=True):
-        from .model import edge_channel
+        from ..pan.model import edge_channel
 
         self.images = [img for _, img, _ in data]
         self.edges = [edge_channel(img.astype(np.float32) / 255.0, use_edges)
@@ -106,10 +107,8 @@ class TrainConfig(dict):
         for key in ("iters", "width", "crop", "batch", "threads"):
             if int(self[key]) != self[key] or self[key] < 1:
                 raise ValueError(f"{key} must be a positive integer, got {self[key]!r}")
-        if self["arch"] not in ("pan", "multiscale"):
-            raise ValueError(f"arch must be 'pan' or 'multiscale', got {self['arch']!r}")
-        if self["arch"] == "multiscale" and self["use_edges"]:
-            raise ValueError("arch 'multiscale' reads RGB only; give --no-edges")
+        if self["arch"] != "pan":
+            raise ValueError(f"arch must be 'pan', got {self['arch']!r}")
         if self["split"] not in ("train", "trainval"):
             raise ValueError(f"split must be 'train' or 'trainval', got {self['split']!r}")
         if self["n_segments"] is not None and (int(self["n_segments"]) != self["n_segments"]
@@ -120,9 +119,6 @@ class TrainConfig(dict):
 
 def model_config(cfg):
     """Keyword arguments of :func:`sealseg.pan.model.build_model` for the run's net."""
-    if cfg["arch"] == "multiscale":
-        return dict(arch="multiscale", width=int(cfg["width"]), dilations=list(cfg["dilations"]),
-                    use_edges=False)
     return dict(width=int(cfg["width"]), kernel=cfg["kernel"], use_edges=bool(cfg["use_edges"]),
                 one_way=bool(cfg["one_way"]), dilations=list(cfg["dilations"]))
 
@@ -143,12 +139,6 @@ def _atomic_save(obj, path):
     # Flushed to disk before the rename, so that even a power cut leaves
     # either the old checkpoint or the complete new one under ``path``.
     atomic_write(path, lambda handle: torch.save(obj, handle))
-
-
-def model_file_payload(model):
-    """What ships: {"format", "config", "state_dict"} (loads with weights_only=True)."""
-    return {"format": "sealseg-pan-1", "config": dict(model.config),
-            "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
 
 
 def _save_checkpoint(out, model, opt, step, rng, cfg, extra):
@@ -260,7 +250,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     import torch
     from tqdm import tqdm
 
-    from .model import build_model
+    from ..pan.model import build_model
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -287,7 +277,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         # Start from a weight file (e.g. a committed model-only state when the
         # full checkpoint is gone): its architecture wins; optimiser, step and
         # learning-rate schedule start afresh.
-        from .pretrained import read_weight_file
+        from ..pan.pretrained import read_weight_file
 
         model = read_weight_file(cfg["init"])
         # The losses are defined on the sigmoid; an exponent set for release
@@ -398,89 +388,3 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     finally:
         bar.close()
     return model
-
-
-# --------------------------------------------------------------------------- CLI
-
-def add_train_parser(subparsers):
-    """Add the ``train`` subcommand to an argparse ``subparsers`` object."""
-    d = TrainConfig.DEFAULTS
-    p = subparsers.add_parser("train", help="train the Pixel Affinity Net on BSDS500",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", required=True, help="run directory (outside the repository)")
-    p.add_argument("--iters", type=int, default=d["iters"])
-    p.add_argument("--loss", choices=["seal", "balanced_bce", "bce"], default=d["loss"])
-    p.add_argument("--width", type=int, default=d["width"])
-    p.add_argument("--kernel", choices=["1x7", "7x7"], default=d["kernel"])
-    p.add_argument("--no-edges", dest="use_edges", action="store_false")
-    p.add_argument("--two-output", dest="one_way", action="store_false")
-    p.add_argument("--dilations", type=int, nargs=3, default=list(d["dilations"]),
-                   metavar="D", help="dilation of each residual block's 3x3 convolutions")
-    p.add_argument("--arch", choices=["pan", "multiscale"], default=d["arch"],
-                   help="pan: the Pixel Affinity Net of SEAL; multiscale: the small "
-                        "encoder-decoder (RGB only, needs --no-edges)")
-    p.add_argument("--split", choices=["train", "trainval"], default=d["split"],
-                   help="BSDS500 images to train on (trainval: train + val, 300 images)")
-    p.add_argument("--crop", type=int, default=d["crop"], help="square crop side (pixels)")
-    p.add_argument("--batch", type=int, default=d["batch"])
-    p.add_argument("--lr", type=float, default=d["lr"])
-    p.add_argument("--n-segments", type=int, default=d["n_segments"],
-                   help="superpixels per crop for ERS inside the SEAL loss (default: 300 "
-                        "per 481x321 pixels, scaled to the crop area)")
-    p.add_argument("--gamma-norm", choices=["raw", "mean_size", "size"], default=d["gamma_norm"])
-    p.add_argument("--seed", type=int, default=d["seed"])
-    p.add_argument("--threads", type=int, default=d["threads"])
-    p.add_argument("--ckpt-minutes", type=float, default=d["ckpt_minutes"])
-    p.add_argument("--val-every", type=int, default=d["val_every"])
-    p.add_argument("--val-images", type=int, default=d["val_images"])
-    p.add_argument("--root", default=None, help="BSDS500 directory (default: "
-                   "$SEALSEG_DATA/BSDS500, then ../shared/datasets/BSDS500)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--init", default=None, metavar="WEIGHTS",
-                   help="start from the weights of a model file (its architecture is used; "
-                        "optimiser and schedule start afresh)")
-    p.add_argument("--max-minutes", type=float, default=None)
-    p.set_defaults(func=run_train, run=run_train)
-    return p
-
-
-def _check_train_args(args):
-    """The run's config, after the checks that need no training; bad input -> ValueError."""
-    keys = set(TrainConfig.DEFAULTS)
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in keys})
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a run directory")
-    if args.max_minutes is not None and not args.max_minutes > 0:
-        raise ValueError(f"--max-minutes must be > 0, got {args.max_minutes}")
-    if not cfg["lr"] > 0:
-        raise ValueError(f"--lr must be > 0, got {cfg['lr']}")
-    from ..datasets import load_bsds500
-
-    # Lists the files only (cheap); raises FileNotFoundError with a download hint.
-    load_bsds500(cfg["root"], "train")
-    return cfg
-
-
-def run_train(args):
-    """Run the ``train`` subcommand; bad input -> one-line error and exit code 2."""
-    try:
-        cfg = _check_train_args(args)
-    except (ValueError, TypeError, OSError) as exc:
-        from .._cli import fail
-
-        fail("train", exc)
-    max_s = None if args.max_minutes is None else 60 * args.max_minutes
-    train(cfg, args.out, resume=args.resume, max_seconds=max_s)
-    return 0
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="sealseg")
-    add_train_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

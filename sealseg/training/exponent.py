@@ -20,8 +20,8 @@ so that it is tested as any module is.
 
 Usage (package installed)::
 
-    python -m sealseg.pan.exponent WEIGHTS --split val --images 100 --csv scan.csv
-    python -m sealseg.pan.exponent WEIGHTS --write OUT.pt --exponent 1.5
+    python -m sealseg.training.exponent WEIGHTS --split val --images 100 --csv scan.csv
+    python -m sealseg.training.exponent WEIGHTS --write OUT.pt --exponent 1.5
 """
 import argparse
 import csv
@@ -49,7 +49,10 @@ def _score_image(args):
     import torch
 
     torch.set_num_threads(1)
-    from .. import asa, boundary_recall, ers, learn_affinities, load_bsds500
+    from ..datasets import load_bsds500
+    from ..metrics import asa, boundary_recall
+    from ..pan.inference import learn_affinities
+    from ..segmentation import ers
 
     sample = load_bsds500(split=split)[index]
     # the plain sigmoid (scan() refuses files with another exponent); each
@@ -70,7 +73,7 @@ def _score_image(args):
 
 def scan(weights, n_images, csv_path=None, jobs=2, split="train"):
     """Mean ASA and BR per (config, n) over the first ``n_images`` images of ``split``."""
-    from .pretrained import read_weight_file
+    from ..pan.pretrained import read_weight_file
 
     if read_weight_file(weights).exponent != 1.0:
         raise ValueError("scan a weight file with exponent 1 (the trained net)")
@@ -131,8 +134,7 @@ def write(weights, exponent, out):
     import torch
 
     from .._io import atomic_write
-    from .pretrained import read_weight_file
-    from .train import model_file_payload
+    from ..pan.pretrained import model_file_payload, read_weight_file
 
     payload = model_file_payload(read_weight_file(weights))
     payload["config"]["exponent"] = float(exponent)
@@ -141,7 +143,7 @@ def write(weights, exponent, out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sealseg.pan.exponent",
+    parser = argparse.ArgumentParser(prog="python -m sealseg.training.exponent",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("weights")
     parser.add_argument("--images", type=int, default=200)

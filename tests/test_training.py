@@ -1,137 +1,16 @@
-"""Tests of the Pixel Affinity Net (sealseg.pan.model), choose_exponent and training (sealseg.pan.train).
-
-The losses are tested in test_losses.py, inference in test_inference.py, the
-weight registry in test_pretrained.py.
-"""
+"""Tests of training (sealseg.training.loop) and the train command's parser (sealseg.training.cli)."""
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_array_equal
 
 torch = pytest.importorskip("torch")
 
-from sealseg.pan.model import PixelAffinityNet, canny_edges, prepare_input  # noqa: E402
-
-from synthetic import two_region_image as _image  # noqa: E402
+from sealseg.pan.model import PixelAffinityNet  # noqa: E402
 
 torch.set_num_threads(2)
 
-
-
-
-# --------------------------------------------------------------------------- model
-
-@pytest.mark.parametrize("kwargs", [{}, {"kernel": "7x7"}, {"use_edges": False},
-                                    {"one_way": False}, {"padding_mode": "reflect"},
-                                    {"dilations": (1, 2, 4)}])
-def test_net_shapes_and_range(kwargs):
-    torch.manual_seed(0)
-    net = PixelAffinityNet(8, **kwargs).eval()
-    x = prepare_input(_image())
-    assert x.shape == (1, 4, 24, 20)
-    with torch.no_grad():
-        a = net(x)
-    assert a.shape == (1, 2, 24, 20)
-    assert torch.all((a > 0) & (a <= 1))
-    assert torch.all(a[:, 0, :, -1] == 1) and torch.all(a[:, 1, -1, :] == 1)
-
-
-@pytest.mark.parametrize("shape", [(16, 16), (13, 21)])
-def test_one_way_transposition(shape):
-    torch.manual_seed(1)
-    net = PixelAffinityNet(8).eval()
-    img = _image(*shape)
-    with torch.no_grad():
-        a = net(prepare_input(img))[0].numpy()
-        at = net(prepare_input(img.transpose(1, 0, 2).copy()))[0].numpy()
-    assert_allclose(at[0], a[1].T, atol=1e-5)
-    assert_allclose(at[1], a[0].T, atol=1e-5)
-
-
-
-@pytest.mark.parametrize("shape", [(16, 16), (13, 21)])
-def test_fuse_for_inference_same_function(shape):
-    torch.manual_seed(2)
-    net = PixelAffinityNet(8)
-    # Non-trivial BatchNorm statistics, so folding them is really exercised.
-    for module in net.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-            module.weight.data.uniform_(0.5, 1.5)
-            module.bias.data.uniform_(-0.2, 0.2)
-    net.eval()
-    x = prepare_input(_image(*shape))
-    with torch.no_grad():
-        before = net(x)
-        net.fuse_for_inference()
-        after = net(x)
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
-    assert_allclose(after.numpy(), before.numpy(), atol=1e-5)
-    with pytest.raises(RuntimeError, match="eval mode"):
-        PixelAffinityNet(8).train().fuse_for_inference()
-
-def test_exponent_raises_the_affinities_to_a_power():
-    torch.manual_seed(3)
-    net = PixelAffinityNet(8).eval()
-    sharp = PixelAffinityNet(8, exponent=1.5).eval()
-    sharp.load_state_dict(net.state_dict())
-    x = prepare_input(_image())
-    with torch.no_grad():
-        a, b = net(x), sharp(x)
-    assert sharp.config["exponent"] == 1.5 and net.config["exponent"] == 1.0
-    assert_allclose(b.numpy(), a.numpy() ** 1.5, rtol=1e-5)
-    # Borders stay 1; the order of the links is unchanged, only their contrast.
-    assert torch.all(b[:, 0, :, -1] == 1) and torch.all(b[:, 1, -1, :] == 1)
-    assert torch.all(b <= a)
-    # A very negative logit gives a tiny positive affinity, not 0 or NaN.
-    with torch.no_grad():
-        sharp.fuse[2].bias.fill_(-60.0)
-        c = sharp(x)
-    assert torch.all(torch.isfinite(c)) and torch.all(c >= 0)
-
-
-@pytest.mark.parametrize("exponent, error", [(0, ValueError), (-1.0, ValueError),
-                                             (float("nan"), ValueError),
-                                             (float("inf"), ValueError),
-                                             ("2", TypeError), (True, TypeError)])
-def test_exponent_errors(exponent, error):
-    with pytest.raises(error, match="exponent"):
-        PixelAffinityNet(8, exponent=exponent)
-    assert PixelAffinityNet(8, exponent=np.float32(1.5)).exponent == 1.5
-
-
-def test_canny_edges_binary():
-    e = canny_edges(_image(32, 32))
-    assert e.dtype == np.float32 and set(np.unique(e)) <= {0.0, 1.0}
-    assert e.sum() > 0
-
-
-def test_net_bad_arguments():
-    with pytest.raises(ValueError, match="kernel"):
-        PixelAffinityNet(8, kernel="3x3")
-    with pytest.raises(ValueError, match="width"):
-        PixelAffinityNet(0)
-    with pytest.raises(ValueError, match="dilations"):
-        PixelAffinityNet(8, dilations=(1, 2))
-    with pytest.raises(ValueError, match="dilations"):
-        PixelAffinityNet(8, dilations=(1, 0, 2))
-    with pytest.raises(TypeError, match="dilations"):
-        PixelAffinityNet(8, dilations=4)
-    with pytest.raises(ValueError, match="B, 4, H, W"):
-        PixelAffinityNet(8).forward_logits(torch.zeros(1, 3, 5, 5))
-
-
-def test_width_32_cheaper_than_128():
-    # Parameter count of the residual blocks scales with width**2.
-    n32 = sum(p.numel() for p in PixelAffinityNet(32).parameters())
-    n128 = sum(p.numel() for p in PixelAffinityNet(128).parameters())
-    assert n128 > 12 * n32
-
-
-# --------------------------------------------------------------------------- training
 
 def _synthetic(n=3, size=40, seed=0):
     rng = np.random.default_rng(seed)
@@ -152,7 +31,7 @@ def _synthetic(n=3, size=40, seed=0):
 
 
 def _cfg(**kw):
-    from sealseg.pan.train import TrainConfig
+    from sealseg.training.loop import TrainConfig
 
     base = dict(iters=6, width=8, crop=32, batch=2, lr=1e-2, val_every=0, log_every=2,
                 ckpt_minutes=0.0, threads=1, seed=3)
@@ -162,7 +41,7 @@ def _cfg(**kw):
 
 @pytest.mark.parametrize("loss", ["seal", "bce", "balanced_bce"])
 def test_training_lowers_loss(loss):
-    from sealseg.pan.train import _Sampler, compute_loss
+    from sealseg.training.loop import _Sampler, compute_loss
 
     torch.manual_seed(0)
     cfg = _cfg(loss=loss)
@@ -185,7 +64,7 @@ def test_training_lowers_loss(loss):
 
 
 def test_sampler_augmentation_consistent():
-    from sealseg.pan.train import _Sampler
+    from sealseg.training.loop import _Sampler
 
     sampler = _Sampler(_synthetic(1), 24)
     rng = np.random.default_rng(5)
@@ -200,7 +79,7 @@ def test_sampler_augmentation_consistent():
 
 
 def test_sampler_without_edges_same_crops_zero_channel():
-    from sealseg.pan.train import _Sampler
+    from sealseg.training.loop import _Sampler
 
     with_edges = _Sampler(_synthetic(1), 24)
     without = _Sampler(_synthetic(1), 24, use_edges=False)
@@ -213,7 +92,7 @@ def test_sampler_without_edges_same_crops_zero_channel():
 
 
 def test_checkpoint_resume_is_exact(tmp_path):
-    from sealseg.pan.train import train
+    from sealseg.training.loop import train
 
     data = _synthetic()
     full = train(_cfg(), tmp_path / "a", progress=False, data=data)
@@ -230,7 +109,7 @@ def test_checkpoint_resume_is_exact(tmp_path):
 
 
 def test_init_from_a_model_file(tmp_path):
-    from sealseg.pan.train import train
+    from sealseg.training.loop import train
 
     data = _synthetic()
     train(_cfg(iters=3, width=4, dilations=(1, 2, 1)), tmp_path / "a", progress=False,
@@ -257,7 +136,7 @@ def test_init_from_a_model_file(tmp_path):
 
 
 def test_train_config_errors():
-    from sealseg.pan.train import TrainConfig
+    from sealseg.training.loop import TrainConfig
 
     with pytest.raises(ValueError, match="loss"):
         TrainConfig(loss="dice")
@@ -271,7 +150,7 @@ def test_train_config_errors():
 
 
 def test_lr_schedule():
-    from sealseg.pan.train import TrainConfig, lr_at
+    from sealseg.training.loop import TrainConfig, lr_at
 
     cfg = TrainConfig(iters=100, lr=1e-4)
     assert lr_at(cfg, 0) == 1e-4 and lr_at(cfg, 29) == 1e-4
@@ -281,7 +160,7 @@ def test_lr_schedule():
 def test_train_parser():
     import argparse
 
-    from sealseg.pan.train import add_train_parser
+    from sealseg.training.cli import add_train_parser
 
     parser = argparse.ArgumentParser()
     add_train_parser(parser.add_subparsers(dest="command"))
@@ -294,3 +173,38 @@ def test_train_parser():
     assert args.dilations == [1, 2, 4]
     assert args.n_segments is None
     assert parser.parse_args(["train", "--out", "x", "--n-segments", "16"]).n_segments == 16
+
+
+def test_train_split_trainval_reads_train_and_val(tmp_path, monkeypatch):
+    from sealseg.training import loop
+
+    asked = []
+
+    def fake_split(root, split, limit=None):
+        asked.append(split)
+        return _synthetic(n=2, seed=len(asked))
+
+    monkeypatch.setattr(loop, "load_bsds_split", fake_split)
+    sampled = []
+    real_sampler = loop._Sampler
+
+    def spy_sampler(data, crop, use_edges=True):
+        sampled.append(len(data))
+        return real_sampler(data, crop, use_edges)
+
+    monkeypatch.setattr(loop, "_Sampler", spy_sampler)
+    loop.train(_cfg(iters=1, split="trainval"), tmp_path / "tv", progress=False)
+    assert asked == ["train", "val"] and sampled == [4]
+    asked.clear(), sampled.clear()
+    loop.train(_cfg(iters=1), tmp_path / "t", progress=False)
+    assert asked == ["train"] and sampled == [2]
+
+
+def test_train_config_refuses_other_designs_and_splits():
+    from sealseg.training.loop import TrainConfig, model_config
+
+    with pytest.raises(ValueError, match="arch"):
+        TrainConfig(arch="multiscale")
+    with pytest.raises(ValueError, match="split"):
+        TrainConfig(split="test")
+    assert "arch" not in model_config(TrainConfig())
