@@ -506,7 +506,7 @@ def test_affinity_cache_gives_seal_ers_labels_and_is_reused(tmp_path):
     torch = pytest.importorskip("torch")
     from sealseg.evaluation.affinity_cache import CachedSealErs
     from sealseg.pan.model import PixelAffinityNet
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
     from sealseg.seal import seal_ers
 
     torch.manual_seed(0)
