@@ -238,7 +238,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     exact): the largest count's map is the one a call with that count alone
     gives, and the others are nested in it, at about the time of one call
     with the smallest count.  Their scores on BSDS500 val against separate
-    calls are on :doc:`/speed`.
+    calls are on :doc:`/results`, its time on :doc:`/speed`.
 
     ``compactness`` is a static prior on the graph: seeds on a regular grid
     of step ``S = sqrt(area / n_segments)`` (in the units of ``spacing``,
