@@ -1,22 +1,23 @@
 """Command line: ``python -m sealseg segment|evaluate|train|batch ...``.
 
-Every command answers bad input with a one-line message and exit code 2
-(``sealseg._cli``).  Nothing imports this module.
+Every command answers bad input with a one-line message and exit code 2,
+and Ctrl-C with one line and how to go on, exit code 130 (``sealseg._cli``).
+Nothing imports this module.
 """
 import argparse
+import logging
 import os
 import sys
 
-from ._cli import (COMPACTNESS_HELP, EXAMPLES, PROG, CommandError, compactness_value,
-                   first_line, positive_int)
+from ._cli import (COMPACTNESS_HELP, DEVICE_HELP, EXAMPLES, PROG, QUIET_HELP, CommandError,
+                   compactness_value, first_line, interrupted, positive_int,
+                   progress_on_stderr)
 from ._overlay import OVERLAY_EXTENSIONS
 
 
 def _segment(args):
-    import numpy as np
-
     from ._cli import check_output_file, labels_file, read_image_argument
-    from ._io import atomic_write
+    from ._io import write_labels
     from ._overlay import write_overlay
     from .methods import segmenter
 
@@ -29,17 +30,23 @@ def _segment(args):
         # Never -o itself: that one has an image ending, this one .npy.
         labels_out = check_output_file(labels_file(args.labels), "--labels",
                                        extensions=(".npy",), inputs=inputs)
-    image = read_image_argument(args.path, args.example)
-    channel_axis = -1 if image.ndim == 3 else None
+    if args.device is not None and args.method != "seal_ers":
+        raise CommandError("--device applies to --method seal_ers only")
+    options = {} if args.device is None else {"device": args.device}
+    with progress_on_stderr("segment", enabled=not args.quiet):
+        image = read_image_argument(args.path, args.example)
+        channel_axis = -1 if image.ndim == 3 else None
+        try:
+            labels = segmenter(args.method)(image, args.n_segments,
+                                            compactness=args.compactness,
+                                            channel_axis=channel_axis, **options)
+        except (ValueError, TypeError, OSError) as exc:   # OSError: a missing weight file
+            raise CommandError(first_line(exc)) from None
     try:
-        labels = segmenter(args.method)(image, args.n_segments, compactness=args.compactness,
-                                        channel_axis=channel_axis)
-    except (ValueError, TypeError, OSError) as exc:   # OSError: a missing weight file
-        raise CommandError(first_line(exc)) from None
-    try:
+        logging.getLogger("sealseg").info("writing %s", out)
         write_overlay(out, image, labels)
         if labels_out is not None:
-            atomic_write(labels_out, lambda handle: np.save(handle, labels))
+            write_labels(labels_out, labels, format="npy")
     except (OSError, ValueError) as exc:   # unwritable path, full disk
         raise CommandError(f"cannot write the output: {first_line(exc)}") from None
     print(f"{args.method}: {labels.max() - labels.min() + 1} superpixels on a "
@@ -70,6 +77,9 @@ def _add_segment_parser(commands):
                      help="seal_ers: learned affinities (default); ers: colour affinities")
     seg.add_argument("--compactness", type=compactness_value, default=0.0,
                      help=COMPACTNESS_HELP)
+    seg.add_argument("--device", help=DEVICE_HELP)
+    seg.add_argument("--quiet", action="store_true",
+                     help=QUIET_HELP + " (the steps of a long segmentation, with seconds)")
     seg.set_defaults(run=_segment)
 
 
@@ -98,6 +108,8 @@ def _run(argv):
     except CommandError as exc:
         print(f"{parser.prog} {args.command}: error: {first_line(exc)}", file=sys.stderr)
         return 2, args.command
+    except KeyboardInterrupt:
+        return interrupted(args.command), args.command
     return status or 0, args.command
 
 

@@ -1,12 +1,14 @@
 """What the commands of ``python -m sealseg`` share.
 
 The positive-integer argument type, :class:`CommandError` and the
-one-line-error-and-exit-2 path, and the image reader of the command line (a
-file or a scikit-image example).  The command modules (``__main__``,
+one-line-error-and-exit-2 path, the one-line answer to Ctrl-C (exit 130),
+progress on stderr, and the image reader of the command line (a file or a
+scikit-image example).  The command modules (``__main__``,
 ``evaluation.cli``, ``collection.cli``, ``training.cli``) import this module;
 it imports none of them, and no library module imports it.
 """
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -14,7 +16,8 @@ from pathlib import Path
 __all__ = ["PROG", "EXAMPLES", "CommandError", "positive_int",
            "compactness_value", "COMPACTNESS_HELP",
            "first_line", "fail", "read_image_argument", "check_path", "check_output_file",
-           "labels_file"]
+           "labels_file", "INTERRUPTED", "interrupted", "DEVICE_HELP", "QUIET_HELP",
+           "progress_on_stderr"]
 
 PROG = "python -m sealseg"
 #: Images of ``skimage.data`` that ``segment --example`` takes.
@@ -69,6 +72,77 @@ def fail(command, error):
     """Print ``python -m sealseg COMMAND: error: MESSAGE`` on stderr and exit with code 2."""
     print(f"{PROG} {command}: error: {first_line(error)}", file=sys.stderr)
     raise SystemExit(2)
+
+
+#: Help of ``--device`` (``segment`` and ``batch``), the ``device`` of :func:`sealseg.seal_ers`.
+DEVICE_HELP = ("where the net of seal_ers runs: cpu, cuda, cuda:1, mps ... (default: CUDA "
+               "when available, else the CPU)")
+#: Help of ``--quiet``, the one name of the option on every command that reports progress.
+QUIET_HELP = "no progress on stderr"
+
+
+@contextlib.contextmanager
+def progress_on_stderr(command, enabled=True):
+    """Within the block, print sealseg's progress messages on stderr (unless not ``enabled``).
+
+    The library only logs them (the ``sealseg`` logger, level INFO, silent
+    by default); a command whose single call can run for a minute
+    (``segment`` on a large photo) shows them so that the user sees it
+    working, and ``--quiet`` leaves them out.  Each line ends with the
+    seconds since the block began.
+    """
+    import logging
+    import time
+
+    if not enabled:
+        yield
+        return
+    start = time.monotonic()
+
+    def add_elapsed(record):
+        record.elapsed = time.monotonic() - start
+        return True
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(add_elapsed)
+    handler.setFormatter(logging.Formatter(f"{PROG} {command}: %(message)s "
+                                           "[%(elapsed).1f s]"))
+    logger = logging.getLogger("sealseg")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+#: Exit code of a command stopped by Ctrl-C: 128 + SIGINT, as shells report it.
+INTERRUPTED = 130
+
+#: What each command leaves behind when stopped, and how to go on from there.
+_RESUME_HINTS = {
+    "segment": "no output is half written; run the command again",
+    "batch": "run the same command again to resume: complete outputs are skipped",
+    "evaluate": "run the same command again (same --out) to resume: rows already computed "
+                "are skipped",
+    "train": "add --resume to the same command to continue from the last checkpoint "
+             "(OUT/checkpoint.pt, written every --ckpt-minutes)",
+}
+
+
+def interrupted(command):
+    """Ctrl-C in a command: print one line with its resume hint on stderr; return 130.
+
+    The one place that answers a ``KeyboardInterrupt`` of the command line
+    (``__main__`` and ``python -m sealseg.evaluation`` call it) instead of
+    Python's traceback.  Every output is written atomically, so a stopped
+    command leaves complete files only.
+    """
+    hint = _RESUME_HINTS.get(command)
+    print(f"{PROG} {command}: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
+    return INTERRUPTED
 
 
 def read_image_argument(path=None, example=None):

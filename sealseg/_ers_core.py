@@ -8,6 +8,7 @@ is the proof that the arguments of ERS other than the graph were checked
 for a graph of its shape.
 """
 import dataclasses
+import logging
 import numbers
 
 import numpy as np
@@ -31,6 +32,10 @@ __all__ = ["ERSSettings", "check_ers_settings", "check_n_segments_levels",
            "check_slic_options", "graph_connectivity",
            "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
            "check_start_label_with_mask"]
+
+# Progress of a long call (INFO; silent unless the caller shows it, as
+# ``python -m sealseg segment`` does).
+_log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,6 +190,7 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
     (``sealseg._spatial_prior``), applied to ``weights`` first; 0 leaves
     them as they are.
     """
+    _log.info("ERS into %d superpixels on %.2f Mpx", settings.n_segments, np.prod(shape) / 1e6)
     mask_u8 = settings.mask_u8
     mask = None if mask_u8 is None else mask_u8.view(bool)
     if not settings.stacked:
@@ -245,13 +251,15 @@ def check_slic_options(compactness, max_num_iter, sigma, spacing, enforce_connec
     max_num_iter = check_nonnegative_int(max_num_iter, "max_num_iter")
     min_size_factor = check_positive_real(min_size_factor, "min_size_factor", allow_zero=True)
     max_size_factor = check_positive_real(max_size_factor, "max_size_factor", allow_zero=True)
-    warn_without_effect("max_num_iter", max_num_iter, 10, _NOT_ITERATIVE)
-    warn_without_effect("enforce_connectivity", enforce_connectivity, True, _ALWAYS_CONNECTED)
-    warn_without_effect("min_size_factor", min_size_factor, 0.5, _NO_SIZE_PASS)
-    warn_without_effect("max_size_factor", max_size_factor, 3, _NO_SIZE_PASS)
+    # Called by ers and seal_ers: the warnings point at their caller's line.
+    warn_without_effect("max_num_iter", max_num_iter, 10, _NOT_ITERATIVE, stacklevel=3)
+    warn_without_effect("enforce_connectivity", enforce_connectivity, True, _ALWAYS_CONNECTED,
+                        stacklevel=3)
+    warn_without_effect("min_size_factor", min_size_factor, 0.5, _NO_SIZE_PASS, stacklevel=3)
+    warn_without_effect("max_size_factor", max_size_factor, 3, _NO_SIZE_PASS, stacklevel=3)
     warn_without_effect("slic_zero", slic_zero, False,
                         "SLICO adapts slic's compactness per superpixel; ERS's compactness "
-                        "is a prior on the graph, set it with compactness")
+                        "is a prior on the graph, set it with compactness", stacklevel=3)
     spacing = check_spacing(spacing, n_spatial)
     smoothing = check_smoothing_sigma(sigma, spacing)
     return compactness, spacing, smoothing

@@ -292,7 +292,11 @@ def _read_tiff(path):
 
 
 def write_labels(path, labels, format="png16"):
-    """Write a label map atomically: ``"png16"`` (16-bit grey PNG) or ``"npy"`` (int32).
+    """Write a label map atomically: ``"png16"`` (16-bit grey PNG) or ``"npy"`` (int64).
+
+    ``"npy"`` holds the labels as the segmenters return them (int64, as
+    slic's): ``segment --labels`` and ``batch --format npy`` both write it
+    here, so their files have one dtype, and no label is narrowed.
 
     Raises
     ------
@@ -311,7 +315,8 @@ def write_labels(path, labels, format="png16"):
         picture = Image.fromarray(labels.astype(np.uint16))
         atomic_write(path, lambda handle: picture.save(handle, format="PNG"))
     else:
-        atomic_write(path, lambda handle: np.save(handle, labels.astype(np.int32)))
+        labels = labels.astype(np.int64, casting="safe", copy=False)
+        atomic_write(path, lambda handle: np.save(handle, labels))
 
 
 def read_labels(path):

@@ -70,10 +70,17 @@ def check_smoothing_sigma(sigma, spacing):
     return _per_axis(sigma, n_spatial, "sigma", "a number or a sequence of", allow_zero=True)
 
 
-def warn_without_effect(name, value, default, reason):
-    """UserWarning when a slic argument that does nothing here is not at its default."""
+def warn_without_effect(name, value, default, reason, *, stacklevel=2):
+    """UserWarning when a slic argument that does nothing here is not at its default.
+
+    ``stacklevel`` counts as ``warnings.warn``'s does, from the function that
+    calls this one: 2 (default) points the warning at that function's
+    caller, the user's line when a public function calls this directly; a
+    private helper between them passes 3.
+    """
     if not _same(value, default):
-        warnings.warn(f"{name}={value!r} has no effect: {reason}", UserWarning, stacklevel=3)
+        warnings.warn(f"{name}={value!r} has no effect: {reason}", UserWarning,
+                      stacklevel=stacklevel + 1)
 
 
 def _same(value, default):

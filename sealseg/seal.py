@@ -114,9 +114,8 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         1, 2, 4, HED's class-balanced loss, exponent 2, trained on BSDS500
         train + val.  ``"bsds500-dilated"``: the same net trained on train
         only.  ``"bsds500-seal"``: the paper's net and SEAL loss, exponent
-        1, trained on train.  On BSDS500 val, ``"bsds500-dilated"`` gives
-        the higher ASA and boundary recall of the two train-only nets at
-        every number of superpixels (see :func:`sealseg.learn_affinities`).
+        1, trained on train.  Their figures on BSDS500 val are on the
+        results page (``doc/results.rst``).
     device : str or torch.device, optional
         Where the net runs; None picks CUDA when available, else the CPU.
     max_pixels_per_tile : int or None, optional
@@ -165,12 +164,9 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     diagonal weights are then summed in float32).  Training with the SEAL
     loss runs 4-connected ERS on 300 superpixels per 481x321 image (the
     class-balanced loss of the default net runs none); the predicted
-    affinities are applied unchanged at any ``n_segments``.  With
-    ``weights="bsds500-dilated"`` (the default's design trained on train
-    only), on BSDS500 val, ``seal_ers`` has a higher ASA than
-    colour :func:`sealseg.ers` at every number of superpixels (+0.020 at
-    100, +0.004 at 1200) and a higher boundary recall (+0.001 at 100,
-    +0.024 at 1200); tables in ``doc/results.rst``.
+    affinities are applied unchanged at any ``n_segments``.  How
+    ``seal_ers`` compares with colour :func:`sealseg.ers` and other methods
+    on BSDS500 val is on the results page (``doc/results.rst``).
 
     On images of 4 million pixels or more, ``seal_ers`` logs each of its
     two steps at the INFO level on the ``sealseg.seal`` logger (shown with,

@@ -237,3 +237,147 @@ def test_main_returns_to_its_caller_after_segment(tmp_path, capsys):
     assert main(["segment", _png(tmp_path), "-n", "4", "-o", str(tmp_path / "o.png"),
                  "--method", "ers"]) == 0
     assert "4 superpixels" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- manners
+
+@pytest.mark.parametrize("command, argv, target, hint", [
+    ("segment", lambda t: ["segment", _png(t), "-o", str(t / "o.png"), "--method", "ers"],
+     ("sealseg.methods", "segmenter"), "no output is half written"),
+    ("batch", lambda t: ["batch", str(t), str(t / "out"), "-n", "4", "--method", "ers"],
+     ("sealseg.collection", "segment_collection"), "complete outputs are skipped"),
+    ("evaluate", lambda t: ["evaluate", "--dataset", "folder", "--root", str(t), "--labels",
+                            str(t), "--out", str(t / "out")],
+     ("sealseg.evaluation", "evaluate"), "rows already computed are skipped"),
+])
+def test_ctrl_c_gives_one_line_with_how_to_go_on_and_exit_130(tmp_path, capsys, monkeypatch,
+                                                              command, argv, target, hint):
+    import importlib
+
+    from sealseg.__main__ import main
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(target[0]), target[1], stopped)
+    assert main(argv(tmp_path)) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"python -m sealseg {command}: interrupted; ")
+    assert hint in err[0]
+
+
+def test_ctrl_c_of_evaluate_on_its_own_entry_point(tmp_path, capsys, monkeypatch):
+    from sealseg import evaluation
+    from sealseg.evaluation.cli import main
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluation, "evaluate", stopped)
+    assert main(["--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.startswith("python -m sealseg evaluate: interrupted; ")
+
+
+def test_ctrl_c_in_a_batch_with_workers_is_one_line_and_the_run_resumes(tmp_path):
+    # SIGINT goes to the whole process group, as a terminal sends it: the
+    # workers ignore it, the parent prints one line and exits 130; a rerun
+    # finishes the rest.  (Was: a traceback from the parent and each worker.)
+    import signal
+    import time
+
+    images = tmp_path / "in"
+    images.mkdir()
+    for k in range(150):
+        _png(images, f"{k:03d}.png", shape=(160, 160, 3))
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "sealseg", "batch", str(images), str(out), "-n", "300",
+            "--method", "ers", "--jobs", "2", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and any(out.glob("*.png"))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "python -m sealseg batch: interrupted; run the same command again to resume: "
+        "complete outputs are skipped"]
+    written = len(list(out.glob("*.png")))
+    assert 0 < written < 150
+    rerun = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(list(out.glob("*.png"))) == 150
+    # Every file the stopped run left is complete: the rerun skips them all.
+    assert rerun.stdout.startswith(f"{150 - written} done, {written} skipped ")
+
+
+@pytest.mark.parametrize("command", ["segment", "batch"])
+def test_device_option_applies_to_seal_ers_only(tmp_path, capsys, command):
+    from sealseg.__main__ import main
+
+    argv = (["segment", _png(tmp_path), "-o", str(tmp_path / "o.png")] if command == "segment"
+            else ["batch", str(tmp_path), str(tmp_path / "out"), "-n", "4"])
+    if command == "segment":     # CommandError: main returns 2
+        assert main(argv + ["--method", "ers", "--device", "cpu"]) == 2
+    else:                        # batch answers through _cli.fail: SystemExit(2)
+        with pytest.raises(SystemExit) as exc:
+            main(argv + ["--method", "ers", "--device", "cpu"])
+        assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"python -m sealseg {command}: error: --device applies to --method seal_ers only"]
+
+
+def test_segment_device_reaches_seal_ers(tmp_path, capsys):
+    from sealseg.__main__ import main
+
+    assert main(["segment", _png(tmp_path), "-n", "4", "-o", str(tmp_path / "o.png"),
+                 "--device", "no-such-device", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "device='no-such-device'" in err[0], err
+    assert main(["segment", _png(tmp_path), "-n", "4", "-o", str(tmp_path / "o.png"),
+                 "--device", "cpu", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_batch_device_reaches_seal_ers(tmp_path, capsys):
+    from sealseg.__main__ import main
+
+    _png(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["batch", str(tmp_path), str(tmp_path / "out"), "-n", "4", "--device",
+              "no-such-device", "--quiet"])
+    assert exc.value.code == 2
+    assert "device='no-such-device'" in capsys.readouterr().err
+    assert main(["batch", str(tmp_path), str(tmp_path / "out"), "-n", "4", "--device", "cpu",
+                 "--quiet"]) == 0
+    assert np.unique(io.imread(tmp_path / "out" / "img.png")).size == 4
+
+
+@pytest.mark.parametrize("method", ["ers", "seal_ers"])
+def test_segment_shows_its_steps_on_stderr_and_quiet_silences_them(tmp_path, capsys, method):
+    from sealseg.__main__ import main
+
+    argv = ["segment", _png(tmp_path), "-n", "4", "-o", str(tmp_path / "o.png"),
+            "--method", method]
+    assert main(argv) == 0
+    steps = capsys.readouterr().err.strip().splitlines()
+    assert all(line.startswith("python -m sealseg segment: ") and line.endswith(" s]")
+               for line in steps)
+    assert any("ERS into 4 superpixels" in line for line in steps)
+    assert any("affinity net on cpu in 1 tile(s)" in line for line in steps) == \
+        (method == "seal_ers")
+    assert main(argv + ["--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_quiet_is_the_one_name_of_the_option(tmp_path):
+    from sealseg.__main__ import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name in ("segment", "batch", "evaluate"):
+        options = {s for a in commands[name]._actions for s in a.option_strings}
+        assert "--quiet" in options and "--no-progress" not in options

@@ -99,7 +99,7 @@ def test_batch_npy_format_equals_png16(folder, tmp_path):
     assert [path for path, _ in npy.failed] == [str(folder / "broken.png")]
     for name in ("a", "c", "sub/b"):
         array = np.load(tmp_path / "npy" / f"{name}.npy")
-        assert array.dtype == np.int32
+        assert array.dtype == np.int64
         assert_array_equal(array, read_labels(tmp_path / "png" / f"{name}.png"))
 
 

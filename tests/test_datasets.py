@@ -1,6 +1,7 @@
 """Tests of sealseg.datasets on tiny fake trees, and on BSDS500 when present."""
 import os
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +263,35 @@ def test_cityscapes_image_that_is_a_fifo_is_named_in_a_warning_and_left_out(tmp_
     with pytest.warns(UserWarning, match="x_000000_000001_leftImg8bit.png is a FIFO"):
         dataset = load_cityscapes(tmp_path)
     assert dataset.names == [name]
+
+
+def _warnings_of(call):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = call()
+    return result, record
+
+
+def test_warnings_about_left_out_files_point_at_the_callers_line(tmp_path):
+    # The warning names the line that called the loader, not sealseg's source.
+    bsds, _ = make_bsds_tree(tmp_path / "b")
+    os.mkfifo(bsds / "data" / "images" / "val" / "3.jpg")
+    _save(tmp_path / "img" / "a.png", np.zeros((3, 4, 3), np.uint8))
+    _save(tmp_path / "lab" / "a.png", np.zeros((3, 4), np.uint8))
+    os.mkfifo(tmp_path / "img" / "pipe.png")
+    city = tmp_path / "c"
+    name = "aachen_000000_000019"
+    _save(city / "leftImg8bit" / "val" / "aachen" / f"{name}_leftImg8bit.png",
+          np.zeros((5, 7, 3), np.uint8))
+    _save(city / "gtFine" / "val" / "aachen" / f"{name}_gtFine_instanceIds.png",
+          np.zeros((5, 7), np.uint16))
+    os.mkfifo(city / "leftImg8bit" / "val" / "aachen" / "x_000000_000001_leftImg8bit.png")
+    for call in (lambda: load_bsds500(bsds), lambda: load_folder(tmp_path / "img",
+                                                                 tmp_path / "lab"),
+                 lambda: load_cityscapes(city)):
+        dataset, record = _warnings_of(call)
+        assert len(dataset) >= 1
+        assert [w.filename for w in record] == [__file__]
 
 
 # --------------------------------------------------------------------------- bad inputs (formerly test_reliability.py)

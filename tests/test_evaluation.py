@@ -347,7 +347,7 @@ def test_cli_unreadable_data(tmp_path, capsys):
     root = make_fake_bsds(tmp_path / "data", n_images=1)
     (root / "data" / "groundTruth" / "val" / "0.mat").write_bytes(b"garbage")
     err = _cli_error(capsys, ["--out", str(tmp_path / "o"), "--root", str(root),
-                              "--methods", "slic", "--n", "4", "--no-progress"])
+                              "--methods", "slic", "--n", "4", "--quiet"])
     assert len(err) == 1 and "cannot read BSDS500 ground truth" in err[0]
 
 
@@ -355,7 +355,7 @@ def test_cli_runs_and_writes(tmp_path, capsys):
     root = make_fake_bsds(tmp_path / "data", n_images=2)
     out = tmp_path / "o"
     assert main(["--root", str(root), "--methods", "slic", "felzenszwalb", "--n", "4", "8",
-                 "--out", str(out), "--limit", "1", "--no-progress"]) == 0
+                 "--out", str(out), "--limit", "1", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "| slic | 4 |" in printed and "| felzenszwalb | 8 |" in printed
     rows = read_rows(out / "results.csv")

@@ -260,3 +260,20 @@ def test_native_bfloat16_is_a_bool():
     from sealseg.pan.inference import native_bfloat16
 
     assert native_bfloat16() in (True, False)
+
+
+def test_a_tiled_call_logs_its_progress_and_is_silent_by_default(caplog, capsys):
+    # The sign of life of a long call (``segment`` shows it on stderr): one
+    # line for the plan, then about ten for the tiles, whatever their number.
+    image = np.random.default_rng(0).random((96, 200, 3))
+    with caplog.at_level("INFO", logger="sealseg"):
+        learn_affinities(image, max_pixels_per_tile=60 * 60, device="cpu")
+    messages = [r.getMessage() for r in caplog.records if r.name == "sealseg.pan.inference"]
+    n_tiles = int(messages[0].split(" in ")[1].split(" ")[0])
+    assert n_tiles > 10
+    assert messages[0].startswith("affinity net on cpu in ")
+    assert 2 <= len(messages) - 1 <= 11
+    assert messages[-1] == f"affinity net: tile {n_tiles} of {n_tiles} done"
+    caplog.clear()
+    learn_affinities(image, max_pixels_per_tile=60 * 60, device="cpu")
+    assert capsys.readouterr().err == ""

@@ -17,6 +17,21 @@ def test_segment_example_writes_png_and_labels(tmp_path, capsys):
     assert "50 superpixels" in capsys.readouterr().out
 
 
+def test_segment_and_batch_write_label_files_of_one_dtype(tmp_path):
+    # int64, as the functions return labels (batch wrote int32, segment int64).
+    image = (np.random.default_rng(0).random((24, 30, 3)) * 255).astype(np.uint8)
+    (tmp_path / "in").mkdir()
+    io.imsave(tmp_path / "in" / "a.png", image, check_contrast=False)
+    assert main(["segment", str(tmp_path / "in" / "a.png"), "-n", "12", "--method", "ers",
+                 "-o", str(tmp_path / "o.png"), "--labels", str(tmp_path / "a.npy")]) == 0
+    assert main(["batch", str(tmp_path / "in"), str(tmp_path / "out"), "-n", "12",
+                 "--method", "ers", "--format", "npy", "--quiet"]) == 0
+    from_segment = np.load(tmp_path / "a.npy")
+    from_batch = np.load(tmp_path / "out" / "a.npy")
+    assert from_segment.dtype == from_batch.dtype == np.int64
+    np.testing.assert_array_equal(from_segment, from_batch)
+
+
 def test_segment_file(tmp_path):
     image = np.zeros((20, 30, 3), np.uint8)
     image[:, 15:] = 255

@@ -88,6 +88,22 @@ def test_convert2lab_has_no_meaning_for_seal_ers():
     assert_array_equal(labels, seal_ers(SMALL, 20, convert2lab=False))
 
 
+@pytest.mark.parametrize("call", [
+    lambda: ers(SMALL, 20, max_num_iter=5),
+    lambda: seal_ers(SMALL, 20, slic_zero=True),
+    lambda: seal_ers(SMALL, 20, convert2lab=True),
+    lambda: ers(None, 10, affinities=np.full((2, 20, 20), 0.5), sigma=1),
+], ids=["ers-slic-option", "seal_ers-slic-option", "seal_ers-convert2lab", "ers-affinities"])
+def test_warnings_point_at_the_callers_line(call):
+    # The caller's file and line, not sealseg's source: the user sees which
+    # of their calls passed the argument.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        call()
+    assert len(record) == 1
+    assert record[0].filename == __file__
+
+
 def test_convert2lab_needs_rgb():
     with pytest.raises(ValueError, match="convert2lab=True needs an RGB image"):
         ers(GREY, 10, convert2lab=True, channel_axis=None)

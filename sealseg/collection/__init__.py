@@ -126,7 +126,7 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     format : {"png16", "npy"}, optional
         ``"png16"``: 16-bit grey PNG, the format of superpixel benchmarks
         (labels 1..n_segments, so ``n_segments`` <= 65535);
-        ``"npy"``: int32 NumPy array.
+        ``"npy"``: int64 NumPy array.
     overlay : bool, optional
         Also write ``<name>.overlay.png``, the superpixel boundaries in yellow
         over the image.

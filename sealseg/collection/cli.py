@@ -1,7 +1,8 @@
 """The ``batch`` command: ``python -m sealseg batch INPUT_DIR OUTPUT_DIR -n N``."""
 from pathlib import Path
 
-from .._cli import COMPACTNESS_HELP, CommandError, check_path, compactness_value, fail, positive_int
+from .._cli import (COMPACTNESS_HELP, DEVICE_HELP, QUIET_HELP, CommandError, check_path,
+                    compactness_value, fail, positive_int)
 from .._io import LABEL_FORMATS
 
 __all__ = ["add_batch_parser", "run_batch"]
@@ -32,7 +33,7 @@ def add_batch_parser(subparsers):
     parser.add_argument("--jobs", type=positive_int, default=1,
                         help="worker processes on this machine (default: 1)")
     parser.add_argument("--format", choices=tuple(LABEL_FORMATS), default="png16",
-                        help="png16: 16-bit PNG (default); npy: int32 NumPy array")
+                        help="png16: 16-bit PNG (default); npy: int64 NumPy array")
     parser.add_argument("--overlay", action="store_true",
                         help="also write <name>.overlay.png with the boundaries drawn")
     parser.epilog = ("Outputs never overwrite inputs: OUTPUT_DIR may not be INPUT_DIR, and a run "
@@ -49,7 +50,8 @@ def add_batch_parser(subparsers):
                         help="seal_ers weights: a registered name or a .pt file")
     parser.add_argument("--overwrite", action="store_true",
                         help="segment again even when a complete output exists")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--device", help=DEVICE_HELP)
+    parser.add_argument("--quiet", action="store_true", help=QUIET_HELP + " (no progress bar)")
     parser.set_defaults(run=run_batch)
     return parser
 
@@ -69,13 +71,15 @@ def run_batch(args):
         fail(COMMAND, f"parent of the output folder does not exist: {output_dir.parent}")
     if not 0 <= args.retries <= 2 ** 63 - 1:
         fail(COMMAND, f"--retries must be from 0 to 2**63 - 1, got {args.retries}")
-    if args.weights is not None and args.method != "seal_ers":
-        fail(COMMAND, "--weights applies to --method seal_ers only")
+    for option, value in (("--weights", args.weights), ("--device", args.device)):
+        if value is not None and args.method != "seal_ers":
+            fail(COMMAND, f"{option} applies to --method seal_ers only")
     try:
         output_dir.mkdir(exist_ok=True)
     except OSError as exc:
         fail(COMMAND, f"cannot create output folder {output_dir}: {exc}")
-    options = {"weights": args.weights} if args.weights is not None else {}
+    options = {name: value for name, value in (("weights", args.weights),
+                                               ("device", args.device)) if value is not None}
     if args.compactness:
         options["compactness"] = args.compactness
     client = None

@@ -107,6 +107,10 @@ def _die_with_parent(parent):
 
 def _pool_init(threads, parent):
     _die_with_parent(parent)
+    # Ctrl-C reaches every process of the terminal's group: the parent stops
+    # the run (one line, exit 130) and the workers finish the image in hand
+    # instead of each printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Each worker gets its share of the cores; set before torch is imported
     # (workers are spawned, so nothing is imported yet).
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

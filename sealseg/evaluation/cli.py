@@ -1,7 +1,7 @@
 """The ``evaluate`` command: ``python -m sealseg evaluate`` (or ``python -m sealseg.evaluation``)."""
 import argparse
 
-from .._cli import fail
+from .._cli import QUIET_HELP, fail, interrupted
 
 __all__ = ["add_evaluate_parser", "run_evaluate", "main"]
 
@@ -48,7 +48,7 @@ def _add_evaluate_arguments(parser):
                         "recall is read at (default: the first method)")
     parser.add_argument("--affinity-cache", help="folder where seal_ers keeps the net's "
                         "affinities per image, so that reruns are ERS only")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help=QUIET_HELP + " (no progress bar)")
     parser.set_defaults(run=run_evaluate, func=run_evaluate)
 
 
@@ -60,7 +60,7 @@ def run_evaluate(args):
         summary = evaluate(args.dataset, args.methods, args.n_segments, args.out,
                            split=args.split, root=args.root, labels=args.labels,
                            tolerance=args.tolerance, jobs=args.jobs, limit=args.limit,
-                           progress=not args.no_progress, reference=args.reference,
+                           progress=not args.quiet, reference=args.reference,
                            affinity_cache=args.affinity_cache)
     except (ValueError, TypeError, OSError, KeyError) as exc:
         fail("evaluate", exc)
@@ -74,4 +74,7 @@ def main(argv=None):
                                      description=add_evaluate_parser.__doc__)
     _add_evaluate_arguments(parser)
     args = parser.parse_args(argv)
-    return run_evaluate(args)
+    try:
+        return run_evaluate(args)
+    except KeyboardInterrupt:
+        return interrupted("evaluate")

@@ -7,6 +7,7 @@ through the weight registry (:mod:`sealseg.pan.pretrained`) and runs it in
 the tiles planned by :mod:`sealseg.pan.tiling`.  Importing this module does
 not import torch: the registry imports it when the first net is loaded.
 """
+import logging
 import os
 import sys
 
@@ -20,6 +21,10 @@ __all__ = ["learn_affinities", "native_bfloat16", "PRECISIONS"]
 #: Values of ``precision``: "auto" is bfloat16 on a CPU that computes it
 #: natively (:func:`native_bfloat16`) and float32 everywhere else.
 PRECISIONS = ("auto", "float32", "bfloat16")
+
+# Progress of a long call (INFO; silent unless the caller shows it, as
+# ``python -m sealseg segment`` does).
+_log = logging.getLogger(__name__)
 
 # A process forked after torch's thread pool started (multiprocessing's
 # "fork" context) inherits the pool in a state it cannot use: the net's first
@@ -89,11 +94,8 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         - ``"bsds500-seal"``: the paper's net (no dilation) trained on train
           for 10,065 steps with the SEAL loss, exponent 1.
 
-        BSDS500 val is held out only for the last two.  Under ERS,
-        ``"bsds500-dilated"`` gives the higher ASA and boundary recall of
-        those two at every number of superpixels on val (ASA +0.006
-        at 100 superpixels, +0.002 at 1200; boundary recall +0.039 and
-        +0.016; ``doc/results.rst``).  A shipped file is checked against
+        BSDS500 val is held out only for the last two; their figures under
+        ERS are on the results page (``doc/results.rst``).  A shipped file is checked against
         the SHA-256 recorded for it before it is loaded; a file given by
         path is not (no digest is known for it), but any file is checked
         before it is read: at most 256 MB of uncompressed records, a config
@@ -272,6 +274,8 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision="au
         max_pixels_per_tile = max(1, tiling.DEFAULT_TILE_PIXELS * 32 // model.config["width"])
     tiles = tiling.plan_tiles(rgb.shape[:2], tiling.receptive_radius(model),
                               max_pixels_per_tile)
+    _log.info("affinity net on %s in %d tile(s) of at most %d pixels", dev, len(tiles),
+              max_pixels_per_tile)
     rgb = rgb.astype(np.float32)
     # Canny on the whole image: its smoothing and hysteresis are not local to
     # a tile, so per-tile edges would differ from the untiled ones.
@@ -284,11 +288,15 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision="au
         return _finite(np.ascontiguousarray(out), weights)
     out = np.empty((2,) + rgb.shape[:2], dtype=np.float32)
     with torch.inference_mode(), arithmetic:
-        for (y0, y1, x0, x1), (Y0, Y1, X0, X1) in tiles:
+        # About ten lines whatever the number of tiles.
+        report_every = -(-len(tiles) // 10)
+        for done, ((y0, y1, x0, x1), (Y0, Y1, X0, X1)) in enumerate(tiles, 1):
             tile = model(x[:, :, Y0:Y1, X0:X1].contiguous().to(dev))[0]
             # Keep the core only: its outputs saw real neighbours, not padding.
             out[:, y0:y1, x0:x1] = tile[:, y0 - Y0:y1 - Y0, x0 - X0:x1 - X0].to(
                 "cpu", torch.float32).numpy()
+            if done % report_every == 0 or done == len(tiles):
+                _log.info("affinity net: tile %d of %d done", done, len(tiles))
     # The model set the last column/row of every tile to 1; only the image's
     # own last column/row must be (interior tile borders lie in the halo).
     out[0, :, -1] = 1.0
