@@ -9,9 +9,12 @@ affinities (:func:`sealseg.rgb_affinities`) are a Gaussian of the colour
 difference, so every strong colour change counts as a boundary -- the
 texture of a cat's fur as much as the outline of the cat -- and a
 low-contrast outline does not.  The Pixel Affinity Net of SEAL [1]_
-(:func:`sealseg.learn_affinities`) is trained on human segmentations with a
-loss that concentrates on the pixel pairs where ERS superpixels cross a true
-boundary, so it learns to suppress texture and to keep weak object edges.
+(:func:`sealseg.learn_affinities`) is trained on human segmentations to
+predict low affinity across their boundaries only, so it can learn to pass
+over texture that annotators do not outline and to keep weak object edges.
+(The paper's loss concentrates on the pixel pairs where ERS superpixels
+cross a true boundary; the shipped default net was trained with a
+class-balanced cross-entropy instead, see the :doc:`/user_guide`.)
 
 Below, both kinds on the same image, shown as ``1 - affinity`` (bright means
 "cut here"), taking for every pixel the smaller of its horizontal and

@@ -19,7 +19,7 @@ when the dataset is installed where :func:`sealseg.load_bsds500` finds it
 every human annotation as ground truth.  So that the page also builds without
 any dataset, it otherwise falls back to synthetic scenes of textured regions
 whose borders are known by construction.  A few images are not a benchmark:
-the comparison on the whole BSDS500 test set is on the :doc:`/results` page,
+the comparison on the whole BSDS500 val split is on the :doc:`/results` page,
 and ``python -m sealseg evaluate`` computes it on your own data.
 
 References
