@@ -42,13 +42,13 @@ def _segment(args):
                                             channel_axis=channel_axis, **options)
         except (ValueError, TypeError, OSError) as exc:   # OSError: a missing weight file
             raise CommandError(first_line(exc)) from None
-    try:
-        logging.getLogger("sealseg").info("writing %s", out)
-        write_overlay(out, image, labels)
-        if labels_out is not None:
-            write_labels(labels_out, labels, format="npy")
-    except (OSError, ValueError) as exc:   # unwritable path, full disk
-        raise CommandError(f"cannot write the output: {first_line(exc)}") from None
+        try:
+            logging.getLogger("sealseg").info("writing %s", out)
+            write_overlay(out, image, labels)
+            if labels_out is not None:
+                write_labels(labels_out, labels, format="npy")
+        except (OSError, ValueError) as exc:   # unwritable path, full disk
+            raise CommandError(f"cannot write the output: {first_line(exc)}") from None
     print(f"{args.method}: {labels.max() - labels.min() + 1} superpixels on a "
           f"{image.shape[1]}x{image.shape[0]} image -> {out}"
           + (f", labels -> {labels_out}" if labels_out is not None else ""))

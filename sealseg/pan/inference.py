@@ -262,6 +262,9 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision="au
     ``weights`` and ``device`` are checked by the registry when the net is
     looked up; ``precision`` is one of :data:`PRECISIONS`.  Returns a C-contiguous (2, H, W) float32 array.
     """
+    # The first call imports torch and loads the weights: seconds, before
+    # the tile lines below.
+    _log.info("affinity net %r (the first call imports torch and loads it)", str(weights))
     torch = _import_torch()
 
     global _FORKED_AFTER_TORCH
