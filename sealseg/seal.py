@@ -114,8 +114,8 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         1, 2, 4, HED's class-balanced loss, exponent 2, trained on BSDS500
         train + val.  ``"bsds500-dilated"``: the same net trained on train
         only.  ``"bsds500-seal"``: the paper's net and SEAL loss, exponent
-        1, trained on train.  Their figures on BSDS500 val are on the
-        results page (``doc/results.rst``).
+        1, trained on train.  The val figures of the two train-only nets
+        are on the results page (``doc/results.rst``).
     device : str or torch.device, optional
         Where the net runs; None picks CUDA when available, else the CPU.
     max_pixels_per_tile : int or None, optional

@@ -262,9 +262,6 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision="au
     ``weights`` and ``device`` are checked by the registry when the net is
     looked up; ``precision`` is one of :data:`PRECISIONS`.  Returns a C-contiguous (2, H, W) float32 array.
     """
-    # The first call imports torch and loads the weights: seconds, before
-    # the tile lines below.
-    _log.info("affinity net %r (the first call imports torch and loads it)", str(weights))
     torch = _import_torch()
 
     global _FORKED_AFTER_TORCH
@@ -277,6 +274,8 @@ def _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision="au
         max_pixels_per_tile = max(1, tiling.DEFAULT_TILE_PIXELS * 32 // model.config["width"])
     tiles = tiling.plan_tiles(rgb.shape[:2], tiling.receptive_radius(model),
                               max_pixels_per_tile)
+    # Logged once the weights are checked and loaded: a bad weight file
+    # stays a one-line error on the command line.
     _log.info("affinity net on %s in %d tile(s) of at most %d pixels", dev, len(tiles),
               max_pixels_per_tile)
     rgb = rgb.astype(np.float32)
