@@ -552,7 +552,7 @@ def test_camvid_fake_tree_through_the_command_line(tmp_path, capsys):
         io.imsave(root / "valannot" / f"{name}.png", classes, check_contrast=False)
     out = tmp_path / "out"
     assert main(["--dataset", "camvid", "--root", str(root), "--methods", "slic",
-                 "--n", "4", "16", "--out", str(out), "--no-progress"]) == 0
+                 "--n", "4", "16", "--out", str(out), "--quiet"]) == 0
     rows = read_rows(out / "summary.csv")
     assert {r["n_segments"] for r in rows} == {"4", "16"}
     assert all(0 <= float(r["miou"]) <= 1 for r in rows)
