@@ -45,6 +45,9 @@ def cases():
         yield (f"ers/{name}/mask",
                lambda image=image, mask=mask, ca=channel_axis:
                sealseg.ers(image, 30, mask=mask, channel_axis=ca))
+        yield (f"ers/{name}/stack",
+               lambda image=image, ca=channel_axis:
+               sealseg.ers(image, [150, 17, 60], channel_axis=ca))
         yield (f"rgb_affinities/{name}",
                lambda image=image, ca=channel_axis:
                sealseg.rgb_affinities(image, channel_axis=ca))
@@ -85,6 +88,7 @@ def cases():
     yield ("undersegmentation_error", lambda: sealseg.undersegmentation_error(labels, gt))
     yield ("explained_variation", lambda: sealseg.explained_variation(labels, gt_image))
     yield ("compactness", lambda: sealseg.compactness(labels))
+    yield ("strip_share", lambda: sealseg.strip_share(labels))
 
 
 def record(path, cases=cases):
