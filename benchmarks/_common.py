@@ -51,15 +51,15 @@ def tile_by_mirroring(base, shape):
 
 
 def shipped_weights_present():
-    """Whether the registered ``"bsds500"`` weight file is in the package."""
+    """Whether the default net's weight file is in the package."""
     try:
-        from sealseg.pan.pretrained import REGISTRY, WEIGHTS_DIR
+        from sealseg.pan.registry import DEFAULT
     except ImportError:
         return False
-    return (WEIGHTS_DIR / REGISTRY["bsds500"]).is_file()
+    return DEFAULT.path.is_file()
 
 
-#: The architecture of the shipped ``"bsds500"`` net (``pretrained.REGISTRY``).
+#: The architecture of the default net (``sealseg.pan.registry.DEFAULT``).
 SHIPPED_CONFIG = {"width": 32, "use_edges": False, "dilations": [1, 2, 4]}
 
 #: Net designs timed against the shipped one (``build_model`` configs), by name.
@@ -95,11 +95,13 @@ def random_weights(config):
 def timing_weights():
     """Weights for speed benchmarks and a word saying which they are.
 
-    The shipped ``"bsds500"`` weights when present; otherwise a randomly
+    The default net's weights when present; otherwise a randomly
     initialised net of the same architecture (``random_weights``).
     """
     if shipped_weights_present():
-        return "bsds500", "shipped"
+        from sealseg.pan.registry import DEFAULT
+
+        return DEFAULT.name, "shipped"
     return random_weights(SHIPPED_CONFIG), "random-init"
 
 

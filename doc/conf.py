@@ -61,8 +61,8 @@ numpydoc_use_plots = False
 # does not have it yet still builds the rest of the documentation.
 _LEARNED_EXAMPLES = ("plot_seal_vs_slic", "plot_affinities", "plot_metrics_vs_n_segments")
 try:
-    from sealseg.pan.pretrained import REGISTRY, WEIGHTS_DIR
-    _HAVE_WEIGHTS = (WEIGHTS_DIR / REGISTRY["bsds500"]).is_file()
+    from sealseg.pan.registry import DEFAULT
+    _HAVE_WEIGHTS = DEFAULT.path.is_file()
 except ImportError:          # torch missing: the learned examples cannot run
     _HAVE_WEIGHTS = False
 _skip = [] if _HAVE_WEIGHTS else list(_LEARNED_EXAMPLES)

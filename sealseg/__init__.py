@@ -6,6 +6,7 @@ torch (the learned parts import it on first use).
 from .affinity import affinities_from_labels, rgb_affinities
 from .segmentation import ers, felzenszwalb_affinity
 from .pan.inference import learn_affinities
+from .pan.registry import list_weights
 from .seal import seal_ers
 from .metrics import (achievable_miou, asa, boundary_precision, boundary_recall,
                       boundary_share, compactness, explained_variation, strip_share,
@@ -20,6 +21,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "seal_ers",
     "learn_affinities",
+    "list_weights",
     "ers",
     "felzenszwalb_affinity",
     "rgb_affinities",

@@ -297,7 +297,7 @@ def _needs_default_weights(method):
     """Check for a method on the default weights: their file must be present."""
     def check():
         from .pan.pretrained import weights_path
-        path = weights_path("bsds500")
+        path = weights_path(None)
         if not Path(path).is_file():
             return f"the shipped {method} weights {path} are not present"
         return None

@@ -43,14 +43,14 @@ def _refuse_volume(image, channel_axis):
 def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacing=None,
              convert2lab=None, enforce_connectivity=True, min_size_factor=0.5,
              max_size_factor=3, slic_zero=False, start_label=1, mask=None, *,
-             channel_axis=-1, lam=0.5, connectivity=8, weights="bsds500", device=None,
+             channel_axis=-1, lam=0.5, connectivity=8, weights=None, device=None,
              max_pixels_per_tile=None, precision="auto"):
     """Segment an image into superpixels by SEAL-ERS: ERS on predicted affinities.
 
     A trained Pixel Affinity Net predicts the affinities of neighbouring
     pixels (:func:`sealseg.learn_affinities`); Entropy Rate Superpixels then
     segments the pixel graph weighted by them (:func:`sealseg.ers`).  The
-    default net, ``"bsds500"``, is trained with HED's class-balanced
+    default net is trained with HED's class-balanced
     cross-entropy, not with the paper's segmentation-aware affinity loss
     (SEAL), and read with the affinity exponent 2; the SEAL loss is
     implemented and its net ships as ``weights="bsds500-seal"``.  The
@@ -108,14 +108,10 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     connectivity : {4, 8}, optional
         Pixel graph of ERS.  With 8, the diagonal weights are formed from the
         4-connected affinities (see :func:`sealseg.ers`).
-    weights : str or path, optional
-        Network weights: a registered name or a weight file saved by
-        ``sealseg train``.  ``"bsds500"`` (default): residual blocks dilated
-        1, 2, 4, HED's class-balanced loss, exponent 2, trained on BSDS500
-        train + val.  ``"bsds500-dilated"``: the same net trained on train
-        only.  ``"bsds500-seal"``: the paper's net and SEAL loss, exponent
-        1, trained on train.  The val figures of the two train-only nets
-        are on the results page (``doc/results.rst``).
+    weights : None, str or path, optional
+        Network weights: None (default) for the default net, a shipped
+        net's name (:func:`sealseg.list_weights`) or a weight file saved by
+        ``sealseg train``; see :func:`sealseg.learn_affinities`.
     device : str or torch.device, optional
         Where the net runs; None picks CUDA when available, else the CPU.
     max_pixels_per_tile : int or None, optional

@@ -103,10 +103,13 @@ CLI_CASES = [
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, make_argv,
                                              match):
     from sealseg.__main__ import main
-    from sealseg.pan import pretrained
+    from dataclasses import replace
 
-    # The shipped weights may or may not be present: point the name at a missing file.
-    monkeypatch.setitem(pretrained.REGISTRY, "bsds500", "never-shipped.pt")
+    from sealseg.pan import registry
+
+    # The shipped weights may or may not be present: point the default at a missing file.
+    monkeypatch.setitem(registry._BY_NAME, registry.DEFAULT.name,
+                        replace(registry.DEFAULT, file="never-shipped.pt"))
     argv = make_argv(tmp_path)
     capsys.readouterr()
     try:

@@ -144,7 +144,7 @@ def test_seal_ers_with_own_weights(tmp_path):
     assert summary[0]["method"] == f"seal_ers@{path}" and summary[0]["n_obtained"] == 2
     with pytest.raises(ValueError, match="no weight file"):
         evaluate(make_tiny(), [f"seal_ers@{tmp_path / 'none.pt'}"], [2], progress=False)
-    with pytest.raises(ValueError, match="neither a registered name"):
+    with pytest.raises(ValueError, match="neither a shipped net.s name"):
         evaluate(make_tiny(), ["seal_ers@nonsense"], [2], progress=False)
 
 

@@ -78,7 +78,7 @@ def test_weights_errors(tmp_path):
     torch.save({"conv.weight": torch.zeros(3, 3)}, other)
     with pytest.raises(ValueError, match="other.pt.*does not match"):
         learn_affinities(_image(), weights=str(other))
-    with pytest.raises(ValueError, match="registered"):
+    with pytest.raises(ValueError, match="shipped net"):
         learn_affinities(_image(), weights="imagenet")
     with pytest.raises(TypeError, match="weights"):
         learn_affinities(_image(), weights=3)
@@ -164,9 +164,9 @@ BAD_INPUTS = (
          lambda: _learn_never_reading_weights(np.zeros((6, 5, 16))), ValueError,
          "got 16 channels"),
         ("learn_affinities-weights-int", lambda: learn_affinities(IMG, weights=3), TypeError,
-         "weights must be a registered name"),
+         "weights must be None, a shipped net's name"),
         ("learn_affinities-weights-unknown-name", lambda: learn_affinities(IMG, weights="coco"),
-         ValueError, "weights='coco' is neither a registered name"),
+         ValueError, "weights='coco' is neither a shipped net's name"),
         ("learn_affinities-max_pixels_per_tile-0",
          lambda: _learn_never_reading_weights(IMG, max_pixels_per_tile=0), ValueError,
          "max_pixels_per_tile must be None or a positive integer, got 0"),

@@ -1,7 +1,9 @@
-"""Tests of the weight registry (sealseg.pan.pretrained): names, SHA-256 checks, cache."""
+"""Tests of reading shipped and user weight files (sealseg.pan.pretrained): SHA-256 checks, cache.
+
+The records themselves are tested in test_registry.py.
+"""
 import hashlib
 import pickle
-import re
 import shutil
 from pathlib import Path
 
@@ -11,10 +13,18 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from sealseg import learn_affinities, seal_ers  # noqa: E402
-from sealseg.pan import pretrained  # noqa: E402
+from sealseg.pan import pretrained, registry  # noqa: E402
 from sealseg.pan.model import PixelAffinityNet  # noqa: E402
 
-SHIPPED = ["bsds500", "bsds500-dilated", "bsds500-seal"]
+SHIPPED = registry.list_weights()
+
+
+def ship_as(monkeypatch, name, file):
+    """Point the record of the shipped net ``name`` at ``file`` for one test."""
+    from dataclasses import replace
+
+    record = registry.get_weights(name)
+    monkeypatch.setitem(registry._BY_NAME, record.name, replace(record, file=str(file)))
 
 
 def _save_weights(path, **kw):
@@ -39,18 +49,10 @@ def _shipped_path(name):
     return path
 
 
-def test_every_registered_name_has_a_digest():
-    assert sorted(pretrained.REGISTRY) == sorted(SHIPPED)
-    assert sorted(pretrained.SHA256) == sorted(pretrained.REGISTRY)
-    for digest in pretrained.SHA256.values():
-        # the form sha256sum prints: 64 lower-case hexadecimal digits
-        assert re.fullmatch("[0-9a-f]{64}", digest), digest
-
-
 @pytest.mark.parametrize("name", SHIPPED)
 def test_registered_digest_matches_the_shipped_file(name):
     path = _shipped_path(name)
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == pretrained.SHA256[name]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == registry.get_weights(name).sha256
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -60,21 +62,18 @@ def test_shipped_weights_load(name, fresh_cache):
     net = pretrained.get_model(name, "cpu")
     assert isinstance(net, PixelAffinityNet)
     assert net.config["width"] == 32 and net.config["use_edges"] is False
-    # The default and its train-only twin are the dilated net read with the
-    # exponent chosen on BSDS500 val (sealseg.training.exponent); the SEAL-only
-    # net is read as trained.
-    dilations = {"bsds500": [1, 2, 4], "bsds500-dilated": [1, 2, 4], "bsds500-seal": [1, 1, 1]}
-    exponents = {"bsds500": 2.0, "bsds500-dilated": 2.0, "bsds500-seal": 1.0}
-    assert list(net.config["dilations"]) == dilations[name]
-    assert net.exponent == exponents[name]
+    # Each file holds the architecture and exponent its record states.
+    record = registry.get_weights(name)
+    assert {k: net.config[k] for k in record.architecture} == record.architecture
+    assert net.exponent == record.exponent
 
 
-def test_default_and_its_train_only_twin_are_different_nets(fresh_cache):
-    # The train + val default must not be a copy of the train-only file.
-    default = pretrained.read_weight_file("bsds500").state_dict()
+def test_the_train_val_net_and_its_train_only_twin_are_different_nets(fresh_cache):
+    # The train + val net must not be a copy of the train-only file.
+    trainval = pretrained.read_weight_file("bsds500-trainval").state_dict()
     twin = pretrained.read_weight_file("bsds500-dilated").state_dict()
-    assert default.keys() == twin.keys()
-    assert any(not torch.equal(default[k], twin[k]) for k in default)
+    assert trainval.keys() == twin.keys()
+    assert any(not torch.equal(trainval[k], twin[k]) for k in trainval)
 
 
 def test_corrupted_package_file_is_refused_by_name(tmp_path, monkeypatch, fresh_cache):
@@ -84,7 +83,7 @@ def test_corrupted_package_file_is_refused_by_name(tmp_path, monkeypatch, fresh_
     data = bytearray(copy.read_bytes())
     data[len(data) // 2] ^= 0xFF          # one byte, in the middle of the tensors
     copy.write_bytes(bytes(data))
-    monkeypatch.setitem(pretrained.REGISTRY, "bsds500", str(copy))
+    ship_as(monkeypatch, "bsds500", copy)
     for load in (lambda: pretrained.get_model("bsds500", "cpu"),
                  lambda: pretrained.read_weight_file("bsds500")):
         with pytest.raises(ValueError, match=r"pan_bsds500_copy\.pt.*SHA-256.*corrupted"):
@@ -99,7 +98,7 @@ def test_a_registered_file_is_checked_even_when_cached_under_its_path(
     # A file loaded by path is not checked; the same file asked for by name is.
     path = _save_weights(tmp_path / "mine.pt")
     pretrained.get_model(str(path), "cpu")
-    monkeypatch.setitem(pretrained.REGISTRY, "bsds500", str(path))
+    ship_as(monkeypatch, "bsds500", path)
     with pytest.raises(ValueError, match="mine.pt.*SHA-256"):
         pretrained.get_model("bsds500", "cpu")
 
@@ -126,16 +125,9 @@ def test_files_given_by_path_are_not_hashed(tmp_path, monkeypatch, fresh_cache):
 
 
 def test_missing_registered_file_is_named(monkeypatch, fresh_cache):
-    monkeypatch.setitem(pretrained.REGISTRY, "bsds500", "never-shipped.pt")
+    ship_as(monkeypatch, "bsds500", "never-shipped.pt")
     with pytest.raises(FileNotFoundError, match="never-shipped.pt"):
         pretrained.get_model("bsds500", "cpu")
-
-
-def test_name_without_digest_is_refused(tmp_path, monkeypatch, fresh_cache):
-    path = _save_weights(tmp_path / "w.pt")
-    monkeypatch.setitem(pretrained.REGISTRY, "unhashed", str(path))
-    with pytest.raises(ValueError, match="'unhashed' have no SHA-256"):
-        pretrained.get_model("unhashed", "cpu")
 
 
 def test_cache_and_architecture_from_the_file(tmp_path, fresh_cache):

@@ -329,7 +329,7 @@ def _check_options(method, function, options):
         check_optional_positive_int(options.get("max_pixels_per_tile"), "max_pixels_per_tile")
         from ..pan.pretrained import resolve_device, weights_path
 
-        path = weights_path(options.get("weights", "bsds500"))
+        path = weights_path(options.get("weights"))
         if not path.is_file():
             raise FileNotFoundError(f"weight file {str(path)!r} does not exist")
         if options.get("device") is not None:

@@ -147,7 +147,7 @@ def _resolve(methods, affinity_cache):
         if isinstance(method, str) and method.partition("@")[0] == SSN_ANCHOR:
             ours[name] = ssn_anchor(method)
         elif affinity_cache is not None and is_seal_ers(method):
-            runner = CachedSealErs(method.partition("@")[2] or "bsds500", affinity_cache)
+            runner = CachedSealErs(method.partition("@")[2] or None, affinity_cache)
             try:
                 runner.prepare()
             except (ValueError, TypeError, FileNotFoundError) as exc:

@@ -60,15 +60,15 @@ def _import_torch():
     return torch
 
 
-def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
+def learn_affinities(image, *, weights=None, device=None, channel_axis=-1,
                      max_pixels_per_tile=None, precision="auto"):
     """Pixel affinities of an image, predicted by a trained Pixel Affinity Net.
 
     Runs a Pixel Affinity Net (the network of SEAL [1]_) whose weights were
     trained beforehand; nothing is learned here (the name is that of the
-    paper's step).  The default net, ``"bsds500"``, is trained with HED's
-    class-balanced cross-entropy [2]_, not with the SEAL loss, and its
-    outputs are read with the affinity exponent 2 (Notes).
+    paper's step).  The default net is trained with HED's class-balanced
+    cross-entropy [2]_, not with the SEAL loss, and its outputs are read
+    with the affinity exponent 2 (Notes).
 
     Parameters
     ----------
@@ -79,24 +79,18 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
         refused rather than guessed at (drop alpha with ``image[..., :3]``).
         A torch tensor is taken as ``image.detach().cpu().numpy()``; a
         numpy masked array is refused (its mask would be lost).
-    weights : str or path, optional
-        A registered name or the path of a weight file saved by
-        ``sealseg train``.  Three nets ship, all width 32, without the Canny
-        edge channel, trained on a CPU:
-
-        - ``"bsds500"`` (default): residual blocks dilated 1, 2, 4, trained
-          for 12,000 steps with HED's class-balanced binary cross-entropy
-          on BSDS500 train + val (300 images), affinities read as
-          ``sigmoid(logits) ** 2``.  Its design, loss, schedule and exponent
-          were all chosen on val with ``"bsds500-dilated"``;
-        - ``"bsds500-dilated"``: the same net trained on BSDS500 train only
-          (the default before version 0.1's train + val run);
-        - ``"bsds500-seal"``: the paper's net (no dilation) trained on train
-          for 10,065 steps with the SEAL loss, exponent 1.
-
-        BSDS500 val is held out only for the last two; their figures under
-        ERS are on the results page (``doc/results.rst``).  A shipped file is checked against
-        the SHA-256 recorded for it before it is loaded; a file given by
+    weights : None, str or path, optional
+        None (default) for the default net, the name of a shipped net, or
+        the path of a weight file saved by ``sealseg train``.
+        :func:`sealseg.list_weights` lists the shipped nets, default first;
+        the record of each (``sealseg.pan.registry.get_weights(name)``)
+        gives its file, architecture, exponent, recipe and where its val
+        figures are (:doc:`/results`).  The default is
+        ``"bsds500-dilated"``: residual blocks dilated 1, 2, 4, HED's
+        class-balanced loss, BSDS500 train only, affinities read as
+        ``sigmoid(logits) ** 2``; ``"bsds500"`` is another name of the
+        default.  A shipped file is checked against the SHA-256 of its
+        record before it is loaded; a file given by
         path is not (no digest is known for it), but any file is checked
         before it is read: at most 256 MB of uncompressed records, a config
         within bounds (width and fusion up to 512, dilations up to 64),
@@ -110,13 +104,13 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
     max_pixels_per_tile : int or None, optional
         Largest area (pixels, overlap included) the net processes at once.
         Larger images are cut into overlapping tiles whose overlap is the
-        net's receptive-field radius (17 pixels for ``"bsds500"``, 9 for
+        net's receptive-field radius (17 pixels for the default net, 9 for
         ``"bsds500-seal"``), so the stitched result equals the untiled one
         up to float rounding while the net's memory stays bounded (about
         1.6 kB per tile pixel at width 32).  None picks 2**18 pixels scaled
         by 32 / width (~0.4 GB peak).  Unless the image fits in one tile it
-        must be at least ``(3 * radius)**2`` (2601 pixels for
-        ``"bsds500"``): a tile's core is then at least as wide as its halo,
+        must be at least ``(3 * radius)**2`` (2601 pixels for the default
+        net): a tile's core is then at least as wide as its halo,
         so the net computes at most 9 times the image's pixels.
 
         .. versionadded:: 0.1
@@ -147,7 +141,7 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
     ValueError
         An image that is not grey or 3-channel, empty, NaN/inf, a float
         image outside [0, 1], an unknown weight name, a shipped weight file
-        whose SHA-256 does not match the recorded one, a weight file that is
+        whose SHA-256 does not match its record's, a weight file that is
         corrupt, of another architecture, out of bounds or holding NaN, or
         whose net predicts NaN or infinite values (the message names the
         file), a ``device`` this torch cannot use, a ``max_pixels_per_tile``
@@ -177,11 +171,11 @@ def learn_affinities(image, *, weights="bsds500", device=None, channel_axis=-1,
     convolutions acts per pixel (BatchNorm runs in eval mode) and the Canny
     edges are computed once on the whole image, not per tile.  The
     affinities are ``sigmoid(logits) ** exponent``, with the exponent stored
-    in the weight file: 2 for ``"bsds500"`` (chosen on BSDS500 val: it
+    in the weight file: 2 for the default net (chosen on BSDS500 val: it
     sharpens the net's soft boundaries, which raises the boundary recall of
     ERS at little cost in ASA), 1 for ``"bsds500-seal"`` and for files
     written by ``sealseg train``.  The SEAL loss is implemented
-    (``sealseg.pan.losses.seal_loss``, ``sealseg train --loss seal``); on
+    (``sealseg.training.losses.seal_loss``, ``sealseg train --loss seal``); on
     this project's CPU training budget the class-balanced loss gave the
     better superpixels, which is why it trains the default.
 

@@ -1,13 +1,15 @@
-"""Registry of shipped Pixel Affinity Net weights, loaded lazily and cached.
+"""Reading, checking and caching Pixel Affinity Net weight files.
 
 A weight file is a ``torch.save`` of ``{"format": "sealseg-pan-1", "config":
-{...PixelAffinityNet keyword arguments...}, "state_dict": {...}}``; it loads with
-``torch.load(..., weights_only=True)``.  A bare state dict is accepted too: its
-architecture is then read off the tensor shapes.
+{...PixelAffinityNet keyword arguments...}, "state_dict": {...}}``
+(:func:`model_file_payload`); it loads with ``torch.load(...,
+weights_only=True)``.  A bare state dict is accepted too: its architecture is
+then read off the tensor shapes.
 
-A shipped file (a registered name) is checked against the SHA-256 recorded
-for it in :data:`SHA256` before it is first read, once per file and process;
-a file given by path is not (no digest is known for it).
+``weights`` is None (the default net), the name of a shipped net
+(:mod:`sealseg.pan.registry`) or a path.  A shipped file is checked against
+the SHA-256 of its record before it is first read, once per file and
+process; a file given by path is not (no digest is known for it).
 """
 import hashlib
 import math
@@ -18,35 +20,10 @@ import warnings
 import zipfile
 from pathlib import Path
 
-__all__ = ["REGISTRY", "SHA256", "weights_path", "read_weight_file", "get_model",
-           "resolve_device", "clear_cache", "model_file_payload", "MAX_WEIGHT_BYTES", "CONFIG_BOUNDS"]
+from . import registry
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-
-#: Registered names -> file in ``sealseg/pan/weights``.  All three nets are
-#: width 32 without the edge channel, trained on a CPU (records in
-#: ``training/README.md``).  "bsds500", the default: residual blocks dilated
-#: 1, 2, 4, HED's class-balanced loss (not SEAL), the affinity exponent 2,
-#: trained on BSDS500 train + val (300 images) with the recipe chosen on val
-#: with train only.  "bsds500-dilated": the same design trained on train
-#: only (the default until issue 18), whose val figures chose that recipe.
-#: "bsds500-seal": the paper's shape (no dilation) trained with the SEAL loss
-#: only, on train, exponent 1.
-REGISTRY = {
-    "bsds500": "pan_bsds500_trainval_bbce_dilated_c32.pt",
-    "bsds500-dilated": "pan_bsds500_bbce_dilated_c32.pt",
-    "bsds500-seal": "pan_bsds500_seal_c32.pt",
-}
-
-#: Registered names -> SHA-256 (hex) of their file, checked before the file is
-#: first read: a truncated, corrupted or replaced package file is refused with
-#: an error naming it instead of loading as another net.  Update it with the
-#: file (``sha256sum sealseg/pan/weights/*.pt``).
-SHA256 = {
-    "bsds500": "1babde14e56657db1dc07ec5b1ee1266b3ce9dbace7486dedee6a98d3d7f939d",
-    "bsds500-dilated": "69eb3ac19f895759367297567cab10fb21733347d32ff54087ce897f130b8c3c",
-    "bsds500-seal": "531a76c92bfc69d9b80abfd31d555194954cd9f3f218c938d3c29d64f82774fe",
-}
+__all__ = ["weights_path", "read_weight_file", "get_model", "resolve_device", "clear_cache",
+           "model_file_payload", "MAX_WEIGHT_BYTES", "CONFIG_BOUNDS"]
 
 _CACHE = {}
 _LOCK = threading.Lock()
@@ -56,21 +33,28 @@ _VERIFIED = set()
 
 
 def weights_path(weights):
-    """File of a registered name or of a path; raises ValueError/TypeError otherwise.
+    """File of ``weights``: None (the default net), a shipped net's name or a path.
 
     Only resolves the name; the file's SHA-256 is checked when it is read.
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``weights`` is of another type, or a string that is neither a shipped
+        net's name nor a path to a ``.pt``/``.pth`` file.
     """
+    if weights is None or registry.is_shipped_name(weights):
+        return registry.get_weights(weights).path
     if isinstance(weights, Path):
         return weights
+    names = ", ".join(registry.known_names())
     if not isinstance(weights, str):
-        raise TypeError(f"weights must be a registered name ({', '.join(sorted(REGISTRY))}) or "
-                        f"a path to a weight file, got {type(weights).__name__}")
-    if weights in REGISTRY:
-        return WEIGHTS_DIR / REGISTRY[weights]
+        raise TypeError(f"weights must be None, a shipped net's name ({names}) or a path to a "
+                        f"weight file, got {type(weights).__name__}")
     if weights.endswith((".pt", ".pth")) or "/" in weights or "\\" in weights:
         return Path(weights)
-    raise ValueError(f"weights={weights!r} is neither a registered name "
-                     f"({', '.join(sorted(REGISTRY))}) nor a path to a .pt/.pth file")
+    raise ValueError(f"weights={weights!r} is neither a shipped net's name ({names}) nor a "
+                     "path to a .pt/.pth file")
 
 
 def _sha256(path):
@@ -82,24 +66,21 @@ def _sha256(path):
 
 
 def _check_shipped_file(weights, path):
-    """For a registered name, check its file's SHA-256 (once per file); else nothing.
+    """For a shipped net (None or a name), check its file's SHA-256 (once per file).
 
     A missing file is left to :func:`read_weight_file`, which names it.
     """
-    if not (isinstance(weights, str) and weights in REGISTRY):
+    if not (weights is None or registry.is_shipped_name(weights)):
         return
-    expected = SHA256.get(weights)
-    if expected is None:
-        raise ValueError(f"registered weights {weights!r} have no SHA-256 recorded in "
-                         "sealseg.pan.pretrained.SHA256; every shipped file needs one")
-    key = (str(path.resolve()), expected)
+    record = registry.get_weights(weights)
+    key = (str(path.resolve()), record.sha256)
     if key in _VERIFIED or not path.is_file():
         return
     actual = _sha256(path)
-    if actual != expected:
-        raise ValueError(f"weight file {str(path)!r} (registered as {weights!r}) has SHA-256 "
-                         f"{actual}, but {expected} is recorded for it: the file is corrupted "
-                         "or was replaced; reinstall sealseg to restore it")
+    if actual != record.sha256:
+        raise ValueError(f"weight file {str(path)!r} (shipped as {record.name!r}) has SHA-256 "
+                         f"{actual}, but {record.sha256} is recorded for it: the file is "
+                         "corrupted or was replaced; reinstall sealseg to restore it")
     _VERIFIED.add(key)
 
 
@@ -297,10 +278,10 @@ def _expected_shapes(config):
 def read_weight_file(weights):
     """A trainable PixelAffinityNet (train mode, BatchNorm kept) from a weight file.
 
-    ``weights`` is a registered name or a path.  Every way a file can be
-    wrong -> FileNotFoundError/IsADirectoryError/ValueError naming the file
-    (for a registered name, a SHA-256 other than the recorded one too); the
-    file is read with ``weights_only=True``.
+    ``weights`` is None (the default net), a shipped net's name or a path.
+    Every way a file can be wrong -> FileNotFoundError/IsADirectoryError/
+    ValueError naming the file (for a shipped net, a SHA-256 other than its
+    record's too); the file is read with ``weights_only=True``.
     """
     path = weights_path(weights)
     import torch
@@ -383,11 +364,12 @@ def _load(weights, device):
     return model.fuse_for_inference().to(device)
 
 
-def get_model(weights="bsds500", device=None):
+def get_model(weights=None, device=None):
     """The network for ``weights`` on ``device``, loaded on first use and cached.
 
-    A registered name's file is checked against its recorded SHA-256 first
-    (once per file), also when the same file is in the cache under its path.
+    ``weights``: None (the default net), a shipped net's name or a path.  A
+    shipped net's file is checked against its record's SHA-256 first (once
+    per file), also when the same file is in the cache under its path.
     """
     path = weights_path(weights)
     dev = resolve_device(device)
