@@ -171,7 +171,7 @@ def table(path, methods=SUPERPIXELS):
                           and r["image"] in complete]) for m in methods}
     lines += [rule, "", "mean number of superpixels: "
               + ", ".join(f"{m} {c:.1f}" for m, c in counts.items())]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def main(argv=None):

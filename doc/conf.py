@@ -59,7 +59,8 @@ numpydoc_use_plots = False
 # Examples that need the shipped Pixel Affinity Net weights are only run when
 # the weight file is in the package (it is in every release).  A checkout that
 # does not have it yet still builds the rest of the documentation.
-_LEARNED_EXAMPLES = ("plot_seal_vs_slic", "plot_affinities", "plot_metrics_vs_n_segments")
+_LEARNED_EXAMPLES = ("plot_seal_vs_slic", "plot_affinities", "plot_metrics_vs_n_segments",
+                     "plot_saliency")
 try:
     from sealseg.pan.registry import DEFAULT
     _HAVE_WEIGHTS = DEFAULT.path.is_file()

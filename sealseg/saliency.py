@@ -214,11 +214,12 @@ def robust_background(image, labels):
     Notes
     -----
     The method of [1]_ with its published parameters.  Superpixels are
-    linked to their neighbours (and the border superpixels to each other)
-    with the Lab distance of their mean colours as edge length; geodesic
-    distances are shortest paths.  A superpixel's boundary connectivity is
-    its soft length along the border over the square root of its soft area,
-    both sums of ``exp(-geodesic**2 / (2 sigma_clr**2))``, ``sigma_clr = 10``;
+    linked to their neighbours (and, as in the authors' code, the border
+    superpixels to each other) with the Lab distance of their mean colours
+    as edge length; geodesic distances are shortest paths.  A superpixel's
+    boundary connectivity is its soft length along the border over the
+    square root of its soft area, both sums of
+    ``exp(-geodesic**2 / (2 sigma_clr**2))``, ``sigma_clr = 10``;
     its background weight is ``1 - exp(-bndcon**2 / (2 sigma_bndcon**2))``,
     ``sigma_bndcon = 1``.  The foreground weight is the background-weighted
     contrast: the sum over all superpixels of colour distance times
@@ -258,17 +259,19 @@ def robust_background(image, labels):
 #: The paper's parameters (sigma_clr of the geodesic weights and of the
 #: smoothness weights, sigma_spa) and none of the code's extra steps.
 _PAPER = dict(sigma_geodesic=10.0, sigma_spatial=0.25, sigma_smoothness=10.0,
-              clip_lengths=False, cut_weights=False, threshold_contrast=False, background_scale=1.0,
-              confident_background=False, two_ring_smoothness=False)
+              clip_lengths=False, cut_weights=False, threshold_contrast=False,
+              background_scale=1.0, confident_background=False, two_ring_smoothness=False)
 #: The steps that the authors' released code adds to the paper (with the fixed
 #: sigmas its comments suggest instead of its adaptive ones): clipped edge
-#: lengths, Gaussian weights cut to 0 beyond 3 sigma, an Otsu-thresholded contrast, a background term 5 times heavier,
-#: weight 1000 for boundary connectivity above 3, smoothness over neighbours
-#: of neighbours and border pairs.  Not public: the downstream runner measures
-#: it beside the paper's version.
+#: lengths, Gaussian weights cut to 0 beyond 3 sigma, an Otsu-thresholded
+#: contrast, a background term 5 times heavier, weight 1000 for boundary
+#: connectivity above 3, smoothness over neighbours of neighbours and border
+#: pairs, sigma_spa 0.4.  Not public: the downstream runner measures it beside
+#: the paper's version.
 _AUTHORS_CODE = dict(sigma_geodesic=7.0, sigma_spatial=0.4, sigma_smoothness=10.0,
-                     clip_lengths=True, cut_weights=True, threshold_contrast=True, background_scale=5.0,
-                     confident_background=True, two_ring_smoothness=True)
+                     clip_lengths=True, cut_weights=True, threshold_contrast=True,
+                     background_scale=5.0, confident_background=True,
+                     two_ring_smoothness=True)
 
 
 def _gaussian(distances, sigma, cut_at_three_sigma):
