@@ -38,7 +38,11 @@ SALIENCY = ("SO", "SO (authors' code)", "GMR")
 FIELDS = ["image", "superpixels", "saliency", "n_superpixels", "mae", "wfbeta"]
 
 
-def superpixels(method, image, n_segments):
+#: The net of the results page's table: the default of seal_ers when it was run.
+WEIGHTS = "bsds500-trainval"
+
+
+def superpixels(method, image, n_segments, weights=WEIGHTS):
     """Label map of ``image`` by ``method`` with ``n_segments`` requested."""
     if method in ("slic", MATCHED):
         from skimage.segmentation import slic
@@ -59,7 +63,7 @@ def superpixels(method, image, n_segments):
     import sealseg
     if method == "ers":
         return sealseg.ers(image, n_segments)
-    return sealseg.seal_ers(image, n_segments)
+    return sealseg.seal_ers(image, n_segments, weights=weights)
 
 
 def saliency_maps(image, labels):
