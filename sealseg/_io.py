@@ -26,11 +26,6 @@ LABEL_FORMATS = {"png16": ".png", "npy": ".npy"}
 #: Largest label a 16-bit PNG can hold.
 PNG16_MAX = 65535
 
-# PIL modes read as they are: 8-bit grey, RGB, 16-bit grey (both byte orders),
-# 32-bit integer and 32-bit float grey.  Every other mode (palette, alpha,
-# CMYK, YCbCr, bilevel ...) becomes 8-bit RGB, as a viewer would show it.
-_KEPT_MODES = ("L", "RGB", "I;16", "I;16B", "I;16L", "I", "F")
-_TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 def atomic_write(path, write):
@@ -184,25 +179,38 @@ def read_image(path):
     Returns
     -------
     image : ndarray
-        Grey images are 2-D: ``uint8``, ``uint16`` (16-bit PNG or TIFF),
-        ``int32`` (32-bit integer TIFF) or ``float32`` (float TIFF).  RGB
-        images are ``(H, W, 3)`` of the file's dtype (16-bit RGB TIFFs stay
-        ``uint16``).  Palette, alpha, CMYK and bilevel images become 8-bit
-        RGB.  Values are as stored: rescaling is the segmenter's business.
+        Grey images are 2-D: ``uint8``, ``uint16`` (16-bit PNG, PGM or
+        TIFF), ``int32`` (32-bit integer TIFF) or ``float32`` (float TIFF).
+        RGB images are ``(H, W, 3)`` of the file's dtype (16-bit RGB TIFF,
+        PNG and PPM files stay ``uint16``; planar TIFFs are read as such).
+        Grey + alpha becomes grey; palette, RGBA, CMYK and bilevel images
+        become 8-bit RGB (alpha dropped).  Values are as stored, with one
+        exception: samples a file declares to have fewer bits than their
+        dtype (a PGM/PPM ``maxval`` of 4095, a 12-bit TIFF, a 16-bit PNG
+        whose ``sBIT`` chunk says 12 and whose values were not scaled) are
+        scaled onto the dtype's range, so that the dtype's maximum is white
+        in every image.  Rescaling for the net is the segmenter's business.
 
     Raises
     ------
     OSError, ValueError
-        If the file is missing or is not an image; ``ValueError`` if the
-        path is not a regular file (a FIFO, socket, device, folder or
-        symlink loop is recognised without being opened, so none can block).
+        If the file is missing or cannot be opened (OSError), or is not an
+        image this package reads (ValueError with the reason): not a regular
+        file (a FIFO, socket, device, folder or symlink loop is recognised
+        without being opened, so none can block), an undecodable file,
+        several images in one file (a multi-page TIFF, an animated GIF, PNG
+        or WebP; a camera's MPO is read as its first picture), more pixels
+        than PIL's decompression-bomb limit (read from the header, nothing
+        decoded), a TIFF that is neither grey nor RGB.
 
     Notes
     -----
-    Grey and RGB TIFF files are read with ``tifffile`` (it keeps every
-    sample format); 16-bit colour PNG files, which PIL would read at 8 bits,
-    with OpenCV (``opencv-python-headless``; without it they are refused with
-    a ``ValueError`` rather than read at 8 bits); all other files with PIL.
+    The format is told by the file's first bytes, not its name.  TIFF files
+    are read with ``tifffile`` (it keeps every sample format); 16-bit colour
+    and grey + alpha PNG files, which PIL would read at 8 bits, with OpenCV
+    (``opencv-python-headless``; without it they are refused with a
+    ``ValueError`` rather than read at 8 bits); PGM/PPM files of more than
+    8 bits here; all other files with PIL.
 
     Examples
     --------
@@ -222,73 +230,9 @@ def read_image(path):
         raise FileNotFoundError(errno.ENOENT, "no such image file", str(path))
     if odd is not None:
         raise ValueError(f"{path} is not a regular file but {odd}; not read")
-    if path.suffix.lower() in _TIFF_SUFFIXES:
-        image = _read_tiff(path)
-        if image is not None:
-            return image
-    elif _is_deep_colour_png(path):
-        return _read_deep_colour_png(path)
-    from PIL import Image
+    from ._image_read import decode_image
 
-    with Image.open(path) as opened:
-        keep = opened.mode in _KEPT_MODES
-        image = np.asarray(opened if keep else opened.convert("RGB"))
-    if image.dtype.byteorder == ">":
-        image = image.astype(image.dtype.newbyteorder("="))
-    return image
-
-
-def _is_deep_colour_png(path):
-    """True for a PNG of 16-bit RGB or RGBA samples (read from its IHDR header)."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(26)
-    except OSError:
-        return False     # PIL's turn, and its error
-    # signature (8), IHDR length and type (8), width, height (8), depth, colour type
-    return (len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
-            and head[24] == 16 and head[25] in (2, 6))
-
-
-def _read_deep_colour_png(path):
-    try:
-        import cv2
-    except ImportError:
-        raise ValueError(f"{path} is a 16-bit colour PNG, which PIL reads at 8 bits only; "
-                         "pip install opencv-python-headless to read it at 16 bits, or "
-                         "save it as TIFF") from None
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ValueError(f"cannot read {path}: OpenCV could not decode it")
-    # OpenCV orders the channels BGR(A); alpha is dropped as for other images.
-    return np.ascontiguousarray(image[..., 2::-1])
-
-
-def _read_tiff(path):
-    """A grey or RGB(A) TIFF through tifffile, in its own dtype; None for other kinds.
-
-    PIL reads 16-bit RGB and float RGB TIFFs at 8 bits or not at all;
-    tifffile (a scikit-image dependency) keeps every sample format.  Palette,
-    CMYK and other photometric kinds are left to PIL, which converts them.
-    """
-    try:
-        import tifffile
-    except ImportError:  # pragma: no cover - scikit-image depends on tifffile
-        return None
-    try:
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages[0]
-            if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK,
-                                        tifffile.PHOTOMETRIC.RGB):
-                return None
-            image = np.asarray(page.asarray())
-    except Exception:    # not a TIFF tifffile can read: PIL's turn (and its error)
-        return None
-    if image.ndim == 3 and image.shape[-1] == 4:
-        image = image[..., :3]  # alpha dropped, as PIL's RGB conversion does
-    if image.dtype.byteorder == ">":
-        image = image.astype(image.dtype.newbyteorder("="))
-    return np.ascontiguousarray(image)
+    return decode_image(path)
 
 
 def write_labels(path, labels, format="png16"):
