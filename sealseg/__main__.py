@@ -11,12 +11,12 @@ import sys
 
 from ._cli import (COMPACTNESS_HELP, DEVICE_HELP, EXAMPLES, PROG, QUIET_HELP, CommandError,
                    compactness_value, first_line, interrupted, positive_int,
-                   progress_on_stderr)
+                   progress_on_stderr, say)
 from ._overlay import OVERLAY_EXTENSIONS
 
 
 def _segment(args):
-    from ._cli import check_output_file, labels_file, read_image_argument
+    from ._cli import check_output_file, labels_file, read_image_argument, say, shown
     from ._io import write_labels
     from ._overlay import write_overlay
     from .methods import segmenter
@@ -24,12 +24,14 @@ def _segment(args):
     # Outputs are checked before the (possibly long) segmentation: name,
     # ending, folder, and that none is the input or the other output.
     inputs = [args.path] if args.path is not None else []
-    out = check_output_file(args.output, "-o", extensions=OVERLAY_EXTENSIONS, inputs=inputs)
+    out = check_output_file(args.output, "-o", extensions=OVERLAY_EXTENSIONS, inputs=inputs,
+                            overwrite=args.overwrite)
     labels_out = None
     if args.labels is not None:
         # Never -o itself: that one has an image ending, this one .npy.
         labels_out = check_output_file(labels_file(args.labels), "--labels",
-                                       extensions=(".npy",), inputs=inputs)
+                                       extensions=(".npy",), inputs=inputs,
+                                       overwrite=args.overwrite)
     if args.device is not None and args.method != "seal_ers":
         raise CommandError("--device applies to --method seal_ers only")
     options = {} if args.device is None else {"device": args.device}
@@ -43,15 +45,15 @@ def _segment(args):
         except (ValueError, TypeError, OSError) as exc:   # OSError: a missing weight file
             raise CommandError(first_line(exc)) from None
         try:
-            logging.getLogger("sealseg").info("writing %s", out)
+            logging.getLogger("sealseg").info("writing %s", shown(out, limit=10 ** 6))
             write_overlay(out, image, labels)
             if labels_out is not None:
                 write_labels(labels_out, labels, format="npy")
         except (OSError, ValueError) as exc:   # unwritable path, full disk
             raise CommandError(f"cannot write the output: {first_line(exc)}") from None
-    print(f"{args.method}: {labels.max() - labels.min() + 1} superpixels on a "
-          f"{image.shape[1]}x{image.shape[0]} image -> {out}"
-          + (f", labels -> {labels_out}" if labels_out is not None else ""))
+    say(f"{args.method}: {labels.max() - labels.min() + 1} superpixels on a "
+        f"{image.shape[1]}x{image.shape[0]} image -> {shown(out, limit=10 ** 6)}"
+        + (f", labels -> {shown(labels_out, limit=10 ** 6)}" if labels_out is not None else ""))
 
 
 def _add_segment_parser(commands):
@@ -80,6 +82,9 @@ def _add_segment_parser(commands):
     seg.add_argument("--device", help=DEVICE_HELP)
     seg.add_argument("--quiet", action="store_true",
                      help=QUIET_HELP + " (the steps of a long segmentation, with seconds)")
+    seg.add_argument("--overwrite", action="store_true",
+                     help="replace the -o and --labels files when they exist (without it, an "
+                          "existing file is refused: nothing is replaced unasked)")
     seg.set_defaults(run=_segment)
 
 
@@ -106,7 +111,7 @@ def _run(argv):
         # A command may return a non-zero code (batch: 1 when some images failed).
         status = args.run(args)
     except CommandError as exc:
-        print(f"{parser.prog} {args.command}: error: {first_line(exc)}", file=sys.stderr)
+        say(f"{parser.prog} {args.command}: error: {first_line(exc)}", file=sys.stderr)
         return 2, args.command
     except KeyboardInterrupt:
         return interrupted(args.command), args.command

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 __all__ = ["PROG", "EXAMPLES", "CommandError", "positive_int",
-           "compactness_value", "COMPACTNESS_HELP",
-           "first_line", "fail", "read_image_argument", "check_path", "check_output_file",
+           "compactness_value", "COMPACTNESS_HELP", "first_line", "fail", "say", "shown",
+           "read_image_argument", "check_path", "check_output_file",
            "labels_file", "INTERRUPTED", "interrupted", "DEVICE_HELP", "QUIET_HELP",
            "progress_on_stderr"]
 
@@ -68,9 +68,24 @@ def first_line(error):
     return text.splitlines()[0]
 
 
+def say(text, file=None):
+    """Print ``text`` on ``file`` (stdout); what the stream cannot encode is escaped.
+
+    File names may hold any character (and undecodable bytes, as surrogates):
+    a plain ``print`` of one raises UnicodeEncodeError on a terminal that
+    cannot show it, after the command's work is done.
+    """
+    file = sys.stdout if file is None else file
+    try:
+        print(text, file=file)
+    except UnicodeEncodeError:
+        encoding = getattr(file, "encoding", None) or "ascii"
+        print(text.encode(encoding, "backslashreplace").decode(encoding), file=file)
+
+
 def fail(command, error):
     """Print ``python -m sealseg COMMAND: error: MESSAGE`` on stderr and exit with code 2."""
-    print(f"{PROG} {command}: error: {first_line(error)}", file=sys.stderr)
+    say(f"{PROG} {command}: error: {first_line(error)}", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -162,17 +177,25 @@ def read_image_argument(path=None, example=None):
     path = check_path(path, "image file")
     odd = not_a_regular_file(path)
     if odd == "missing":
-        raise CommandError(f"no such image file: {path}")
+        raise CommandError(f"no such image file: {shown(path)}")
     if odd is not None:
-        raise CommandError(f"{path} is not an image file but {odd}")
+        raise CommandError(f"{shown(path)} is not an image file but {odd}")
     try:
         return read_image(path)
-    except (OSError, ValueError, SyntaxError) as exc:   # PIL raises all three
-        raise CommandError(f"cannot read {path} as an image: {first_line(exc)}") from None
+    except (OSError, ValueError) as exc:   # read_image turns decoder errors into ValueError
+        # The reason names the file too: as shown, so that a newline in the
+        # name does not cut the message.
+        reason = str(exc).replace(str(path), shown(path)) or type(exc).__name__
+        raise CommandError(f"cannot read {shown(path)} as an image: {first_line(reason)}"
+                           ) from None
 
 
-def _shown(path, limit=80):
+def shown(path, limit=80):
+    """``path`` as a message shows it: ``repr`` when it holds a character a terminal would
+    not print (a newline, a tab, a control or undecodable byte); shortened past ``limit``."""
     text = str(path)
+    if not text.isprintable():
+        text = repr(text)
     return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
 
 
@@ -187,11 +210,11 @@ def check_path(path, what):
     path = Path(path)
     if path_too_long(path):
         raise CommandError(f"{what} path too long for the file system "
-                           f"({len(str(path))} characters): {_shown(path)}")
+                           f"({len(str(path))} characters): {shown(path)}")
     return path
 
 
-def check_output_file(path, option, *, extensions, inputs=()):
+def check_output_file(path, option, *, extensions, inputs=(), overwrite=False):
     """Check an output file before any work: name, ending, folder, not an input (CommandError).
 
     Parameters
@@ -205,21 +228,27 @@ def check_output_file(path, option, *, extensions, inputs=()):
     inputs : sequence of paths
         Files the command reads; the output may not be any of them (by any
         path: links, ``..``, hard links, another case where names ignore it).
+    overwrite : bool
+        Whether an existing file may be replaced (``--overwrite``); without
+        it, an existing ``path`` is refused: the command did not write it.
     """
     path = check_path(path, f"{option}")
     if path.suffix.lower() not in extensions:
         ending = f"ending {path.suffix!r}" if path.suffix else "no file name ending"
-        raise CommandError(f"{option} {_shown(path)} has {ending}; accepted: "
+        raise CommandError(f"{option} {shown(path)} has {ending}; accepted: "
                            f"{', '.join(extensions)}")
     if path.is_dir():
-        raise CommandError(f"{option} {_shown(path)} is a folder; give a file name")
+        raise CommandError(f"{option} {shown(path)} is a folder; give a file name")
     if not path.parent.is_dir():
-        raise CommandError(f"output folder does not exist: {path.parent}")
+        raise CommandError(f"output folder does not exist: {shown(path.parent)}")
     for source in inputs:
         if source is not None and os.path.lexists(path) and os.path.exists(source) \
                 and os.path.samefile(path, source):
-            raise CommandError(f"{option} {_shown(path)} is the input file {_shown(source)}; "
+            raise CommandError(f"{option} {shown(path)} is the input file {shown(source)}; "
                                "it would be overwritten. Choose another file name")
+    if not overwrite and os.path.lexists(path):
+        raise CommandError(f"{option} {shown(path)} exists; pass --overwrite to replace it, or "
+                           "choose another file name")
     return path
 
 

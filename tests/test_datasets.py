@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io
-from numpy.testing import assert_equal
+from numpy.testing import assert_array_equal, assert_equal
 from skimage import io
 
 from sealseg.datasets import (CAMVID_CLASSES, Dataset, Sample, load_bsds500, load_camvid,
@@ -498,3 +498,16 @@ def test_ecssd_real_first_half():
     dataset = load_ecssd(_shared("ECSSD"))
     assert len(dataset) == 500 and dataset.names[0] == "0001"
     assert set(np.unique(dataset[0].classes)) <= {0, 1}
+
+
+def test_12_bit_images_are_scaled_by_their_declared_range_or_refused(tmp_path):
+    from PIL import Image
+
+    from sealseg.datasets.samples import _read_image
+
+    samples = np.array([[0, 4095, 2048]], np.uint16)
+    (tmp_path / "a.pgm").write_bytes(b"P5 3 1 4095\n" + samples.astype(">u2").tobytes())
+    assert_array_equal(_read_image(tmp_path / "a.pgm")[..., 0], [[0, 255, 128]])
+    Image.fromarray(samples).save(tmp_path / "b.png")     # 12-bit data, 16-bit file, no word
+    with pytest.raises(ValueError, match="no larger than 4095"):
+        _read_image(tmp_path / "b.png")

@@ -587,3 +587,32 @@ def test_metric_at_reads_asa_at_another_count():
     assert metric_at(summary, "m", "asa", "n_obtained", 250) == pytest.approx(0.955)
     assert metric_at(summary, "m", "asa", "n_obtained", 100) == pytest.approx(0.93)
     assert np.isnan(metric_at(summary, "m", "asa", "n_obtained", 301))
+
+
+def test_ctrl_c_stops_evaluate_with_workers_in_one_line_exit_130(tmp_path):
+    # A method that never returns (as OpenCV SEEDS did) in two worker processes:
+    # Ctrl-C (SIGINT to the process group, as a terminal sends it) ends the run.
+    import os
+    import signal
+    import time
+
+    root = make_fake_bsds(tmp_path)
+    (tmp_path / "stuck.py").write_text("import time\n\ndef forever(image, n):\n"
+                                       "    while True:\n        time.sleep(0.1)\n")
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sealseg", "evaluate", "--dataset", "bsds500", "--root", str(root),
+         "--methods", "stuck:forever", "--n", "4", "--jobs", "2", "--no-progress",
+         "--out", str(tmp_path / "out")], stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True)
+    try:
+        time.sleep(8)       # the workers are started and stuck
+        assert process.poll() is None
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130
+    assert "evaluate: interrupted" in stderr.strip().splitlines()[-1]
+    assert "Traceback" not in stderr

@@ -94,3 +94,58 @@ def test_segment_bad_compactness_is_usage_error(tmp_path, capsys, value):
               str(tmp_path / "o.png"), "--method", "ers"])
     assert exc.value.code == 2
     assert "--compactness" in capsys.readouterr().err
+
+
+def _tiny_png(path):
+    io.imsave(path, np.tile(np.arange(0, 240, 20, dtype=np.uint8), (8, 1)), check_contrast=False)
+    return str(path)
+
+
+def test_segment_refuses_to_replace_an_existing_output_without_overwrite(tmp_path, capsys):
+    source = _tiny_png(tmp_path / "in.png")
+    (tmp_path / "out.png").write_bytes(b"someone's picture")
+    (tmp_path / "l.npy").write_bytes(b"someone's array")
+    for option, target in (("-o", "out.png"), ("--labels", "l.npy")):
+        argv = ["segment", source, "-n", "4", "--method", "ers", "-o", str(tmp_path / "o.png"),
+                option, str(tmp_path / target)]
+        assert main(argv) == 2
+        assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "out.png").read_bytes() == b"someone's picture"
+    assert (tmp_path / "l.npy").read_bytes() == b"someone's array"
+    assert main(["segment", source, "-n", "4", "--method", "ers", "--overwrite",
+                 "-o", str(tmp_path / "out.png"), "--labels", str(tmp_path / "l.npy")]) == 0
+    assert np.load(tmp_path / "l.npy").shape == (8, 12)
+
+
+def test_segment_decompression_bomb_is_one_line_exit_2(tmp_path, capsys):
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    (tmp_path / "bomb.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + header
+        + struct.pack(">I", zlib.crc32(b"IHDR" + header)) + b"\0" * 400)
+    assert main(["segment", str(tmp_path / "bomb.png"), "-o", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    assert "decompression bomb" in err and len(err.strip().splitlines()) == 1
+
+
+def test_segment_names_a_missing_path_with_a_newline_by_its_repr(tmp_path, capsys):
+    missing = str(tmp_path / "a\nb.png")
+    assert main(["segment", missing, "-o", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    assert repr(missing) in err and len(err.strip().splitlines()) == 1
+
+
+def test_segment_output_name_the_terminal_cannot_encode_is_escaped_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    source = _tiny_png(tmp_path / "in.png")
+    out = tmp_path / "überbild.png"
+    done = subprocess.run([sys.executable, "-m", "sealseg", "segment", source, "-n", "4",
+                           "--method", "ers", "-o", str(out)], capture_output=True,
+                          env=dict(os.environ, PYTHONIOENCODING="ascii"), timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-300:]
+    assert b"\\xfcberbild.png" in done.stdout and out.exists()

@@ -1,4 +1,7 @@
 """Tests of sealseg.methods: the registry of method names and its runners."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -155,3 +158,33 @@ def test_seeds_lands_near_the_requested_count():
     for n in (200, 600):
         count = np.unique(_run("seeds", image, n)).size
         assert abs(count - n) <= 0.1 * n, (n, count)
+
+
+@pytest.mark.parametrize("method, shape, n", [
+    ("seeds", (40, 50), 1200),   # about as many superpixels as pixels: looped or crashed
+    ("seeds", (300, 17), 1),     # an elongated image and a small request: segfault
+    ("seeds", (17, 300), 1700),
+    ("seeds", (6, 40), 15),      # smaller than SEEDS's grid: refused
+    ("lsc", (40, 50), 1),        # a region past half the short side: SIGFPE
+    ("lsc", (31, 25), 2),
+    ("lsc", (1, 1), 1),
+])
+def test_opencv_runners_refuse_or_clamp_what_opencv_cannot_do(method, shape, n):
+    # Run in a child: a regression would crash or hang the process.
+    pytest.importorskip("cv2")
+    if METHODS[method].missing() is not None:
+        pytest.skip(METHODS[method].missing())
+    code = ("import numpy as np; from sealseg.methods import METHODS\n"
+            f"image = np.random.default_rng(0).integers(0, 256, {shape + (3,)}, np.uint8)\n"
+            f"try:\n    labels = METHODS[{method!r}].run(image, {n}, None)\n"
+            "except ValueError as exc:\n    print('refused', exc)\n"
+            "else:\n    print('labels', len(np.unique(labels)), labels.shape)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    word, _, rest = done.stdout.partition(" ")
+    if word == "labels":
+        count, _, label_shape = rest.partition(" ")
+        assert label_shape.strip() == str(shape) and int(count) >= min(2, n)
+    else:
+        assert word == "refused" and "pixels each way" in rest

@@ -379,3 +379,65 @@ def test_legacy_weight_file_loads_and_is_bounded_by_its_size(tmp_path, fresh_cac
     monkeypatch.setattr(pretrained, "MAX_WEIGHT_BYTES", 10_000)
     with pytest.raises(ValueError, match="holds more than"):
         pretrained.read_weight_file(str(path))
+
+
+# Weight files replaced, odd or mistaken.
+
+def test_a_weight_file_replaced_at_the_same_path_is_loaded_again(tmp_path, fresh_cache):
+    path = tmp_path / "model.pt"
+    _save_weights(path)
+    first = pretrained.get_model(str(path), "cpu")
+    torch.manual_seed(1)
+    torch.save(__import__("sealseg.pan.train", fromlist=["x"]).model_file_payload(
+        PixelAffinityNet(16).eval()), path)
+    second = pretrained.get_model(str(path), "cpu")
+    assert second is not first and second.config["width"] == 16
+    assert pretrained.get_model(path, "cpu") is second      # unchanged file: cached
+
+
+def test_complex_tensors_are_refused_not_cast(tmp_path, fresh_cache):
+    state = PixelAffinityNet(8).eval().state_dict()
+    key = next(k for k, v in state.items() if v.is_floating_point())
+    state[key] = state[key].to(torch.complex64) * (1 + 1j)
+    with pytest.raises(ValueError, match=f"{key} holds complex64"):
+        pretrained.read_weight_file(_payload(tmp_path / "complex.pt", state=state))
+
+
+@pytest.mark.parametrize("kind, error, match", [
+    ("folder", IsADirectoryError, "is a folder"),
+    ("fifo", ValueError, "FIFO"),
+    ("device", ValueError, "character device"),
+])
+def test_a_weights_path_that_is_not_a_file_is_named_for_what_it_is(tmp_path, fresh_cache, kind,
+                                                                      error, match):
+    import os
+
+    path = {"folder": tmp_path / "dir.pt", "fifo": tmp_path / "pipe.pt",
+            "device": Path("/dev/zero")}[kind]
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    with pytest.raises(error, match=match):     # a FIFO opened would block here
+        pretrained.get_model(str(path) if kind != "device" else path, "cpu")
+
+
+def test_a_training_checkpoint_passed_as_weights_says_so(tmp_path, fresh_cache):
+    net = PixelAffinityNet(8)
+    torch.save({"step": 3, "config": {}, "model": net.state_dict(),
+                "optimizer": torch.optim.SGD(net.parameters(), 0.1).state_dict()},
+               tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match="training checkpoint.*model.pt"):
+        pretrained.read_weight_file(tmp_path / "checkpoint.pt")
+
+
+def test_os_pathlike_weights_are_accepted(tmp_path, fresh_cache):
+    class Where:
+        def __init__(self, path):
+            self.path = path
+
+        def __fspath__(self):
+            return str(self.path)
+
+    path = _save_weights(tmp_path / "model.pt")
+    assert pretrained.get_model(Where(path), "cpu") is pretrained.get_model(path, "cpu")

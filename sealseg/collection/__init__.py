@@ -58,7 +58,10 @@ class CollectionSummary:
         lines = [f"{len(self.done)} done, {len(self.skipped)} skipped (already complete), "
                  f"{len(self.failed)} failed in {self.seconds:.1f} s"
                  + (f" ({self.images_per_second:.2f} images/s)" if self.done else "")]
-        lines += [f"  failed: {path}: {reason}" for path, reason in self.failed]
+        # A name with a newline (or another character a terminal does not
+        # print) is shown as its repr, so each failure stays one line.
+        lines += [f"  failed: {path if path.isprintable() else repr(path)}: {reason}"
+                  for path, reason in self.failed]
         return "\n".join(lines)
 
 

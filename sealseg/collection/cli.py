@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from .._cli import (COMPACTNESS_HELP, DEVICE_HELP, QUIET_HELP, CommandError, check_path,
-                    compactness_value, fail, positive_int)
+                    compactness_value, fail, positive_int, say, shown)
 from .._io import LABEL_FORMATS
 
 __all__ = ["add_batch_parser", "run_batch"]
@@ -66,9 +66,9 @@ def run_batch(args):
     except CommandError as exc:
         fail(COMMAND, exc)
     if not input_dir.is_dir():
-        fail(COMMAND, f"input folder does not exist: {input_dir}")
+        fail(COMMAND, f"input folder does not exist: {shown(input_dir)}")
     if not output_dir.parent.is_dir():
-        fail(COMMAND, f"parent of the output folder does not exist: {output_dir.parent}")
+        fail(COMMAND, f"parent of the output folder does not exist: {shown(output_dir.parent)}")
     if not 0 <= args.retries <= 2 ** 63 - 1:
         fail(COMMAND, f"--retries must be from 0 to 2**63 - 1, got {args.retries}")
     for option, value in (("--weights", args.weights), ("--device", args.device)):
@@ -77,7 +77,7 @@ def run_batch(args):
     try:
         output_dir.mkdir(exist_ok=True)
     except OSError as exc:
-        fail(COMMAND, f"cannot create output folder {output_dir}: {exc}")
+        fail(COMMAND, f"cannot create output folder {shown(output_dir)}: {exc.strerror or exc}")
     options = {name: value for name, value in (("weights", args.weights),
                                                ("device", args.device)) if value is not None}
     if args.compactness:
@@ -105,7 +105,7 @@ def run_batch(args):
             client.close()
     total = len(summary.done) + len(summary.skipped) + len(summary.failed)
     if total == 0:
-        fail(COMMAND, f"found no images under {input_dir} "
+        fail(COMMAND, f"found no images under {shown(input_dir)} "
                       f"(extensions: {' '.join(IMAGE_EXTENSIONS)})")
-    print(summary)
+    say(str(summary))
     return 1 if summary.failed else 0

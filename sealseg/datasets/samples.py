@@ -113,11 +113,18 @@ def _read_image(path):
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"image {path} has shape {image.shape}; expected an RGB or grey image")
     if image.dtype != np.uint8:
-        # Samples are 8-bit RGB (see Sample); 16-bit files keep their top 8 bits.
-        if image.dtype == np.uint16:
-            image = (image // 257).astype(np.uint8)
-        else:
+        # Samples are 8-bit RGB (see Sample).  read_image scales samples a
+        # file declares narrower (a PGM maxval of 4095, a 12-bit TIFF) onto
+        # 0-65535, so 65535 is white here; 16-bit samples that never exceed
+        # 12 bits without saying so would turn black at 8 bits: refused.
+        if image.dtype != np.uint16:
             raise ValueError(f"image {path} has dtype {image.dtype}; expected uint8 or uint16")
+        if image.size and int(image.max()) < 4096:
+            raise ValueError(f"image {path} holds 16-bit samples no larger than "
+                             f"{int(image.max())} (12-bit data stored without saying so?): "
+                             "read as 16 bits it is nearly black at 8 bits; save it scaled to "
+                             "0-65535, as 8 bits, or as a PGM/PPM with its real maxval")
+        image = ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
     return np.ascontiguousarray(image)
 
 

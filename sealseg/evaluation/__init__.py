@@ -181,20 +181,41 @@ def _run_tasks(tasks, data, names, tolerance, jobs, record, progress):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=_ignore_sigint)
+        try:
             futures = {pool.submit(_score_all, data, index, method, runner, todo,
                                    tolerance): (method, index)
                        for method, runner, index, todo in tasks}
-            try:
-                for future in as_completed(futures):
-                    groups = future.result()
-                    for group in groups:
-                        record(group)
-                    bar.update(len(groups))
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+            for future in as_completed(futures):
+                groups = future.result()
+                for group in groups:
+                    record(group)
+                bar.update(len(groups))
+        except BaseException:
+            # Ctrl-C or a failed task: the workers are ended, not waited for
+            # (shutdown(wait=True) would wait on a call that may never return).
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _ignore_sigint():
+    """Pool worker set-up: Ctrl-C is the parent's to handle (it ends the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool):
+    """End a process pool now: pending tasks cancelled, running workers killed."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
+    for worker in workers:
+        worker.join(timeout=5)
 
 
 def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split=None,

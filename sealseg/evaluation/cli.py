@@ -1,7 +1,7 @@
 """The ``evaluate`` command: ``python -m sealseg evaluate`` (or ``python -m sealseg.evaluation``)."""
 import argparse
 
-from .._cli import QUIET_HELP, fail, interrupted
+from .._cli import QUIET_HELP, fail, interrupted, say
 
 __all__ = ["add_evaluate_parser", "run_evaluate", "main"]
 
@@ -64,7 +64,7 @@ def run_evaluate(args):
                            affinity_cache=args.affinity_cache)
     except (ValueError, TypeError, OSError, KeyError) as exc:
         fail("evaluate", exc)
-    print(summary_table(summary))
+    say(summary_table(summary))
     return 0
 
 

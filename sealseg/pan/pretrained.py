@@ -14,6 +14,7 @@ process; a file given by path is not (no digest is known for it).
 import hashlib
 import math
 import numbers
+import os
 import pickle
 import threading
 import warnings
@@ -45,8 +46,10 @@ def weights_path(weights):
     """
     if weights is None or registry.is_shipped_name(weights):
         return registry.get_weights(weights).path
-    if isinstance(weights, Path):
-        return weights
+    if isinstance(weights, os.PathLike):
+        path = os.fspath(weights)
+        if isinstance(path, str):
+            return Path(path)
     names = ", ".join(registry.known_names())
     if not isinstance(weights, str):
         raise TypeError(f"weights must be None, a shipped net's name ({names}) or a path to a "
@@ -259,6 +262,14 @@ def _check_tensors(state, expected, path):
                              f"its config: size mismatch for {key}: the file has "
                              f"{tuple(value.shape)}, the net {expected[key]}")
     for key, value in state.items():
+        # A net's tensors are real floats (and BatchNorm's integer counter):
+        # complex values would lose their imaginary part when loaded.
+        if value.is_complex() or not (value.is_floating_point() or key.endswith(
+                "num_batches_tracked")):
+            raise ValueError(f"{where}: {key} holds {str(value.dtype).replace('torch.', '')} "
+                             "values; a Pixel Affinity Net's are real floating point, so the "
+                             "file is refused")
+    for key, value in state.items():
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise ValueError(f"{where} holds NaN or infinite values in {key}; a net with them "
                              "would predict NaN affinities, so the file is refused")
@@ -290,10 +301,16 @@ def read_weight_file(weights):
 
     expected = ("a sealseg Pixel Affinity Net weight file (a dict with 'config' and "
                 "'state_dict', or a PixelAffinityNet state dict)")
-    if path.is_dir():
+    from .._io import not_a_regular_file
+
+    odd = not_a_regular_file(path)     # nothing opened: a FIFO or /dev/zero cannot block
+    if odd == "a folder":
         raise IsADirectoryError(f"weight file {str(path)!r} is a folder; expected {expected}")
-    if not path.is_file():
+    if odd == "missing":
         raise FileNotFoundError(f"weight file {str(path)!r} does not exist; expected {expected}")
+    if odd is not None:
+        raise ValueError(f"weight file {str(path)!r} is not a regular file but {odd}; "
+                         f"expected {expected}")
     _check_shipped_file(weights, path)
     _check_archive(path)
     try:
@@ -326,6 +343,10 @@ def read_weight_file(weights):
         return ValueError(f"weight file {str(path)!r} does not match the Pixel Affinity Net "
                           f"architecture; expected {expected}. Details: {_first_line(exc)}")
 
+    if "model" in payload and "optimizer" in payload:
+        raise ValueError(f"weight file {str(path)!r} is a training checkpoint (it holds "
+                         "'model', 'optimizer', 'step' ...), not a weight file: pass the "
+                         "model.pt that `python -m sealseg train` writes next to it")
     try:
         if "state_dict" in payload and "config" in payload:
             config, state = dict(payload["config"]), payload["state_dict"]
@@ -374,13 +395,27 @@ def get_model(weights=None, device=None):
     path = weights_path(weights)
     dev = resolve_device(device)
     _check_shipped_file(weights, path)
-    key = (str(path.resolve()), str(dev))
+    # The file's identity is part of the key: a file replaced at the same
+    # path (another training run's model.pt) is loaded again, not served
+    # from the cache.
+    key = (str(path.resolve()), _file_identity(path), str(dev))
     with _LOCK:
         model = _CACHE.get(key)
         if model is None:
             model = _load(weights, dev)
+            for stale in [k for k in _CACHE if k[0] == key[0] and k[2] == key[2]]:
+                del _CACHE[stale]     # the net of the file's earlier content
             _CACHE[key] = model
     return model
+
+
+def _file_identity(path):
+    """(size, mtime in ns, inode, ctime in ns) of a file; None when it cannot be looked up."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None     # read_weight_file names what is wrong with it
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
 def clear_cache():
