@@ -443,8 +443,16 @@ def _resolve_weights(method, weights):
         path = weights_path(weights)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"method {method!r}: {exc}") from None
-    if not Path(path).is_file():
+    if not Path(path).exists():
         raise ValueError(f"method {method!r}: no weight file at {path}")
+    from .pan.pretrained import read_weight_file
+
+    try:
+        # Read once here: a corrupt or odd file (a FIFO, a training
+        # checkpoint) stops the evaluation up front, not at every image.
+        read_weight_file(weights)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"method {method!r}: {exc}") from None
     return _SealErsWeights(weights), None
 
 

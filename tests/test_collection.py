@@ -30,8 +30,18 @@ def folder(tmp_path):
 
 # --------------------------------------------------------------------------- collections
 
+def _exit_code(argv):
+    """The exit code of the command line (usage errors end in SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
 def _outputs(root):
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    # The run's record (a hidden file) is not an output.
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and not p.name.startswith("."))
 
 
 def test_find_images_recursive_and_skips_output(folder):
@@ -59,8 +69,14 @@ def test_batch_cli_png16_bad_image_and_resume(folder, tmp_path, capsys):
     assert set(np.unique(read_labels(out / "c.png"))) == set(range(1, 13))
 
     stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
-    # A truncated output (e.g. copied by another tool) is not complete: redone.
+    # A truncated output (e.g. by another tool) is not this command's any more:
+    # refused without --overwrite; once removed, it is redone.
     (out / "c.png").write_bytes((out / "c.png").read_bytes()[:40])
+    code = _exit_code(["batch", str(folder), str(out), "-n", "12", "--method", "ers",
+                       "--quiet", "--overlay"])
+    assert code == 2
+    assert "c.png' is changed since this command wrote it" in capsys.readouterr().err
+    (out / "c.png").unlink()
     code = main(["batch", str(folder), str(out), "-n", "12", "--method", "ers", "--quiet",
                  "--overlay"])
     assert code == 1
@@ -118,7 +134,8 @@ def test_batch_write_is_atomic(folder, tmp_path, monkeypatch):
     reasons = dict(summary.failed)
     assert reasons[str(folder / "a.png")] == \
         "OSError: No space left on device (after 1 retries)"
-    assert [p for p in out.rglob("*") if p.is_file()] == []
+    # Nothing but the run's record (which names the file as pending).
+    assert [p.name for p in out.rglob("*") if p.is_file()] == [".sealseg_record.jsonl"]
 
 
 def test_batch_list_of_paths_and_output_inside_input(folder):
@@ -510,3 +527,84 @@ def test_paths_too_long_for_the_file_system_name_paths(tmp_path):
 def test_empty_list_of_paths_reports_nothing_and_writes_nothing_wrong(tmp_path):
     summary = segment_collection([], tmp_path / "out", 5, method="ers", progress=False)
     assert summary.done == summary.skipped == summary.failed == []
+
+
+# --------------------------------------------------------------------------- what a run may replace
+
+def test_batch_never_replaces_a_file_it_did_not_write(tmp_path, capsys):
+    # batch photos/2024 photos: the output of photos/2024/x.png is photos/x.png,
+    # a picture that was there before.
+    photos = tmp_path / "photos"
+    (photos / "2024").mkdir(parents=True)
+    Image.fromarray(_picture(20, 24, 0)).save(photos / "2024" / "x.png")
+    Image.fromarray(_picture(20, 24, 1)).save(photos / "x.png")
+    before = (photos / "x.png").read_bytes()
+    assert _exit_code(["batch", str(photos / "2024"), str(photos), "-n", "5", "--method",
+                       "ers", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "x.png' is not written by this command" in err and "--overwrite" in err
+    assert (photos / "x.png").read_bytes() == before
+    assert main(["batch", str(photos / "2024"), str(photos), "-n", "5", "--method", "ers",
+                 "--quiet", "--overwrite"]) == 0
+    assert read_labels(photos / "x.png").max() == 5
+
+
+@pytest.mark.parametrize("change", ["method", "compactness", "image", "weights"])
+def test_batch_resume_redoes_outputs_whose_inputs_or_settings_changed(folder, tmp_path, change):
+    (folder / "broken.png").unlink()
+    (folder / "c.tif").unlink()
+    out = tmp_path / "out"
+    options = {"method": "ers", "compactness": 5.0}
+    if change == "weights":
+        options = {"method": "seal_ers", "weights": str(_weights(tmp_path / "w.pt"))}
+    first = segment_collection(folder, out, 6, progress=False, **options)
+    assert len(first.done) == 2
+    assert len(segment_collection(folder, out, 6, progress=False, **options).skipped) == 2
+    if change == "method":
+        options = {"method": "seal_ers"}
+    elif change == "compactness":
+        options["compactness"] = 20.0
+    elif change == "weights":
+        import torch
+
+        payload = torch.load(options["weights"], weights_only=True)
+        payload["state_dict"] = {k: v * 1.01 if v.is_floating_point() else v
+                                 for k, v in payload["state_dict"].items()}
+        torch.save(payload, options["weights"])
+    else:
+        Image.fromarray(_picture(30, 40, 5)).save(folder / "a.png")
+    again = segment_collection(folder, out, 6, progress=False, **options)
+    if change == "image":
+        assert again.done == [str(folder / "a.png")] and len(again.skipped) == 1
+    else:
+        assert len(again.done) == 2 and not again.skipped
+
+
+def test_batch_follows_links_to_folders_once(folder, tmp_path):
+    (folder / "broken.png").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    Image.fromarray(_picture(20, 24, 3)).save(elsewhere / "d.png")
+    os.symlink(elsewhere, folder / "linked")
+    os.symlink(folder, folder / "sub" / "loop")      # a link to a parent: no loop
+    summary = segment_collection(folder, tmp_path / "out", 5, method="ers", progress=False)
+    assert summary.failed == [] and len(summary.done) == 4
+    assert "linked/d.png" in _outputs(tmp_path / "out")
+
+
+def test_segment_collection_checks_sigma_against_the_images_not_a_2x2_stand_in(folder, tmp_path):
+    (folder / "broken.png").unlink()
+    summary = segment_collection(folder, tmp_path / "out", 5, method="ers", sigma=3,
+                                 progress=False)
+    assert len(summary.done) == 3 and summary.failed == []
+    with pytest.raises(ValueError, match="sigma"):
+        segment_collection(folder, tmp_path / "o2", 5, method="ers", sigma=-1, progress=False)
+
+
+def test_batch_with_a_corrupt_weight_file_stops_up_front(folder, tmp_path, capsys):
+    (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04 not a torch file")
+    assert _exit_code(["batch", str(folder), str(tmp_path / "out"), "-n", "5", "--weights",
+                       str(tmp_path / "bad.pt"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.pt" in err and len(err.strip().splitlines()) == 1
+    assert not any((tmp_path / "out").rglob("*.png"))

@@ -169,7 +169,8 @@ def test_files_and_resume(tmp_path):
     evaluate(make_tiny(), {"halves": counted}, [2, 3], out, progress=False, log=lambda m: None)
     assert len(calls) == 4
     assert {p.name for p in out.iterdir()} == {"config.json", "results.csv", "summary.csv",
-                                                "asa.png", "br.png", "asa_br.png", "br_share.png"}
+                                                "asa.png", "br.png", "asa_br.png", "br_share.png",
+                                                "inputs.json"}
     rows = read_rows(out / "results.csv")
     assert list(rows[0]) == RESULT_FIELDS
     assert len(rows) == 2 * 3  # n values x (image, annotation) pairs
@@ -616,3 +617,71 @@ def test_ctrl_c_stops_evaluate_with_workers_in_one_line_exit_130(tmp_path):
     assert process.returncode == 130
     assert "evaluate: interrupted" in stderr.strip().splitlines()[-1]
     assert "Traceback" not in stderr
+
+
+# --------------------------------------------------------------------------- stale resume
+
+def _counting(calls):
+    def counted(image, n):
+        calls.append(n)
+        return halves(image, n)
+    return counted
+
+
+def test_resume_into_the_folder_of_another_data_set_is_refused(tmp_path):
+    first, second = make_fake_bsds(tmp_path / "a"), make_fake_bsds(tmp_path / "b")
+    evaluate("bsds500", ["ers"], [4], tmp_path / "out", root=first, progress=False,
+             plots=False, log=lambda m: None)
+    with pytest.raises(ValueError, match="another evaluation"):
+        evaluate("bsds500", ["ers"], [4], tmp_path / "out", root=second, progress=False,
+                 plots=False, log=lambda m: None)
+
+
+def test_resume_redoes_the_rows_of_an_image_that_changed(tmp_path):
+    root = make_fake_bsds(tmp_path)
+    calls = []
+    run = dict(root=root, progress=False, plots=False, log=lambda m: None)
+    evaluate("bsds500", {"halves": _counting(calls)}, [2], tmp_path / "out", **run)
+    assert len(calls) == 2
+    image = root / "data" / "images" / "val" / "1.png"
+    io.imsave(image, np.full((20, 24, 3), 90, np.uint8), check_contrast=False)
+    evaluate("bsds500", {"halves": _counting(calls)}, [2], tmp_path / "out", **run)
+    assert len(calls) == 3                       # image 1 only
+    assert len(read_rows(tmp_path / "out" / "results.csv")) == 4     # 2 images x 2 annotations
+
+
+def test_resume_redoes_the_rows_of_a_weight_file_that_changed(tmp_path):
+    torch = pytest.importorskip("torch")
+    from sealseg.pan.model import PixelAffinityNet
+    from sealseg.pan.train import model_file_payload
+
+    path = tmp_path / "mine.pt"
+    torch.manual_seed(0)
+    torch.save(model_file_payload(PixelAffinityNet(4).eval()), path)
+    root = make_fake_bsds(tmp_path)
+    run = dict(root=root, progress=False, plots=False, log=lambda m: None)
+    evaluate("bsds500", [f"seal_ers@{path}"], [3], tmp_path / "out", **run)
+    stamp = (tmp_path / "out" / "results.csv").read_text()
+    evaluate("bsds500", [f"seal_ers@{path}"], [3], tmp_path / "out", **run)
+    assert (tmp_path / "out" / "results.csv").read_text() == stamp     # resumed: nothing redone
+    torch.manual_seed(1)
+    torch.save(model_file_payload(PixelAffinityNet(4).eval()), path)
+    evaluate("bsds500", [f"seal_ers@{path}"], [3], tmp_path / "out", **run)
+    rows = read_rows(tmp_path / "out" / "results.csv")
+    assert len(rows) == 4 and (tmp_path / "out" / "results.csv").read_text() != stamp
+
+
+def test_evaluate_never_replaces_files_it_did_not_write(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("someone's table\n")
+    with pytest.raises(ValueError, match="no config.json"):
+        evaluate(make_tiny(), {"halves": halves}, [2], out, progress=False, log=lambda m: None)
+    assert (out / "summary.csv").read_text() == "someone's table\n"
+
+
+def test_a_corrupt_weight_file_of_a_method_stops_evaluate_up_front(tmp_path):
+    pytest.importorskip("torch")
+    (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04 not a torch file")
+    with pytest.raises(ValueError, match="bad.pt"):
+        evaluate(make_tiny(), [f"seal_ers@{tmp_path / 'bad.pt'}"], [2], progress=False)

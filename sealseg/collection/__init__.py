@@ -20,7 +20,8 @@ import numpy as np
 
 from .._io import LABEL_FORMATS, PNG16_MAX, read_labels
 from .._validation import (check_bool, check_n_segments, check_nonnegative_int,
-                           check_optional_positive_int, check_positive_int)
+                           check_optional_positive_int, check_positive_int,
+                           check_smoothing_sigma)
 from . import layout
 from .layout import IMAGE_EXTENSIONS
 
@@ -143,8 +144,11 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
         tried again before it is reported as failed.  Bad images are not
         retried: they fail the same way every time.
     overwrite : bool, optional
-        Segment again even when a complete output exists (default: skip it,
-        which makes a stopped run resumable).
+        Segment every image again and replace whatever is at its output
+        paths.  By default a run skips the outputs it wrote before from the
+        same image and settings (a stopped run resumes), redoes those whose
+        image or settings changed, and refuses to replace a file it did not
+        write (see Notes).
     progress : bool, optional
         Show a tqdm progress bar on stderr and report failures as they happen.
     **options
@@ -163,7 +167,9 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
         ``format="png16"``, unknown ``method`` or ``format``, ``jobs`` or
         ``retries`` out of range, invalid ``options`` values, a ``paths``
         folder that does not exist, two images that would write the same
-        output file, an output that would overwrite an input.
+        output file, an output that would overwrite an input, a file at an
+        output's path that this command did not write (without
+        ``overwrite``).
     TypeError
         Options the segmenter does not take, arguments of the wrong type.
     FileNotFoundError
@@ -173,9 +179,16 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
 
     Notes
     -----
-    An output counts as complete when it decodes, has the image's shape and
-    holds labels 1..``n_segments``; anything else (a file of another run,
-    a truncated file from another tool) is redone.  Outputs are written to a
+    The output folder keeps a record of what each run wrote and from what
+    (``.sealseg_record.jsonl``, see :mod:`sealseg.collection.records`):
+    the image's path, size and modification time, the method and its
+    options, the SHA-256 of the weight file, the format, and the size and
+    time of each file written.  An output is skipped only when all of these
+    match this run; one of its own that no longer matches is redone; a file
+    at an output's path that the record does not show as written by this
+    command (a picture that was there before, a label file changed since)
+    is refused with a ``ValueError`` before anything is written, unless
+    ``overwrite=True``.  Outputs are written to a
     temporary file in the same folder and renamed into place, so a stopped
     run never leaves a partial label file.  Files are created with the
     permissions of a plain ``open`` (``0o666`` less the umask), so others
@@ -255,12 +268,20 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
         sources, odd = layout.check_files(listed)
         parents = [os.path.dirname(os.path.realpath(p)) for p in sources]
         root = Path(os.path.commonpath(parents)) if parents else Path.cwd()
-    outs, overlays = layout.output_paths(sources, root, out_dir, format, overlay)
+    outs, overlays = layout.output_paths(sources, root, out_dir, format, overlay, folder)
     layout.check_outputs(sources, outs, overlays, out_dir, folder)
     layout.check_writable(out_dir)
+    from . import records
+
+    settings = records.settings_record(method, n_segments, format, options)
+    recorded = records.read_record(out_dir)
+    if not overwrite:
+        _refuse_files_not_written_here(out_dir, outs, overlays, recorded)
 
     tasks = [dict(source=source, out=out, overlay=over, n_segments=n_segments,
-                  method=method, format=format, options=options, overwrite=overwrite)
+                  method=method, format=format, options=options, overwrite=overwrite,
+                  out_dir=out_dir, settings=settings,
+                  recorded=recorded.get(records.relative_name(out_dir, out)))
              for source, out, over in zip(sources, outs, overlays)]
     summary = CollectionSummary()
     from tqdm.auto import tqdm
@@ -305,6 +326,34 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     return summary
 
 
+def _refuse_files_not_written_here(out_dir, outs, overlays, recorded):
+    """Refuse (ValueError) to replace files the record does not show as this command's.
+
+    A file is this command's when the record names it as being written (a
+    run stopped then) or as written with its present size and modification
+    time; anything else at an output's path (a picture that was there
+    before, a label file edited since) is kept unless ``overwrite=True``.
+    """
+    from .records import output_record, relative_name
+
+    foreign = []
+    for out, over in zip(outs, overlays):
+        entry = recorded.get(relative_name(out_dir, out))
+        for path, field in ((out, "out_file"), (over, "overlay_file")):
+            if path is None or not os.path.lexists(path):
+                continue
+            if entry is None:
+                foreign.append((path, "not written by this command"))
+            elif entry.get("state") != "pending" and entry.get(field) != output_record(path):
+                foreign.append((path, "changed since this command wrote it"))
+    if foreign:
+        path, why = foreign[0]
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise ValueError(f"outputs would replace files in out_dir {str(out_dir)!r} that are not "
+                         f"this command's: {str(path)!r} is {why}{more}; pass overwrite=True "
+                         "(--overwrite) to replace them, or choose another out_dir")
+
+
 def _check_options(method, function, options):
     """Refuse options the segmenter does not take or values it refuses, up front.
 
@@ -325,18 +374,28 @@ def _check_options(method, function, options):
         raise TypeError(f"{method} does not take {', '.join(unknown)}; accepted options: "
                         f"{', '.join(accepted)}")
     # The values: one tiny ers call validates the options ers shares with the
-    # segmenter (same name, same meaning).
+    # segmenter (same name, same meaning).  ``sigma`` is checked on its own:
+    # its one size-dependent bound (a smoothing width at most the image's
+    # size) is each image's business, not that of a 2x2 stand-in.
     generic = {k: v for k, v in options.items()
-               if k in ("lam", "connectivity", "color_sigma", "compactness", "sigma", "spacing")}
+               if k in ("lam", "connectivity", "color_sigma", "compactness", "spacing")}
     if method == "seal_ers":
         check_optional_positive_int(options.get("max_pixels_per_tile"), "max_pixels_per_tile")
-        from ..pan.pretrained import resolve_device, weights_path
+        from ..pan.pretrained import read_weight_file, resolve_device, weights_path
 
-        path = weights_path(options.get("weights"))
-        if not path.is_file():
-            raise FileNotFoundError(f"weight file {str(path)!r} does not exist")
+        if options.get("weights") is not None:
+            # Read once here: a corrupt, foreign or odd file (a FIFO, a
+            # training checkpoint) stops the run up front, with its reason,
+            # instead of failing every image.
+            read_weight_file(options["weights"])
+        elif not weights_path(None).is_file():
+            raise FileNotFoundError(f"weight file {str(weights_path(None))!r} does not exist")
         if options.get("device") is not None:
             resolve_device(options["device"])    # imports torch, only when asked
     ers(np.zeros((2, 2)), 1, channel_axis=None, **generic)
+    if "sigma" in options:
+        spacing = options.get("spacing", 1.0)
+        spacing = tuple(np.broadcast_to(np.asarray(spacing, float), (2,)))
+        check_smoothing_sigma(options["sigma"], spacing)
 
 

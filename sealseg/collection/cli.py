@@ -17,8 +17,11 @@ def add_batch_parser(subparsers):
     parser = subparsers.add_parser(
         COMMAND, help="segment every image under a folder into label files",
         description="Segment every image under INPUT_DIR (recursively) and write one label "
-                    "file per image to OUTPUT_DIR, keeping the folder layout.  Existing "
-                    "complete outputs are skipped, so a stopped run can be restarted; bad "
+                    "file per image to OUTPUT_DIR, keeping the folder layout.  Outputs "
+                    "written before from the same image and settings are skipped, so a "
+                    "stopped run can be restarted; those whose image or settings changed "
+                    "are redone; files this command did not write are never replaced "
+                    "without --overwrite; bad "
                     "images are reported and skipped.  Exit code 0 when every image is done "
                     "or skipped, 1 when some failed, 2 on a usage error.")
     parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder of images")
@@ -49,7 +52,10 @@ def add_batch_parser(subparsers):
     parser.add_argument("--weights", default=None,
                         help="seal_ers weights: a registered name or a .pt file")
     parser.add_argument("--overwrite", action="store_true",
-                        help="segment again even when a complete output exists")
+                        help="segment every image again and replace whatever is at its output "
+                             "paths (without it, outputs written before from the same image "
+                             "and settings are skipped, stale ones redone, and files this "
+                             "command did not write are refused)")
     parser.add_argument("--device", help=DEVICE_HELP)
     parser.add_argument("--quiet", action="store_true", help=QUIET_HELP + " (no progress bar)")
     parser.set_defaults(run=run_batch)

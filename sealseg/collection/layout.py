@@ -30,6 +30,7 @@ def scan_folder(folder, *, exclude=None):
     images : list of pathlib.Path
         Regular files (or links to them) whose name ends in one of
         :data:`IMAGE_EXTENSIONS`, hidden entries and ``exclude`` left out.
+        Links to folders are followed, each folder once (no loops).
     odd : list of (pathlib.Path, str)
         Entries with an image name that are not regular files, with what
         they are (a symlink loop, a FIFO, ...).
@@ -37,11 +38,23 @@ def scan_folder(folder, *, exclude=None):
     folder = Path(folder)
     skip = _identity(exclude) if exclude is not None else None
     images, odd = [], []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    # Links to folders are followed (a collection assembled from links is
+    # common); each folder is entered once, so a link to a parent cannot
+    # loop and a folder reached twice is not segmented twice.
+    seen = {_identity(folder)}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         here = Path(dirpath)
-        # Prune hidden folders and the output folder in place (os.walk honours it).
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                             and (skip is None or _identity(here / d) != skip))
+        # Prune hidden folders, the output folder and folders already seen in
+        # place (os.walk honours it).
+        kept = []
+        for name in sorted(dirnames):
+            identity = _identity(here / name)
+            if name.startswith(".") or identity is None or identity in seen \
+                    or (skip is not None and identity == skip):
+                continue
+            seen.add(identity)
+            kept.append(name)
+        dirnames[:] = kept
         for name in filenames:
             if name.startswith(".") or not name.lower().endswith(IMAGE_EXTENSIONS):
                 continue
@@ -91,14 +104,21 @@ def _case_insensitive(folder):
         os.unlink(probe)
 
 
-def output_paths(sources, root, out_dir, fmt, overlay):
-    """Label file (and overlay file or None) of each source, keeping the layout under root."""
+def output_paths(sources, root, out_dir, fmt, overlay, folder=None):
+    """Label file (and overlay file or None) of each source, keeping the layout under root.
+
+    An image reached through a link to a folder outside ``root`` keeps its
+    layout under the scanned ``folder`` (the path it was found at).
+    """
     outs, overlays = [], []
     for source in sources:
         try:
             relative = Path(os.path.realpath(source)).relative_to(root)
         except ValueError:
-            relative = Path(source.name)
+            try:
+                relative = Path(os.path.abspath(source)).relative_to(os.path.abspath(folder))
+            except (ValueError, TypeError):
+                relative = Path(source.name)
         out = out_dir / relative.with_suffix(LABEL_FORMATS[fmt])
         outs.append(out)
         overlays.append(out.with_name(out.stem + ".overlay.png") if overlay else None)

@@ -1,7 +1,8 @@
 """Segment the images of a collection: one image, and the serial, pool and Dask schedulers.
 
 A task is a dict (source, out, overlay, n_segments, method, format, options,
-overwrite); :func:`segment_one` runs it in the caller, a pool worker or a Dask
+overwrite, out_dir, settings, recorded: the record's last line for its output);
+:func:`segment_one` runs it in the caller, a pool worker or a Dask
 worker.  The schedulers call ``record(index, status, reason)`` once per task.
 """
 import concurrent.futures
@@ -13,22 +14,31 @@ import time
 from collections import deque
 from pathlib import Path
 
-from .._io import image_size, read_image, read_labels, write_labels
+from .._io import read_image, write_labels
+from . import records
 from .layout import not_a_regular_file
 
 __all__ = ["segment_one", "run_serial", "run_pool", "run_dask"]
 
 
-def _is_complete(out, source, n_segments):
-    """True when ``out`` decodes, has the shape of ``source`` and n labels 1..n."""
-    if not out.is_file():
+def _is_current(task, source_now):
+    """True when the record shows ``task``'s outputs written from this image and settings.
+
+    The image (path, size, modification time), the settings (method,
+    options, weight file hash, format, n) and each output file (size,
+    modification time: the very file written then, complete since writes
+    are atomic) must all match.
+    """
+    entry = task["recorded"]
+    if entry is None or entry.get("state") != "done" or entry.get("settings") != task["settings"]:
         return False
-    try:
-        labels = read_labels(out)
-        return (labels.shape == tuple(image_size(source)) and int(labels.min()) == 1
-                and int(labels.max()) == n_segments)
-    except Exception:   # truncated, foreign or unreadable: redo it
+    if any(entry.get(key) != value for key, value in source_now.items()):
         return False
+    if entry.get("out_file") is None or entry["out_file"] != records.output_record(task["out"]):
+        return False
+    overlay = task["overlay"]
+    return overlay is None or (entry.get("overlay_file") is not None
+                               and entry["overlay_file"] == records.output_record(overlay))
 
 
 class _BadInput(Exception):
@@ -48,15 +58,17 @@ def segment_one(task):
 
     source, out, overlay_out = task["source"], task["out"], task["overlay"]
     n_segments = task["n_segments"]
-    if (not task["overwrite"] and _is_complete(out, source, n_segments)
-            and (overlay_out is None or overlay_out.is_file())):
-        return "skipped", ""
     try:
         # Checked again here (the file may have changed since the scan, and a
         # Dask worker sees it through its own mount): a FIFO would block.
         odd = not_a_regular_file(source)
         if odd is not None:
             raise _BadInput(f"not read: {odd}")
+        # Taken before the image is read: an edit made while it is segmented
+        # makes the next run redo it.
+        source_now = records.source_record(source)
+        if not task["overwrite"] and _is_current(task, source_now):
+            return "skipped", ""
         try:
             image = read_image(source)
         except Exception as exc:   # PIL raises many types for broken files
@@ -69,9 +81,15 @@ def segment_one(task):
             raise _BadInput(str(exc)) from None
     except _BadInput as exc:
         return "failed", str(exc).splitlines()[0] if str(exc) else "bad input"
+    name = records.relative_name(task["out_dir"], out)
+    records.append_record(task["out_dir"], {"out": name, "state": "pending"})
     write_labels(out, labels, task["format"])
     if overlay_out is not None:
         write_overlay(overlay_out, image, labels)
+    records.append_record(task["out_dir"], dict(
+        source_now, out=name, state="done", settings=task["settings"],
+        out_file=records.output_record(out),
+        overlay_file=None if overlay_out is None else records.output_record(overlay_out)))
     return "done", ""
 
 

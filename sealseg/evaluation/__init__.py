@@ -365,13 +365,28 @@ def evaluate(dataset, methods, n_segments=DEFAULT_N_SEGMENTS, out=None, *, split
 
     rows, results_file = [], None
     if out is not None:
+        from . import fingerprints
+
         out = Path(os.fspath(out))
         out.mkdir(parents=True, exist_ok=True)
+        # The data set's folder is part of its identity: a folder of another
+        # data set of the same kind is another evaluation.
         config = {"dataset": dataset_name, "split": split if isinstance(dataset, str) else None,
-                  "tolerance": tolerance, "boundary": "thin", "fields": RESULT_FIELDS}
-        check_config(out, config)
+                  "tolerance": tolerance, "boundary": "thin", "fields": RESULT_FIELDS,
+                  "root": fingerprints.dataset_root(data, n_images)}
+        check_config(out, config, written_here=["results.csv", "summary.csv", *PLOT_FILES,
+                                                fingerprints.INPUTS_FILE])
         results_path = out / "results.csv"
         rows = load_results(results_path)
+        # Rows of images or weight files that changed since are computed again.
+        images_now = fingerprints.image_fingerprints(data, n_images)
+        methods_now = fingerprints.method_fingerprints(methods)
+        stale = fingerprints.stale_rows(out, images_now, methods_now)
+        if any(stale(r) for r in rows):
+            rows = [r for r in rows if not stale(r)]
+            atomic_write_text(results_path, format_header() + "".join(format_row(r)
+                                                                      for r in rows))
+        fingerprints.write_inputs(out, images_now, methods_now)
         if not results_path.exists():
             atomic_write_text(results_path, format_header())
         results_file = open(results_path, "a", newline="")

@@ -8,6 +8,7 @@ Files that are rewritten are written atomically (``sealseg._io``).
 import csv
 import io
 import json
+import os
 import statistics
 from collections import defaultdict
 
@@ -96,21 +97,40 @@ def load_results(path):
     return complete
 
 
-def check_config(out, config):
+def check_config(out, config, written_here=()):
     """Write ``out/config.json``, or check that the one there is ``config``.
+
+    A key the file lacks (one written by an earlier version) is added, not
+    taken as a difference.
 
     Raises
     ------
     ValueError
-        If ``out`` holds the results of another evaluation.
+        If ``out`` holds the results of another evaluation, or, without a
+        ``config.json``, any of the files ``written_here`` (an evaluation
+        writes them; there they are someone else's and would be replaced).
     """
     path = out / "config.json"
     if path.exists():
-        previous = json.loads(path.read_text())
-        if previous != config:
+        try:
+            previous = json.loads(path.read_text())
+        except ValueError:
+            previous = None
+        if not isinstance(previous, dict):
+            raise ValueError(f"{out / 'config.json'} is not the config file of an evaluation; "
+                             "choose another output folder")
+        if any(previous[key] != value for key, value in config.items() if key in previous) \
+                or set(previous) - set(config):
             raise ValueError(f"{out} holds results of another evaluation ({previous}); "
                              f"this one is {config}; choose another output folder")
+        if previous != config:
+            atomic_write_text(path, json.dumps(config, indent=1) + "\n")
     else:
+        present = [name for name in written_here if os.path.lexists(out / name)]
+        if present:
+            raise ValueError(f"{out} holds {', '.join(present)} but no config.json: files this "
+                             "command did not write, which it would replace; choose another "
+                             "output folder")
         atomic_write_text(path, json.dumps(config, indent=1) + "\n")
 
 
