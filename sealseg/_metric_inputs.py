@@ -1,6 +1,6 @@
 """Checks of the arguments shared by the metrics (label maps, ground truths) and dense relabelling."""
 from ._ext import _metrics
-from ._validation import check_label_image
+from ._validation import check_label_image, check_label_maps_container
 
 __all__ = []
 
@@ -11,6 +11,7 @@ def _check_labels(labels):
 
 def _check_groundtruths(groundtruth, shape):
     """Return a list of int64 C-contiguous maps of ``shape``."""
+    check_label_maps_container(groundtruth, "groundtruth")
     if isinstance(groundtruth, (list, tuple)):
         if len(groundtruth) == 0:
             raise ValueError("groundtruth is an empty list; give one label map or a "

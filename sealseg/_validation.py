@@ -359,10 +359,27 @@ def check_rgb_image(image, channel_axis=-1, *, name="image"):
         raise ValueError(f"{name} must be grey or RGB (3 channels), got 4 channels "
                          f"(RGBA?): convert it with skimage.color.rgba2rgb({name}) or "
                          f"drop alpha with {name}[..., :3]")
+    if rgb.shape[2] == 2:
+        raise ValueError(f"{name} must be grey or RGB (3 channels), got 2 channels (grey + "
+                         f"alpha?): pass the grey channel, {name}[..., 0]")
     if rgb.shape[2] != 3:
         raise ValueError(f"{name} must be grey or RGB (3 channels), got {rgb.shape[2]} "
-                         f"channels; drop an alpha channel with {name}[..., :3]")
+                         "channels; pass three of them (e.g. a false-colour composite)")
     return rgb
+
+
+def check_label_maps_container(value, name):
+    """Refuse a one-pass iterable (generator, iterator), set or dict where label maps go.
+
+    numpy would make it a 0-d object array ("dtype object"), and a
+    generator would be used up by the first look at it.
+    """
+    import collections.abc
+
+    if isinstance(value, (collections.abc.Iterator, collections.abc.Set,
+                          collections.abc.Mapping)):
+        raise TypeError(f"{name} must be a label map or a list of them, got a "
+                        f"{type(value).__name__}; pass list(...) of the maps")
 
 
 def check_label_image(labels, *, name="labels", shape=None):

@@ -8,7 +8,8 @@ predicted by the Pixel Affinity Net are in :mod:`sealseg.pan.inference`.
 """
 import numpy as np
 
-from ._validation import check_bool, check_image, check_label_image, check_positive_real
+from ._validation import (check_bool, check_image, check_label_image, check_label_maps_container,
+                          check_positive_real)
 
 __all__ = ["rgb_affinities", "affinities_from_labels"]
 
@@ -102,6 +103,7 @@ def affinities_from_labels(groundtruth):
     array([[1., 0., 1.],
            [1., 0., 1.]])
     """
+    check_label_maps_container(groundtruth, "groundtruth")
     maps = groundtruth if isinstance(groundtruth, (list, tuple)) else [groundtruth]
     if len(maps) == 0:
         raise ValueError("groundtruth must be a label map or a non-empty list of them")

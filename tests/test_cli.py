@@ -385,3 +385,17 @@ def test_quiet_is_the_one_name_of_the_option(tmp_path):
     for name in ("segment", "batch", "evaluate"):
         options = {s for a in commands[name]._actions for s in a.option_strings}
         assert "--quiet" in options and "--no-progress" not in options
+
+
+@pytest.mark.parametrize("image", [
+    np.linspace(-3.0, 7.0, 8 * 12).reshape(8, 12),                       # float outside [0, 1]
+    (np.arange(8 * 12).reshape(8, 12) * 40).astype(np.uint16),           # 12-bit data
+    np.linspace(-500, -100, 8 * 12).reshape(8, 12).astype(np.int32),     # negative
+])
+def test_overlays_scale_an_image_by_the_range_of_its_data(image):
+    from sealseg._overlay import overlay
+
+    labels = np.ones(image.shape, int)      # one superpixel: no boundary drawn
+    shown = overlay(image, labels)[..., 0].astype(int)
+    assert shown.min() == 0 and shown.max() == 255    # neither all black nor all white
+    assert np.all(np.diff(shown.ravel()) >= 0)         # the order of the values is kept

@@ -272,3 +272,25 @@ def test_timedelta_is_neither_a_count_nor_a_real():
                          ({"n_segments": np.timedelta64(5, "s")}, "n_segments")):
         with pytest.raises(TypeError, match=f"{name} must be"):
             sealseg.ers(np.zeros((6, 7)), **{"n_segments": 5, **kwargs}, channel_axis=None)
+
+
+def test_a_two_channel_image_is_told_to_pass_its_grey_channel():
+    from sealseg._validation import check_rgb_image
+
+    with pytest.raises(ValueError, match=r"2 channels \(grey \+ alpha\?\): pass the grey "
+                                         r"channel, image\[\.\.\., 0\]"):
+        check_rgb_image(np.zeros((4, 5, 2)))
+
+
+@pytest.mark.parametrize("container", [lambda maps: (m for m in maps), lambda maps: iter(maps),
+                                       lambda maps: {0: maps[0]}])
+def test_ground_truths_in_a_generator_get_a_clear_message(container):
+    import sealseg
+    from sealseg import metrics
+
+    maps = [np.zeros((5, 5), int), np.ones((5, 5), int)]
+    for call in (lambda g: metrics.asa(np.ones((5, 5), int), g),
+                 lambda g: metrics.boundary_recall(np.ones((5, 5), int), g),
+                 lambda g: sealseg.affinities_from_labels(g)):
+        with pytest.raises(TypeError, match="list of them, got a .*list\\(\\.\\.\\.\\)"):
+            call(container(maps))
