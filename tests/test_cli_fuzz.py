@@ -150,14 +150,14 @@ def _snapshot(root):
 
 def _named_outputs(argv, root):
     """The paths the command line names as outputs (files, or folders and all under them)."""
+    options = {"segment": ("-o", "--labels"), "evaluate": ("--out",), "batch": ()}[argv[0]]
     named = []
-    for option in ("-o", "--labels", "--out"):
+    for option in options:
         named += [argv[k + 1] for k, token in enumerate(argv[:-1]) if token == option]
     if argv[0] == "batch":
-        positional = [t for t in argv[1:3]]
-        named.append(positional[1])
-    if "--labels" in argv:
-        named += [p + ".npy" for p in named]
+        named.append(argv[2])       # OUTPUT_DIR
+    if argv[0] == "segment":
+        named += [p + ".npy" for p in named]    # --labels adds the ending
     return [os.path.normpath(root / p) for p in named]
 
 

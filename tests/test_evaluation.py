@@ -685,3 +685,15 @@ def test_a_corrupt_weight_file_of_a_method_stops_evaluate_up_front(tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04 not a torch file")
     with pytest.raises(ValueError, match="bad.pt"):
         evaluate(make_tiny(), [f"seal_ers@{tmp_path / 'bad.pt'}"], [2], progress=False)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--dataset", "bsds500", "--labels", "x"], "--labels applies to --dataset folder only"),
+    (["--dataset", "folder", "--root", "x", "--labels", "y", "--split", "test"],
+     "--split does not apply"),
+])
+def test_evaluate_options_without_effect_are_refused(tmp_path, capsys, argv, match):
+    with pytest.raises(SystemExit) as exc:
+        main(argv + ["--methods", "ers", "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2 and match in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -77,6 +77,9 @@ def run_batch(args):
         fail(COMMAND, f"parent of the output folder does not exist: {shown(output_dir.parent)}")
     if not 0 <= args.retries <= 2 ** 63 - 1:
         fail(COMMAND, f"--retries must be from 0 to 2**63 - 1, got {args.retries}")
+    if args.scheduler is not None and args.jobs != 1:
+        fail(COMMAND, "--jobs sets worker processes on this machine; with --scheduler the "
+                      "cluster's workers segment the images: give one of the two")
     for option, value in (("--weights", args.weights), ("--device", args.device)):
         if value is not None and args.method != "seal_ers":
             fail(COMMAND, f"{option} applies to --method seal_ers only")

@@ -125,9 +125,9 @@ def _die_with_parent(parent):
 
 def _pool_init(threads, parent):
     _die_with_parent(parent)
-    # Ctrl-C reaches every process of the terminal's group: the parent stops
-    # the run (one line, exit 130) and the workers finish the image in hand
-    # instead of each printing a traceback.
+    # Ctrl-C reaches every process of the terminal's group: the parent
+    # stops the run (one line, exit 130) and ends the workers, which ignore
+    # it instead of each printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Each worker gets its share of the cores; set before torch is imported
     # (workers are spawned, so nothing is imported yet).
@@ -214,8 +214,16 @@ def run_pool(tasks, record, retries, jobs):
     try:
         _run_windowed(tasks, record, retries, lambda task: pool[0].submit(segment_one, task),
                       wait_first, 2 * jobs, restart)
-    finally:
-        pool[0].shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # Ctrl-C or an error: the workers are ended, not waited for (an image
+        # may take minutes); what they wrote is whole (atomic writes).
+        workers = list((getattr(pool[0], "_processes", None) or {}).values())
+        pool[0].shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+        raise
+    pool[0].shutdown(wait=True, cancel_futures=True)
 
 
 def run_dask(tasks, record, retries, client):

@@ -56,6 +56,11 @@ def run_evaluate(args):
     """Run the ``evaluate`` subcommand; bad input -> one-line error and exit code 2."""
     from . import evaluate, summary_table
 
+    # Options that would be ignored are refused: a user who gives them expects an effect.
+    if args.labels is not None and args.dataset != "folder":
+        fail("evaluate", f"--labels applies to --dataset folder only, not {args.dataset!r}")
+    if args.split is not None and args.dataset == "folder":
+        fail("evaluate", "--split does not apply to --dataset folder (it has no splits)")
     try:
         summary = evaluate(args.dataset, args.methods, args.n_segments, args.out,
                            split=args.split, root=args.root, labels=args.labels,
