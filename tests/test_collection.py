@@ -429,7 +429,8 @@ def test_outputs_honour_the_umask(tmp_path, umask):
     finally:
         os.umask(old)
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()}
-    assert len(modes) == 4 and set(modes.values()) == {0o666 & ~umask}
+    # Two label files, two overlays and the run's record.
+    assert len(modes) == 5 and set(modes.values()) == {0o666 & ~umask}
 
 
 def test_unwritable_output_folder_fails_once_before_segmenting(tmp_path, monkeypatch, capsys):

@@ -229,6 +229,11 @@ def test_other_evaluation_in_same_folder(tmp_path):
                  log=lambda m: None)
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "results.csv").write_text("a,b\n")
+    # A results.csv without the config.json of an evaluation: not this command's file.
+    with pytest.raises(ValueError, match="results.csv but no config.json"):
+        evaluate(make_tiny(), {"halves": halves}, [2], tmp_path / "bad", progress=False,
+                 log=lambda m: None)
+    (tmp_path / "bad" / "config.json").write_text((out / "config.json").read_text())
     with pytest.raises(ValueError, match="not a results file"):
         evaluate(make_tiny(), {"halves": halves}, [2], tmp_path / "bad", progress=False,
                  log=lambda m: None)

@@ -274,9 +274,7 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     from . import records
 
     settings = records.settings_record(method, n_segments, format, options)
-    recorded = records.read_record(out_dir)
-    if not overwrite:
-        _refuse_files_not_written_here(out_dir, outs, overlays, recorded)
+    recorded = _record_of_outputs(out_dir, outs, overlays, overwrite)
 
     tasks = [dict(source=source, out=out, overlay=over, n_segments=n_segments,
                   method=method, format=format, options=options, overwrite=overwrite,
@@ -326,32 +324,38 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     return summary
 
 
-def _refuse_files_not_written_here(out_dir, outs, overlays, recorded):
-    """Refuse (ValueError) to replace files the record does not show as this command's.
+def _record_of_outputs(out_dir, outs, overlays, overwrite):
+    """The record of ``out_dir``; refuses (ValueError) to replace files it does not show.
 
     A file is this command's when the record names it as being written (a
     run stopped then) or as written with its present size and modification
     time; anything else at an output's path (a picture that was there
     before, a label file edited since) is kept unless ``overwrite=True``.
+    The files present are listed before the record is read: a run writing
+    into the same folder names each file in the record before it appears.
     """
-    from .records import output_record, relative_name
+    from .records import output_record, read_record, relative_name
 
+    present = [(out, path, field) for out, over in zip(outs, overlays)
+               for path, field in ((out, "out_file"), (over, "overlay_file"))
+               if path is not None and os.path.lexists(path)]
+    recorded = read_record(out_dir)
+    if overwrite:
+        return recorded
     foreign = []
-    for out, over in zip(outs, overlays):
+    for out, path, field in present:
         entry = recorded.get(relative_name(out_dir, out))
-        for path, field in ((out, "out_file"), (over, "overlay_file")):
-            if path is None or not os.path.lexists(path):
-                continue
-            if entry is None:
-                foreign.append((path, "not written by this command"))
-            elif entry.get("state") != "pending" and entry.get(field) != output_record(path):
-                foreign.append((path, "changed since this command wrote it"))
+        if entry is None:
+            foreign.append((path, "not written by this command"))
+        elif entry.get("state") != "pending" and entry.get(field) != output_record(path):
+            foreign.append((path, "changed since this command wrote it"))
     if foreign:
         path, why = foreign[0]
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
         raise ValueError(f"outputs would replace files in out_dir {str(out_dir)!r} that are not "
                          f"this command's: {str(path)!r} is {why}{more}; pass overwrite=True "
                          "(--overwrite) to replace them, or choose another out_dir")
+    return recorded
 
 
 def _check_options(method, function, options):
