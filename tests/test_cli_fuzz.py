@@ -15,7 +15,7 @@ and checks what every command promises:
   no file that was there before changes without ``--overwrite``.
 
 ``train`` is not fuzzed here: its argument checking is another module's
-(``sealseg.pan.train``); add it to :data:`COMMANDS` once it checks its
+(``sealseg.training.cli``); add it to :data:`COMMANDS` once it checks its
 arguments as the others do.
 
 The budget is ``SEALSEG_CLI_FUZZ_EXAMPLES`` examples per command (default

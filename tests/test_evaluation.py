@@ -658,7 +658,7 @@ def test_resume_redoes_the_rows_of_an_image_that_changed(tmp_path):
 def test_resume_redoes_the_rows_of_a_weight_file_that_changed(tmp_path):
     torch = pytest.importorskip("torch")
     from sealseg.pan.model import PixelAffinityNet
-    from sealseg.pan.train import model_file_payload
+    from sealseg.pan.pretrained import model_file_payload
 
     path = tmp_path / "mine.pt"
     torch.manual_seed(0)

@@ -388,7 +388,7 @@ def test_a_weight_file_replaced_at_the_same_path_is_loaded_again(tmp_path, fresh
     _save_weights(path)
     first = pretrained.get_model(str(path), "cpu")
     torch.manual_seed(1)
-    torch.save(__import__("sealseg.pan.train", fromlist=["x"]).model_file_payload(
+    torch.save(__import__("sealseg.pan.pretrained", fromlist=["x"]).model_file_payload(
         PixelAffinityNet(16).eval()), path)
     second = pretrained.get_model(str(path), "cpu")
     assert second is not first and second.config["width"] == 16
