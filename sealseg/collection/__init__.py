@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .._io import LABEL_FORMATS, PNG16_MAX, read_labels
+from .._slic_arguments import check_smoothing_sigma
 from .._validation import (check_bool, check_n_segments, check_nonnegative_int,
-                           check_optional_positive_int, check_positive_int,
-                           check_smoothing_sigma)
+                           check_optional_positive_int, check_positive_int)
 from . import layout
 from .layout import IMAGE_EXTENSIONS
 
