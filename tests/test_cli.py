@@ -373,7 +373,7 @@ def test_segment_shows_its_steps_on_stderr_and_quiet_silences_them(tmp_path, cap
     assert any("affinity net on cpu in 1 tile(s)" in line for line in steps) == \
         (method == "seal_ers")
     assert "writing " in steps[-1]
-    assert main(argv + ["--quiet"]) == 0
+    assert main(argv + ["--quiet", "--overwrite"]) == 0
     assert capsys.readouterr().err == ""
 
 

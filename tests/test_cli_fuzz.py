@@ -20,11 +20,14 @@ arguments as the others do.
 
 The budget is ``SEALSEG_CLI_FUZZ_EXAMPLES`` examples per command (default
 12: about a minute for the module on a loaded 2-core machine); a long run is
-``SEALSEG_CLI_FUZZ_EXAMPLES=300 python -m pytest tests/test_cli_fuzz.py``.
+``SEALSEG_CLI_FUZZ_EXAMPLES=300 python -m pytest tests/test_cli_fuzz.py``;
+``SEALSEG_CLI_FUZZ_REPORT=codes.json`` counts the exit codes per command.
 """
+import collections
 import contextlib
 import hashlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -49,12 +52,18 @@ BUDGET = 120
 
 NUMBERS = ["1", "2", "5", "17", "0", "-3", "nan", "inf", "1e308", "2.5", "abc", "", "9" * 30,
            "4\n"]
+#: Mostly counts the images can take, sometimes anything.
+COUNTS = st.one_of(st.sampled_from(["2", "5", "17"]), st.sampled_from(NUMBERS))
 INPUT_PATHS = ["in/a.png", "in/grey.tif", "in/sub/c.jpg", "in/bad.png", "in/pipe.png",
                "in/missing.png", "in/new\nline.png", "in", "data", "in/anim.gif",
                "in/deep.ppm"]
 OUTPUT_FILES = ["out/o.png", "out/o.jpg", "out/foreign.png", "out/o.txt", "out", "in/a.png",
                 "out/sub/none/o.png", "out/o\nx.png", "out/labels.npy", "out/labels"]
 OUTPUT_DIRS = ["out", "out/run", "in", "in/sub", "out/foreign.png", "missing/deeper"]
+
+
+#: (command, exit code) -> examples, written to SEALSEG_CLI_FUZZ_REPORT when set.
+CODES = collections.Counter()
 
 
 class Hang(Exception):
@@ -103,6 +112,7 @@ def _options(pairs):
 SEGMENT = st.tuples(
     st.sampled_from(INPUT_PATHS).map(lambda p: [p]),
     st.sampled_from(OUTPUT_FILES).map(lambda p: ["-o", p]),
+    COUNTS.map(lambda n: ["-n", n]),
     _options([("-n", NUMBERS), ("--method", ["ers", "seal_ers", "slic", ""]),
               ("--compactness", NUMBERS), ("--labels", OUTPUT_FILES), ("--overwrite", None),
               ("-o", OUTPUT_FILES)]),
@@ -111,7 +121,7 @@ SEGMENT = st.tuples(
 BATCH = st.tuples(
     st.sampled_from(["in", "in/sub", "in/a.png", "missing", "out", "data"]).map(lambda p: [p]),
     st.sampled_from(OUTPUT_DIRS).map(lambda p: [p]),
-    st.sampled_from(NUMBERS).map(lambda n: ["-n", n]),
+    COUNTS.map(lambda n: ["-n", n]),
     _options([("--method", ["ers", "seal_ers", "nonsense"]), ("--compactness", NUMBERS),
               ("--jobs", ["1", "0", "-2", "x"]), ("--format", ["png16", "npy", "jpg"]),
               ("--overlay", None), ("--retries", ["0", "1", "-1", "x", "9" * 25]),
@@ -121,17 +131,18 @@ BATCH = st.tuples(
 ).map(lambda parts: ["batch"] + [t for part in parts for t in part] + ["--quiet"])
 
 EVALUATE = st.tuples(
+    COUNTS.map(lambda n: ["--n", n]),
     _options([("--dataset", ["bsds500", "folder", "cityscapes", "nonsense"]),
               ("--root", ["data/BSDS500", "in", "missing", "in/a.png", "data/x\ny"]),
               ("--labels", ["in", "missing"]), ("--split", ["val", "test", ""]),
-              ("--n", NUMBERS), ("--jobs", ["1", "0", "x"]), ("--limit", NUMBERS),
+              ("--jobs", ["1", "0", "x"]), ("--limit", NUMBERS),
               ("--tolerance", NUMBERS)]),
     st.lists(st.sampled_from(["ers", "slic", "felzenszwalb", "seeds", "oracle", "nonsense",
                               "seal_ers@weights/corrupt.pt", "seal_ers@weights",
-                              "os:getcwd", "lsc"]), min_size=0, max_size=3),
+                              "os:getcwd", "lsc"]), min_size=1, max_size=3, unique=True),
     st.sampled_from(["out/eval", "out", "in", "out/foreign.png", "missing/deep"]),
-).map(lambda parts: ["evaluate", "--root", "data/BSDS500", *parts[0], "--methods", *parts[1],
-                     "--out", parts[2], "--no-progress"])
+).map(lambda parts: ["evaluate", "--root", "data/BSDS500", *parts[0], *parts[1],
+                     "--methods", *parts[2], "--out", parts[3], "--quiet"])
 
 COMMANDS = {"segment": SEGMENT, "batch": BATCH, "evaluate": EVALUATE}
 
@@ -200,6 +211,7 @@ def test_command_lines_end_in_0_1_or_2_without_traceback_or_stray_writes(templat
             os.mkfifo(root / "in" / "pipe.png")
             before = _snapshot(root)
             code, out, err = _run(argv, root)
+            CODES[f"{argv[0]} exit {code}"] += 1
             assert code in (0, 1, 2), (argv, code, err[-500:])
             assert "Traceback" not in err, (argv, err[-2000:])
             if code == 2:
@@ -217,3 +229,7 @@ def test_command_lines_end_in_0_1_or_2_without_traceback_or_stray_writes(templat
             shutil.rmtree(root, ignore_errors=True)
 
     check()
+    report = os.environ.get("SEALSEG_CLI_FUZZ_REPORT")
+    if report:
+        with open(report, "w") as handle:
+            json.dump(dict(sorted(CODES.items())), handle, indent=1)

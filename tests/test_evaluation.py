@@ -608,7 +608,7 @@ def test_ctrl_c_stops_evaluate_with_workers_in_one_line_exit_130(tmp_path):
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     process = subprocess.Popen(
         [sys.executable, "-m", "sealseg", "evaluate", "--dataset", "bsds500", "--root", str(root),
-         "--methods", "stuck:forever", "--n", "4", "--jobs", "2", "--no-progress",
+         "--methods", "stuck:forever", "--n", "4", "--jobs", "2", "--quiet",
          "--out", str(tmp_path / "out")], stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True)
     try:
