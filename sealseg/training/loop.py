@@ -17,104 +17,112 @@ on the learned affinities at n=300 on a fixed val subset).
 import csv
 import io
 import json
+import math
+import numbers
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .._io import atomic_write_text
-from ..pan.pretrained import model_file_payload
+from ..pan.pretrained import CONFIG_BOUNDS, model_file_payload
+from .data import DATASETS, Sampler, smallest_side, training_data
 
-__all__ = ["train", "TrainConfig", "model_config", "lr_at", "validate", "compute_loss",
-           "load_bsds_split"]
-
-
-# --------------------------------------------------------------------------- data
-
-def load_bsds_split(root, split, limit=None):
-    """List of (name, uint8 image (H, W, 3), [label maps]) of a BSDS500 split.
-
-    ``root`` None: the default BSDS500 folder (:func:`sealseg.datasets.bsds500_root`).
-    """
-    from ..datasets import load_bsds500
-
-    out = []
-    for k, s in enumerate(load_bsds500(root, split)):
-        if limit is not None and k >= limit:
-            break
-        out.append((s.name, np.asarray(s.image), [np.asarray(g) for g in s.groundtruths]))
-    return out
-
-
-class _Sampler:
-    """Random crops of (image, edge, annotation) with 90-degree rotations and flips.
-
-    ``use_edges=False`` (a net that never reads the edge channel) fills the
-    channel with zeros instead of running Canny on every training image; the
-    crops and the random stream are the same either way.
-    """
-
-    def __init__(self, data, crop, use_edges=True):
-        from ..pan.model import edge_channel
-
-        self.images = [img for _, img, _ in data]
-        self.edges = [edge_channel(img.astype(np.float32) / 255.0, use_edges)
-                      for img in self.images]
-        self.pairs = [(i, j) for i, (_, _, gts) in enumerate(data) for j in range(len(gts))]
-        self.gts = [gts for _, _, gts in data]
-        self.crop = crop
-
-    def sample(self, rng):
-        i, j = self.pairs[rng.integers(len(self.pairs))]
-        img, edge, gt = self.images[i], self.edges[i], self.gts[i][j]
-        h, w = gt.shape
-        c = min(self.crop, h, w)
-        y = rng.integers(h - c + 1)
-        x = rng.integers(w - c + 1)
-        k = int(rng.integers(4))
-        flip = bool(rng.integers(2))
-        im = img[y:y + c, x:x + c].astype(np.float32) / 255.0
-        ed = edge[y:y + c, x:x + c]
-        g = gt[y:y + c, x:x + c].astype(np.int64)
-        im, ed, g = (np.rot90(a, k, axes=(0, 1)) for a in (im, ed, g))
-        if flip:
-            im, ed, g = (a[:, ::-1] for a in (im, ed, g))
-        x4 = np.concatenate([im, ed[..., None]], axis=-1).transpose(2, 0, 1)
-        return np.ascontiguousarray(x4), np.ascontiguousarray(g)
+__all__ = ["train", "TrainConfig", "TrainingDiverged", "model_config", "lr_at", "validate",
+           "compute_loss"]
 
 
 # --------------------------------------------------------------------------- config
 
-class TrainConfig(dict):
-    """Plain dict of the run's settings (saved in every checkpoint and config.json)."""
+#: Largest dilation of a residual block (that of the weight files' bounds).
+MAX_DILATION = CONFIG_BOUNDS["dilations"][1]
+_CHOICES = {"loss": ("seal", "balanced_bce", "bce"), "gamma_norm": ("raw", "mean_size", "size"),
+            "kernel": ("1x7", "7x7"), "arch": ("pan",), "split": ("train", "trainval"),
+            "dataset": DATASETS}
+# (low, high) of the integer settings.
+_INT_BOUNDS = {"iters": (1, 10 ** 9), "width": CONFIG_BOUNDS["width"], "crop": (2, 4096),
+               "batch": (1, 1024), "threads": (1, 1024), "seed": (0, 2 ** 63 - 1),
+               "log_every": (1, 10 ** 9), "val_every": (0, 10 ** 9), "val_images": (1, 10 ** 6)}
+# (low, high, low excluded) of the real settings: a learning rate above 1 or a
+# decay above 1 only diverges.
+_REAL_BOUNDS = {"lr": (0.0, 1.0, True), "weight_decay": (0.0, 1.0, False),
+                "ckpt_minutes": (0.0, 10.0 ** 6, False), "exponent": (0.0, 64.0, True)}
 
-    DEFAULTS = dict(iters=10000, loss="seal", width=32, kernel="1x7", use_edges=True,
-                    one_way=True, crop=128, batch=4, lr=1e-4, weight_decay=1e-4, seed=0,
+
+def _bounded_int(value, key, low, high):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{key} must be an integer from {low} to {high}, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{key} must be an integer from {low} to {high}, got {value}")
+    return int(value)
+
+
+def _bounded_real(value, key, low, high, low_open):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{key} must be a number, got {value!r}")
+    what = f"a finite number {'>' if low_open else '>='} {low:g} and <= {high:g}"
+    if not (math.isfinite(value) and (value > low if low_open else value >= low)
+            and value <= high):
+        raise ValueError(f"{key} must be {what}, got {value!r}")
+    return float(value)
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss or the weights became NaN or infinite; the run stops before saving them."""
+
+
+class TrainConfig(dict):
+    """Plain dict of a run's settings (saved in every checkpoint and config.json).
+
+    The defaults are the recipe of the shipped default net,
+    ``"bsds500-dilated"``: HED's class-balanced BCE, no edge channel,
+    residual blocks dilated 1, 2, 4, width 32, 128x128 crops, batch 4, lr
+    1e-3 divided by 10 at 30% and 60% of ``iters`` (``training/README.md``
+    gives its two-part schedule).  Every value is checked here; bad ones
+    raise ValueError or TypeError naming the setting.
+    """
+
+    DEFAULTS = dict(iters=12000, loss="balanced_bce", width=32, kernel="1x7", use_edges=False,
+                    one_way=True, crop=128, batch=4, lr=1e-3, weight_decay=1e-4, seed=0,
                     gamma_norm="raw", n_segments=None, threads=2, ckpt_minutes=3.0,
                     log_every=25, val_every=500, val_images=6, root=None,
-                    dilations=(1, 1, 1), init=None, arch="pan", split="train")
+                    dilations=(1, 2, 4), init=None, arch="pan", split="train",
+                    dataset="bsds500", labels=None, val_root=None, val_labels=None,
+                    exponent=1.0)
 
     def __init__(self, **kw):
         unknown = set(kw) - set(self.DEFAULTS)
         if unknown:
             raise ValueError(f"unknown training options: {sorted(unknown)}")
         super().__init__({**self.DEFAULTS, **kw})
-        if self["loss"] not in ("seal", "balanced_bce", "bce"):
-            raise ValueError(f"loss must be 'seal', 'balanced_bce' or 'bce', got {self['loss']!r}")
-        if self["gamma_norm"] not in ("raw", "mean_size", "size"):
-            raise ValueError(f"gamma_norm must be 'raw', 'mean_size' or 'size', "
-                             f"got {self['gamma_norm']!r}")
-        for key in ("iters", "width", "crop", "batch", "threads"):
-            if int(self[key]) != self[key] or self[key] < 1:
-                raise ValueError(f"{key} must be a positive integer, got {self[key]!r}")
-        if self["arch"] != "pan":
-            raise ValueError(f"arch must be 'pan', got {self['arch']!r}")
-        if self["split"] not in ("train", "trainval"):
-            raise ValueError(f"split must be 'train' or 'trainval', got {self['split']!r}")
-        if self["n_segments"] is not None and (int(self["n_segments"]) != self["n_segments"]
-                                               or self["n_segments"] < 1):
-            raise ValueError(f"n_segments must be None or a positive integer, "
-                             f"got {self['n_segments']!r}")
+        for key, choices in _CHOICES.items():
+            if self[key] not in choices:
+                raise ValueError(f"{key} must be one of {', '.join(map(repr, choices))}, "
+                                 f"got {self[key]!r}")
+        for key, (low, high) in _INT_BOUNDS.items():
+            self[key] = _bounded_int(self[key], key, low, high)
+        for key, (low, high, low_open) in _REAL_BOUNDS.items():
+            self[key] = _bounded_real(self[key], key, low, high, low_open)
+        for key in ("use_edges", "one_way"):
+            if not isinstance(self[key], (bool, np.bool_)):
+                raise TypeError(f"{key} must be True or False, got {self[key]!r}")
+            self[key] = bool(self[key])
+        dilations = self["dilations"]
+        if isinstance(dilations, (str, bytes)) or np.ndim(dilations) != 1 \
+                or len(dilations) != 3:
+            raise ValueError(f"dilations must be 3 integers, one per residual block, "
+                             f"got {dilations!r}")
+        self["dilations"] = tuple(_bounded_int(d, "dilations", 1, MAX_DILATION)
+                                  for d in dilations)
+        if self["n_segments"] is not None:
+            self["n_segments"] = _bounded_int(self["n_segments"], "n_segments", 1,
+                                              self["crop"] ** 2)
+        if self["dataset"] == "folder" and (self["root"] is None or self["labels"] is None):
+            raise ValueError("dataset 'folder' needs root (the images folder) and labels "
+                             "(the label-map folder)")
+        if (self["val_root"] is None) != (self["val_labels"] is None):
+            raise ValueError("val_root and val_labels go together (the validation images "
+                             "and their label maps)")
 
 
 def model_config(cfg):
@@ -154,7 +162,18 @@ def _save_checkpoint(out, model, opt, step, rng, cfg, extra):
         "extra": json.dumps(extra),
     }
     _atomic_save(state, Path(out) / "checkpoint.pt")
-    _atomic_save(model_file_payload(model), Path(out) / "model.pt")
+    _atomic_save(_release_payload(model, cfg), Path(out) / "model.pt")
+
+
+def _release_payload(model, cfg):
+    """The weight file of ``model``, with the affinity exponent of the run's config.
+
+    Training reads the sigmoid (exponent 1); a net fine-tuned from weights
+    with another exponent is written with that one (``cfg["exponent"]``).
+    """
+    payload = model_file_payload(model)
+    payload["config"]["exponent"] = float(cfg["exponent"])
+    return payload
 
 
 # --------------------------------------------------------------------------- validation
@@ -226,6 +245,17 @@ def compute_loss(model, x, gts, cfg, timer):
     return seal_loss(a, targets, gamma), gamma
 
 
+def _check_finite(loss, model, step, what):
+    """Stop the run (TrainingDiverged) when the loss or a weight is NaN or infinite."""
+    import torch
+
+    values = [loss] if what == "loss" else list(model.parameters())
+    if all(bool(torch.isfinite(v).all()) for v in values):
+        return
+    raise TrainingDiverged(f"the {what} became NaN or infinite at step {step}; the run stops "
+                           "and keeps the files of its last checkpoint (try a smaller --lr)")
+
+
 def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_seconds=None,
           max_steps=None):
     """Run (or continue) a training run; returns the final model.
@@ -237,15 +267,25 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         Run directory (checkpoint.pt, model.pt, best.pt, log.csv, config.json).
     resume : bool
         Continue from ``out/checkpoint.pt`` (its config wins over ``cfg``
-        except ``iters`` and logging options).
+        except ``iters``, logging options and where the data lies).
     data, val : lists of (name, image, [label maps]), optional
-        Training and validation samples (default: BSDS500 train and the first
-        ``val_images`` of val).
+        Training and validation samples (default: those of ``cfg``, see
+        :func:`sealseg.training.data.training_data`).
     max_seconds : float, optional
         Stop (after checkpointing) when this wall time is spent.
     max_steps : int, optional
         Stop (after checkpointing) at this step, before ``iters`` (the
         learning-rate schedule still follows ``iters``).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``resume`` without ``out/checkpoint.pt``.
+    ValueError
+        A crop larger than the smallest training image.
+    TrainingDiverged
+        The loss or the weights became NaN or infinite: the run stops, and
+        the files of its last checkpoint stay as they were.
     """
     import torch
     from tqdm import tqdm
@@ -256,23 +296,23 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
     state = None
-    if resume and ckpt_path.exists():
+    if resume:
+        if not ckpt_path.is_file():
+            raise FileNotFoundError(f"resume: {ckpt_path} does not exist")
         state = torch.load(ckpt_path, weights_only=True)
         keep = {k: cfg[k] for k in ("iters", "ckpt_minutes", "log_every", "val_every", "threads",
-                                    "root")}
+                                    "root", "labels", "val_root", "val_labels")}
         cfg = TrainConfig(**{**state["config"], **keep})
     torch.set_num_threads(int(cfg["threads"]))
     torch.manual_seed(cfg["seed"])
     rng = np.random.default_rng(cfg["seed"])
-    root = cfg["root"]
     if data is None:
-        data = load_bsds_split(root, "train")
-        if cfg["split"] == "trainval":
-            # the final run of a recipe: the in-training val rows then score
-            # images the net trains on (a progress check, not a selection)
-            data += load_bsds_split(root, "val")
-    if val is None and cfg["val_every"]:
-        val = load_bsds_split(root, "val", limit=cfg["val_images"])
+        data, default_val = training_data(cfg)
+        val = default_val if val is None else val
+    side, name = smallest_side(data)
+    if cfg["crop"] > side:
+        raise ValueError(f"crop {cfg['crop']} is larger than the training image {name!r} "
+                         f"({side} pixels on its short side)")
     if state is None and cfg["init"]:
         # Start from a weight file (e.g. a committed model-only state when the
         # full checkpoint is gone): its architecture wins; optimiser, step and
@@ -281,14 +321,15 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
 
         model = read_weight_file(cfg["init"])
         # The losses are defined on the sigmoid; an exponent set for release
-        # (see PixelAffinityNet) does not carry over into training.
+        # (see PixelAffinityNet) does not carry over into training, but into
+        # the files the run writes (_release_payload).
+        cfg = TrainConfig(**{**cfg, **{k: model.config[k] for k in model_config(cfg)},
+                             "exponent": float(model.exponent)})
         model.config["exponent"] = 1.0
-        cfg = TrainConfig(**{**cfg, "arch": model.config.get("arch", "pan")})
-        cfg = TrainConfig(**{**cfg, **{k: model.config[k] for k in model_config(cfg)}})
     else:
         model = build_model(model_config(cfg))
     # after --init has settled the architecture: Canny only for nets that read it
-    sampler = _Sampler(data, cfg["crop"], use_edges=model.use_edges)
+    sampler = Sampler(data, cfg["crop"], use_edges=model.use_edges)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.999),
                            weight_decay=cfg["weight_decay"])
     step = 0
@@ -342,10 +383,12 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
             gts = np.stack([b[1] for b in batch])
             timer["data"] += time.perf_counter() - t0
             loss, gamma = compute_loss(model, x, gts, cfg, timer)
+            _check_finite(loss, model, step + 1, "loss")
             t1 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            _check_finite(loss, model, step + 1, "weights")
             timer["backward"] += time.perf_counter() - t1
             step += 1
             window_n += 1
@@ -376,7 +419,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
                 if extra.get("best") is None or score > extra["best"]:
                     extra["best"] = score
                     extra["best_step"] = step
-                    _atomic_save(model_file_payload(model), out / "best.pt")
+                    _atomic_save(_release_payload(model, cfg), out / "best.pt")
                 window_t = time.perf_counter()
             stop = ((max_seconds is not None and time.time() - start > max_seconds)
                     or (max_steps is not None and step >= max_steps))
