@@ -53,11 +53,11 @@ CLI_CASES = [
     ("batch-missing-input-folder", lambda t: ["batch", str(t / "nope"), str(t / "out"), "-n",
                                               "5"], "input folder does not exist"),
     ("train-iters-0", lambda t: ["train", "--out", str(t / "r"), "--iters", "0"],
-     "iters must be a positive integer, got 0"),
+     "--iters must be an integer from 1 to 1000000000, got 0"),
     ("train-threads-0", lambda t: ["train", "--out", str(t / "r"), "--threads", "0"],
-     "threads must be a positive integer"),
+     "--threads must be an integer from 1 to 1024, got 0"),
     ("train-lr-negative", lambda t: ["train", "--out", str(t / "r"), "--lr", "-1"],
-     "--lr must be > 0"),
+     "--lr must be a finite number > 0 and <= 1, got -1.0"),
     ("train-out-is-a-file", lambda t: ["train", "--out", _png(t)], "is a file"),
     ("train-missing-root", lambda t: ["train", "--out", str(t / "r"), "--root",
                                       str(t / "nope")], "BSDS500 not found"),
@@ -149,7 +149,7 @@ def test_cli_subprocess_has_no_traceback(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "python -m sealseg train: error: iters must be a positive integer, got 0"]
+        "python -m sealseg train: error: --iters must be an integer from 1 to 1000000000, got 0"]
 
 
 

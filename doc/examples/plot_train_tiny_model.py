@@ -6,7 +6,7 @@ SEAL [1]_ trains the Pixel Affinity Net with ERS in the loop: at every step
 the network predicts affinities for a batch of crops, ERS [2]_ cuts each crop into
 superpixels (no gradient flows through it), and the segmentation-aware
 affinity loss weights every pixel pair by how much the superpixels there got
-wrong.  ``python -m sealseg train`` runs this on BSDS500;
+wrong.  ``python -m sealseg train --loss seal`` runs this on BSDS500 or a folder;
 :func:`sealseg.training.loop.train` is the same loop for your own data: a list
 of ``(name, image, [label maps])``, here a handful of synthetic scenes whose
 regions are known.
@@ -77,7 +77,7 @@ test_image, test_truth = synthetic_scene((120, 180), 12, seed=100)
 # (which would otherwise score BSDS500 val images).
 
 out = Path(tempfile.mkdtemp(prefix="sealseg_tiny_"))
-config = TrainConfig(iters=150, width=8, crop=64, batch=2, lr=1e-2, threads=1,
+config = TrainConfig(iters=150, width=8, crop=64, batch=2, lr=1e-2, threads=1, loss="seal",
                      log_every=10, val_every=0, seed=0)
 train(config, out, data=data, progress=False)
 
