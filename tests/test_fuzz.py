@@ -262,8 +262,10 @@ def _check_segments(labels, kw, *, exact_n):
     n = int(kw["n_segments"]) if exact_n else len(found)
     assert found.tolist() == list(range(start, start + n)), (found[:10], start, n)
     assert (labels[~inside] == 0).all()
-    structure = np.ones((3, 3), bool) if int(kw.get("connectivity", 4 if not exact_n else 8)) \
-        == 8 else None
+    connectivity = kw.get("connectivity", 4 if not exact_n else 8)
+    # None is ERS's own default for images: the 8-connected graph
+    connectivity = 8 if connectivity is None else int(connectivity)
+    structure = np.ones((3, 3), bool) if connectivity == 8 else None
     for label in found:
         assert ndi.label(labels == label, structure=structure)[1] == 1, label
 
