@@ -211,16 +211,21 @@ def test_dask_local_cluster(folder, tmp_path):
     serial = segment_collection(folder, tmp_path / "serial", 10, method="seal_ers",
                                 weights=weights, progress=False)
     # A folder where an output file should go: the write raises on the worker,
-    # Dask retries the task, and it is reported as failed in the end.
-    (tmp_path / "dask" / "c.png").mkdir(parents=True)
+    # Dask retries the task, and it is reported as failed in the end.  The
+    # folder is not this command's output, so only overwrite=True lets the
+    # run start (without it the run refuses up front, tested elsewhere).
+    (tmp_path / "dask" / "c.png" / "kept").mkdir(parents=True)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         summary = segment_collection(folder, tmp_path / "dask", 10, method="seal_ers",
                                      weights=weights, client=client, retries=1,
-                                     progress=False)
+                                     progress=False, overwrite=True)
         # The model is loaded once per worker process and kept.
         sizes = client.run(_worker_cache_size)
+        # With the obstacle gone, a rerun skips what is done and redoes the failure.
+        (tmp_path / "dask" / "c.png" / "kept").rmdir()
+        (tmp_path / "dask" / "c.png").rmdir()
         again = segment_collection(folder, tmp_path / "dask", 10, method="seal_ers",
                                    weights=weights, client=client, retries=1,
                                    progress=False)
@@ -234,10 +239,10 @@ def test_dask_local_cluster(folder, tmp_path):
     for name in ("a", "sub/b"):
         assert_array_equal(read_labels(tmp_path / "dask" / f"{name}.png"),
                            read_labels(tmp_path / "serial" / f"{name}.png"))
-    assert again.skipped == summary.done and not again.done
+    assert again.skipped == summary.done and again.done == [str(folder / "c.tif")]
     leftovers = [p.name for p in (tmp_path / "dask").rglob(".sealseg-*")]
     assert leftovers == [], leftovers
-    assert os.listdir(tmp_path / "dask" / "c.png") == []
+    assert read_labels(tmp_path / "dask" / "c.png").max() >= 1
 
 
 # --------------------------------------------------------------------------- bad inputs (formerly test_reliability.py)

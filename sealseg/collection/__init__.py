@@ -218,7 +218,7 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     >>> len(again.done), len(again.skipped)
     (0, 1)
     >>> sorted(p.name for p in (folder / "labels").iterdir())
-    ['coffee.png']
+    ['.sealseg_record.jsonl', 'coffee.png']
     """
     from ..methods import segmenter
 
