@@ -8,6 +8,7 @@ and :func:`read_labels` / :func:`write_labels` (label maps of
 torch.
 """
 import errno
+import hashlib
 import os
 import stat
 import tempfile
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write", "atomic_write_text", "read_image", "read_labels", "write_labels",
+__all__ = ["file_sha256", "atomic_write", "atomic_write_text", "read_image", "read_labels", "write_labels",
            "image_size", "not_a_regular_file", "LABEL_FORMATS", "PNG16_MAX", "TMP_PREFIX"]
 
 #: Prefix of the temporary files of :func:`atomic_write` (hidden files).
@@ -26,6 +27,24 @@ LABEL_FORMATS = {"png16": ".png", "npy": ".npy"}
 #: Largest label a 16-bit PNG can hold.
 PNG16_MAX = 65535
 
+
+
+def file_sha256(path):
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "empty"
+    >>> _ = path.write_bytes(b"")
+    >>> file_sha256(path)[:16]
+    'e3b0c44298fc1c14'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def atomic_write(path, write):

@@ -106,8 +106,8 @@ def test_a_registered_file_is_checked_even_when_cached_under_its_path(
 def test_digest_is_computed_once_per_file(monkeypatch, fresh_cache):
     _shipped_path("bsds500")
     calls = []
-    real = pretrained._sha256
-    monkeypatch.setattr(pretrained, "_sha256", lambda path: calls.append(path) or real(path))
+    real = pretrained.file_sha256
+    monkeypatch.setattr(pretrained, "file_sha256", lambda path: calls.append(path) or real(path))
     pretrained.read_weight_file("bsds500")
     pretrained.read_weight_file("bsds500")
     pretrained.get_model("bsds500", "cpu")
@@ -119,7 +119,7 @@ def test_digest_is_computed_once_per_file(monkeypatch, fresh_cache):
 
 def test_files_given_by_path_are_not_hashed(tmp_path, monkeypatch, fresh_cache):
     path = _save_weights(tmp_path / "w.pt")
-    monkeypatch.setattr(pretrained, "_sha256", lambda path: pytest.fail("hashed a user file"))
+    monkeypatch.setattr(pretrained, "file_sha256", lambda path: pytest.fail("hashed a user file"))
     assert isinstance(pretrained.get_model(str(path), "cpu"), PixelAffinityNet)
     assert isinstance(pretrained.read_weight_file(path), PixelAffinityNet)
 

@@ -21,10 +21,11 @@ Lines are small single writes to a file opened for appending, so workers of
 one machine can add theirs concurrently; a line that cannot be parsed (a run
 killed mid-write) is ignored, which at worst redoes an image.
 """
-import hashlib
 import json
 import os
 from pathlib import Path
+
+from .._io import file_sha256
 
 __all__ = ["RECORD_NAME", "settings_record", "source_record", "output_record", "read_record",
            "append_record", "relative_name"]
@@ -32,13 +33,6 @@ __all__ = ["RECORD_NAME", "settings_record", "source_record", "output_record", "
 #: File name of the record in the output folder (hidden: never taken as an image).
 RECORD_NAME = ".sealseg_record.jsonl"
 
-
-def _file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def settings_record(method, n_segments, format, options):
@@ -53,7 +47,7 @@ def settings_record(method, n_segments, format, options):
         if name is None or registry.is_shipped_name(name):
             weights = registry.get_weights(name).sha256
         else:
-            weights = _file_sha256(weights_path(name))
+            weights = file_sha256(weights_path(name))
     return {"method": method, "n_segments": int(n_segments), "format": format,
             "options": {key: repr(options[key]) for key in sorted(options)
                         if key != "weights"},

@@ -12,11 +12,10 @@
 A resumed run drops the rows whose image or method no longer matches and
 computes them again.
 """
-import hashlib
 import json
 import os
 
-from .._io import atomic_write_text
+from .._io import atomic_write_text, file_sha256
 
 __all__ = ["INPUTS_FILE", "dataset_root", "image_fingerprints", "method_fingerprints",
            "stale_rows", "write_inputs"]
@@ -54,13 +53,6 @@ def image_fingerprints(data, n_images):
             for e in _entries(data, n_images)}
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def method_fingerprints(methods):
     """Method name -> SHA-256 of the weights its rows depend on, or None.
@@ -87,7 +79,7 @@ def method_fingerprints(methods):
             weights = method.partition("@")[2]
             prints[name] = (registry.get_weights(weights).sha256
                             if registry.is_shipped_name(weights)
-                            else _sha256(weights_path(weights)))
+                            else file_sha256(weights_path(weights)))
         else:
             prints[name] = None
     return prints

@@ -11,7 +11,6 @@ then read off the tensor shapes.
 the SHA-256 of its record before it is first read, once per file and
 process; a file given by path is not (no digest is known for it).
 """
-import hashlib
 import math
 import numbers
 import os
@@ -21,6 +20,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+from .._io import file_sha256
 from . import registry
 
 __all__ = ["weights_path", "read_weight_file", "get_model", "resolve_device", "clear_cache",
@@ -60,13 +60,6 @@ def weights_path(weights):
                      "path to a .pt/.pth file")
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def _check_shipped_file(weights, path):
     """For a shipped net (None or a name), check its file's SHA-256 (once per file).
@@ -79,7 +72,7 @@ def _check_shipped_file(weights, path):
     key = (str(path.resolve()), record.sha256)
     if key in _VERIFIED or not path.is_file():
         return
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != record.sha256:
         raise ValueError(f"weight file {str(path)!r} (shipped as {record.name!r}) has SHA-256 "
                          f"{actual}, but {record.sha256} is recorded for it: the file is "
