@@ -208,15 +208,14 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     ``affinities[1]`` and transposing both transposes the segmentation (for
     4- and 8-connectivity), but with quantised affinities or a flat image it
     need not.  The kernels use 64-bit indices throughout (no 32-bit limit on
-    the image size); memory is the limit: a colour image takes about 310
-    bytes per pixel at its peak with 8-connectivity, 260 with 4.
+    the image size); memory is the limit (bytes per pixel at the peak:
+    :doc:`/speed`, "Memory").
 
     A volume is the 6-connected voxel graph, with the kernel and its
     guarantees unchanged: the same exact count, connected supervoxels
     (6-connected), mask and start label rules, and about the memory per
     voxel that an image takes per pixel with 8-connectivity (each voxel
-    stores 4 edge slots, 3 used; on a 128^3 grey volume 222 bytes per voxel
-    at the peak, against 248 for the same values as a 2048x1024 image).  The 6-connected graph is the one whose edges are all of
+    stores 4 edge slots, 3 used; :doc:`/speed`, "Memory").  The 6-connected graph is the one whose edges are all of
     length 1 (no diagonal weights to derive, as the 8-connected image
     graph's are); 26-connectivity would take 16 edge slots per voxel (13
     used) and four times the memory.  Edge weights follow the colour

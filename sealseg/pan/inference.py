@@ -106,9 +106,9 @@ def learn_affinities(image, *, weights=None, device=None, channel_axis=-1,
         Larger images are cut into overlapping tiles whose overlap is the
         net's receptive-field radius (17 pixels for the default net, 9 for
         ``"bsds500-seal"``), so the stitched result equals the untiled one
-        up to float rounding while the net's memory stays bounded (about
-        1.6 kB per tile pixel at width 32).  None picks 2**18 pixels scaled
-        by 32 / width (~0.4 GB peak).  Unless the image fits in one tile it
+        up to float rounding while the net's memory stays bounded (its memory
+        per tile pixel: :doc:`/speed`, "Memory").  None picks 2**18 pixels
+        scaled by 32 / width.  Unless the image fits in one tile it
         must be at least ``(3 * radius)**2`` (2601 pixels for the default
         net): a tile's core is then at least as wide as its halo,
         so the net computes at most 9 times the image's pixels.

@@ -9,8 +9,7 @@ Layers (paper widths in brackets)::
     [RGB, edge] (4) --conv 1x7--> C --3 x ResBlock(3x3, C)--> C --conv 1x1--> 1 --sigmoid--> a_mid
     [a_mid, edge] (2) --conv 1x1--> F --ReLU--> conv 1x1 --> 1 --sigmoid--> a
 
-CPU trade-off.  The paper uses C = 128 (it costs ~5 s per 481x321 image on
-two CPU threads).  The cost of the residual blocks is quadratic in C, so
+CPU trade-off.  The paper uses C = 128.  The cost of the residual blocks is quadratic in C, so
 ``width=32`` (the default here) is ~16x cheaper while keeping every layer,
 the kernel shapes, the receptive field and the edge fusion of the paper;
 only the number of feature channels changes.  Resolution is never reduced,
@@ -187,7 +186,7 @@ class PixelAffinityNet(nn.Module):
         channels-last memory, in place; returns self.
 
         Only for inference (the model must be in eval mode): the folded net
-        computes the same function up to float rounding, about 25% faster on
+        computes the same function up to float rounding, faster on
         the CPU (one pass less over the feature maps per BatchNorm, and oneDNN
         convolutions without layout reorders).  Training needs the unfused net.
         """

@@ -15,9 +15,8 @@ import numpy as np
 __all__ = ["receptive_radius", "plan_tiles", "DEFAULT_TILE_PIXELS"]
 
 #: Automatic tile budget (pixels per tile, halo included) for the default net
-#: width 32.  Inference costs ~1.6 kB per pixel at width 32 (measured: +1.6 GB
-#: peak RSS for an untiled 1024x1024 image, +97 MB for 256x256 tiles), so a
-#: 2**18-pixel tile peaks at ~0.4 GB; the budget scales with 32 / width.
+#: width 32, chosen from the net's memory per pixel (doc/speed.rst, "Memory");
+#: the budget scales with 32 / width.
 DEFAULT_TILE_PIXELS = 2 ** 18
 
 
