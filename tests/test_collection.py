@@ -615,27 +615,3 @@ def test_batch_with_a_corrupt_weight_file_stops_up_front(folder, tmp_path, capsy
     assert "bad.pt" in err and len(err.strip().splitlines()) == 1
     assert not any((tmp_path / "out").rglob("*.png"))
 
-
-def _sigint_handler():
-    import signal
-
-    return signal.getsignal(signal.SIGINT)
-
-
-def test_batch_workers_are_spawned_with_ctrl_c_ignored():
-    # A worker still importing sealseg when the terminal's SIGINT arrived
-    # printed a traceback: the workers are now started before the first image,
-    # with SIGINT ignored from exec on (no initializer here to do it for them).
-    import concurrent.futures
-    import multiprocessing
-    import signal
-
-    from sealseg.collection.scheduling import _spawn_ignoring_ctrl_c
-
-    before = signal.getsignal(signal.SIGINT)
-    with concurrent.futures.ProcessPoolExecutor(
-            max_workers=2, mp_context=multiprocessing.get_context("spawn")) as executor:
-        _spawn_ignoring_ctrl_c(executor, 2)
-        assert len(executor._processes) == 2
-        assert signal.getsignal(signal.SIGINT) is before
-        assert executor.submit(_sigint_handler).result(timeout=60) == signal.SIG_IGN

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from .._pools import spawn_ignoring_ctrl_c
 from .._io import read_image, write_labels
 from . import records
 from .layout import not_a_regular_file
@@ -187,28 +188,6 @@ def _run_windowed(tasks, record, retries, submit, wait_first, window, restart=No
             restart()
 
 
-def _spawn_ignoring_ctrl_c(executor, jobs):
-    """Start the ``jobs`` workers of ``executor`` now, with Ctrl-C ignored.
-
-    An ignored signal stays ignored across exec, so a worker cannot be
-    interrupted while it still imports sealseg, before ``_pool_init`` ignores
-    the signal itself (the terminal sends SIGINT to every process of its
-    group, and a worker caught mid-import printed a traceback).  The parent's
-    own handler is back before the first image is submitted.  Python changes
-    signal handlers only in the main thread; elsewhere the workers start
-    lazily, as before.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        # The executor spawns one worker per submit while none is idle.
-        for _ in range(jobs):
-            executor.submit(os.getpid)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def run_pool(tasks, record, retries, jobs):
     """Run the tasks in ``jobs`` spawned worker processes of this machine."""
     import multiprocessing
@@ -222,7 +201,7 @@ def run_pool(tasks, record, retries, jobs):
         executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs, mp_context=context, initializer=_pool_init,
             initargs=(threads, os.getpid()))
-        _spawn_ignoring_ctrl_c(executor, jobs)
+        spawn_ignoring_ctrl_c(executor, jobs)
         return executor
 
     pool = [new_pool()]

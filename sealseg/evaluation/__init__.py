@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_text
+from .._pools import spawn_ignoring_ctrl_c
 from .._validation import (check_bool, check_label_image, check_n_segments,
                            check_optional_positive_int, check_positive_int, check_tolerance)
 from ..methods import available_methods, count_segments, resolve_methods
@@ -183,6 +184,7 @@ def _run_tasks(tasks, data, names, tolerance, jobs, record, progress):
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                    initializer=_ignore_sigint)
+        spawn_ignoring_ctrl_c(pool, jobs)
         try:
             futures = {pool.submit(_score_all, data, index, method, runner, todo,
                                    tolerance): (method, index)
