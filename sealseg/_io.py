@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["file_sha256", "atomic_write", "atomic_write_text", "read_image", "read_labels", "write_labels",
+__all__ = ["file_sha256", "file_stamp", "atomic_write", "atomic_write_text", "read_image", "read_labels", "write_labels",
            "image_size", "not_a_regular_file", "LABEL_FORMATS", "PNG16_MAX", "TMP_PREFIX"]
 
 #: Prefix of the temporary files of :func:`atomic_write` (hidden files).
@@ -27,6 +27,27 @@ LABEL_FORMATS = {"png16": ".png", "npy": ".npy"}
 #: Largest label a 16-bit PNG can hold.
 PNG16_MAX = 65535
 
+
+
+def file_stamp(path):
+    """``[size, modification time in ns]`` of a file, None when it cannot be looked up.
+
+    What the run records of ``batch`` and ``evaluate`` compare to tell a file
+    that changed since it was recorded.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "three"
+    >>> _ = path.write_bytes(b"abc")
+    >>> file_stamp(path)[0], file_stamp(path.with_name("absent"))
+    (3, None)
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [st.st_size, st.st_mtime_ns]
 
 
 def file_sha256(path):

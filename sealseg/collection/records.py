@@ -25,7 +25,7 @@ import json
 import os
 from pathlib import Path
 
-from .._io import file_sha256
+from .._io import file_sha256, file_stamp
 
 __all__ = ["RECORD_NAME", "settings_record", "source_record", "output_record", "read_record",
            "append_record", "relative_name"]
@@ -62,11 +62,7 @@ def source_record(path):
 
 def output_record(path):
     """[size, modification time in ns] of a written file, None when it is absent."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
+    return file_stamp(path)
 
 
 def relative_name(out_dir, path):

@@ -15,7 +15,7 @@ computes them again.
 import json
 import os
 
-from .._io import atomic_write_text, file_sha256
+from .._io import atomic_write_text, file_sha256, file_stamp
 
 __all__ = ["INPUTS_FILE", "dataset_root", "image_fingerprints", "method_fingerprints",
            "stale_rows", "write_inputs"]
@@ -40,11 +40,8 @@ def dataset_root(data, n_images):
 
 
 def _stat(path):
-    try:
-        st = os.stat(path)
-    except (OSError, TypeError, ValueError):
-        return None
-    return [st.st_size, st.st_mtime_ns]
+    """The file's stamp; None for a sample without that file (``path`` None)."""
+    return None if path is None else file_stamp(path)
 
 
 def image_fingerprints(data, n_images):
