@@ -25,20 +25,13 @@ SWEEP = (50, 100, 150, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1400, 1600
 RULE_N = (100, 200, 400, 600, 800, 1200)
 
 
-def boundary_share(labels):
-    t = np.zeros(labels.shape, bool)
-    t[:, :-1] |= labels[:, :-1] != labels[:, 1:]
-    t[:-1, :] |= labels[:-1, :] != labels[1:, :]
-    return float(t.mean())
-
-
 def _score(args):
     name, spec, index, cache = args
     import torch
 
     torch.set_num_threads(1)
-    from sealseg import (asa, boundary_precision, boundary_recall, ers, learn_affinities,
-                         load_bsds500)
+    from sealseg import (asa, boundary_precision, boundary_recall, boundary_share, ers,
+                         learn_affinities, load_bsds500)
 
     sample = load_bsds500(split="val")[index]
     image = np.asarray(sample.image)
