@@ -40,7 +40,8 @@ import torch
 from sealseg.pan.model import PixelAffinityNet
 from sealseg.pan.pretrained import model_file_payload
 from sealseg.pan.pretrained import read_weight_file
-from sealseg.training.losses import valid_mask, balanced_bce
+from sealseg.training.losses import balanced_bce, bce
+from sealseg.affinity import affinities_from_labels
 from sealseg.datasets import load_bsds500
 
 SHARED = Path(os.environ.get("SEALSEG_DATA", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
@@ -62,12 +63,7 @@ def load_data():
 
 def consensus(gts):
     """(K, h, w) label maps -> (2, h, w) mean 'same segment' over the K maps."""
-    h = (gts[:, :, 1:] == gts[:, :, :-1]).mean(0)
-    v = (gts[:, 1:, :] == gts[:, :-1, :]).mean(0)
-    out = np.ones((2,) + gts.shape[1:], np.float32)
-    out[0, :, :-1] = h
-    out[1, :-1, :] = v
-    return out
+    return np.mean([affinities_from_labels(g) for g in gts], axis=0).astype(np.float32)
 
 
 def sample(data, rng, crop):
@@ -127,13 +123,6 @@ def student_from_twin(twin):
     return st
 
 
-def soft_bce(a, t, eps=1e-6):
-    valid = valid_mask(a.shape).expand_as(a)
-    a = a.clamp(eps, 1 - eps)
-    terms = t * torch.log(a) + (1 - t) * torch.log1p(-a)
-    return -terms[valid].mean()
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
@@ -182,7 +171,7 @@ def main():
         with torch.no_grad():
             t_aff = teacher(x)
         s_aff = student(x)
-        ld = soft_bce(s_aff, t_aff)
+        ld = bce(s_aff, t_aff)          # soft targets: the teacher's affinities
         lg = balanced_bce(s_aff, tgt)
         loss = ld + a.gt_weight * lg
         opt.zero_grad(set_to_none=True)
