@@ -120,9 +120,9 @@ def learn_affinities(image, *, weights=None, device=None, channel_axis=-1,
         or AMX, see :func:`sealseg.pan.inference.native_bfloat16`) and in
         float32 everywhere else (other CPUs, where bfloat16 is emulated and
         slower, and GPUs).  The affinities are computed from the logits in
-        float32 either way.  bfloat16 changes affinities by up to about 0.1
-        and the superpixels' mean quality on BSDS500 val by little (the
-        results page, "Precision of the net"); the labels of a call then
+        float32 either way.  bfloat16 moves the affinities, and the
+        superpixels' mean quality on BSDS500 val by the amounts on the
+        results page ("Precision of the net"); the labels of a call then
         depend on the CPU it runs on.  Pass ``"float32"`` for labels that do
         not.
 
