@@ -123,6 +123,50 @@ def student_from_twin(twin):
     return st
 
 
+def pruned_student(twin, width):
+    """The twin's architecture at ``width`` channels, initialised by keeping
+    the twin's strongest channels (a structured prune; distillation then
+    recovers what the dropped channels carried).
+
+    The residual stream's channels are shared by the head, every block's
+    output and the mid layer: they are ranked once, by the summed |BN gamma|
+    of the head and of each block's second BN (what each channel writes into
+    the stream).  Each block's inner channels are ranked by |gamma| of its
+    first BN.
+    """
+    cfg = dict(twin.config)
+    cfg["width"] = int(width)
+    st = PixelAffinityNet(**cfg)
+    sd = twin.state_dict()
+    own = st.state_dict()
+    n_blocks = len(cfg["dilations"])
+    score = sd["head.1.weight"].abs().clone()
+    for b in range(n_blocks):
+        score += sd[f"blocks.{b}.bn2.weight"].abs()
+    keep = torch.argsort(score, descending=True)[:width].sort().values
+    inner = [torch.argsort(sd[f"blocks.{b}.bn1.weight"].abs(), descending=True)[:width]
+             .sort().values for b in range(n_blocks)]
+
+    def bn(prefix, idx):
+        for k in ("weight", "bias", "running_mean", "running_var"):
+            own[f"{prefix}.{k}"] = sd[f"{prefix}.{k}"][idx].clone()
+
+    own["head.0.weight"] = sd["head.0.weight"][keep].clone()
+    bn("head.1", keep)
+    for b in range(n_blocks):
+        own[f"blocks.{b}.conv1.weight"] = sd[f"blocks.{b}.conv1.weight"][inner[b]][:, keep].clone()
+        bn(f"blocks.{b}.bn1", inner[b])
+        own[f"blocks.{b}.conv2.weight"] = sd[f"blocks.{b}.conv2.weight"][keep][:, inner[b]].clone()
+        bn(f"blocks.{b}.bn2", keep)
+    own["mid.weight"] = sd["mid.weight"][:, keep].clone()
+    own["mid.bias"] = sd["mid.bias"].clone()
+    for k in own:
+        if k.startswith("fuse."):
+            own[k] = sd[k].clone()
+    st.load_state_dict(own)
+    return st
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
@@ -134,12 +178,17 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--student", choices=("one-pass", "pruned"), default="one-pass",
+                   help="one-pass: both directions from one pass at the twin's width; "
+                        "pruned: the twin's architecture at --width, pruned from the twin")
+    p.add_argument("--width", type=int, default=16, help="width of the pruned student")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     twin = read_weight_file("bsds500-dilated")
     twin.config["exponent"] = 1.0
-    student = student_from_twin(twin)
+    student = (student_from_twin(twin) if a.student == "one-pass"
+               else pruned_student(twin, a.width))
     teacher = twin.eval()
     for q in teacher.parameters():
         q.requires_grad_(False)
