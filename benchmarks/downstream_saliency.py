@@ -13,6 +13,11 @@ Usage (from the repository root)::
         --cache /tmp/ecssd-labels --jobs 2
     python benchmarks/downstream_saliency.py --out ecssd.csv --table
 
+With ``--so-steps`` (and, say, ``--methods slic``) the first command instead
+writes SO's paper version and that version with one change at a time (the
+readings its paper leaves open and the steps of its authors' code, listed in
+``SO_STEPS``), and ``--so-steps --table`` prints their means.
+
 The first command writes one CSV row per (image, superpixel method, saliency
 method) and resumes where an earlier run stopped (images already in the CSV
 are skipped); ``--cache`` keeps every label map (``.npy``), so a rerun of the
@@ -66,6 +71,56 @@ def superpixels(method, image, n_segments, weights=WEIGHTS):
     return sealseg.seal_ers(image, n_segments, weights=weights)
 
 
+#: SO's paper version with one change each: (what changes, graph change,
+#: overrides of ``sealseg.saliency._PAPER``).  The graph changes: ``pixel_lab``
+#: colours as the mean of the pixels' Lab values (not the Lab of the mean RGB),
+#: ``band8`` the boundary superpixels those in an 8-pixel band (the authors'
+#: code), not those touching the 1-pixel border.
+SO_STEPS = (
+    ("paper version", None, {}),
+    ("colours: mean of the pixels' Lab", "pixel_lab", {}),
+    ("boundary: 8-pixel band (code)", "band8", {}),
+    ("border pairs not linked", None, dict(link_border=False)),
+    ("Gaussians cut at 3 sigma (code)", None, dict(cut_weights=True)),
+    ("smoothness pairs counted twice", None, dict(smoothness_pairs_twice=True)),
+    ("sigma_spa 0.4 (code)", None, dict(sigma_spatial=0.4)),
+    ("clipped edge lengths (code)", None, dict(clip_lengths=True)),
+    ("Otsu-thresholded contrast (code)", None, dict(threshold_contrast=True)),
+    ("background term x5 (code)", None, dict(background_scale=5.0)),
+    ("mu 0 (paper: 0.1)", None, dict(mu=0.0)),
+)
+
+
+def so_step_maps(image, labels):
+    """SO maps of ``image`` on ``labels`` for each entry of ``SO_STEPS``, by name."""
+    from skimage.color import rgb2lab
+    from skimage.util import img_as_float
+    from sealseg import saliency
+    maps = {}
+    for name, graph_change, overrides in SO_STEPS:
+        graph = saliency._SuperpixelGraph(image, labels)
+        if graph_change == "pixel_lab":
+            lab = rgb2lab(img_as_float(graph_image(image)))
+            flat = graph.index.ravel()
+            counts = np.bincount(flat, minlength=graph.n)
+            graph.lab = np.stack([np.bincount(flat, weights=lab[..., c].ravel(),
+                                              minlength=graph.n) / counts
+                                  for c in range(3)], axis=1)
+        elif graph_change == "band8":
+            index, band = graph.index, 8
+            graph.border = np.unique(np.concatenate([
+                index[:band].ravel(), index[-band:].ravel(),
+                index[:, :band].ravel(), index[:, -band:].ravel()]))
+        maps[name] = saliency._robust_background(graph, **{**saliency._PAPER, **overrides})
+    return maps
+
+
+def graph_image(image):
+    """``image`` as (M, N, 3) RGB, grey repeated (what the saliency graph reads)."""
+    image = np.asarray(image)
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+
+
 def saliency_maps(image, labels):
     """The three saliency maps of ``image`` on ``labels``, by name."""
     from sealseg import saliency
@@ -92,14 +147,15 @@ def _labels(method, sample, n_segments, cache):
 def score_image(task):
     """CSV rows of one image (run in a worker)."""
     from sealseg.saliency_scores import mean_absolute_error, weighted_fbeta
-    dataset, i, n_segments, cache, methods = task
+    dataset, i, n_segments, cache, methods, so_steps = task
     sample = dataset[i]
     mask = sample.groundtruths[0]
     rows = []
+    maker = so_step_maps if so_steps else saliency_maps
     for method in methods:
         labels = _labels(method, sample, n_segments, cache)
         n = len(np.unique(labels))
-        for name, saliency in saliency_maps(sample.image, labels).items():
+        for name, saliency in maker(sample.image, labels).items():
             rows.append(dict(image=sample.name, superpixels=method, saliency=name,
                              n_superpixels=n, mae=f"{mean_absolute_error(saliency, mask):.6f}",
                              wfbeta=f"{weighted_fbeta(saliency, mask):.6f}"))
@@ -129,7 +185,7 @@ def run(args):
     print(f"{len(wanted)} images in range, {len(todo)} to do", file=sys.stderr)
     cache = Path(args.cache) if args.cache else None
     methods = tuple(args.methods.split(","))
-    tasks = [(dataset, i, args.n_segments, cache, methods) for i in todo]
+    tasks = [(dataset, i, args.n_segments, cache, methods, args.so_steps) for i in todo]
     new = not out.exists()
     start = time.time()
     with open(out, "a", newline="") as f:
@@ -151,18 +207,19 @@ def run(args):
     print(f"done: {len(tasks)} images in {time.time() - start:.0f} s", file=sys.stderr)
 
 
-def table(path, methods=SUPERPIXELS):
+def table(path, methods=SUPERPIXELS, names=SALIENCY):
     """An RST table of the means over the images in the CSV at ``path``."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
+    width = max(20, *(len(name) for name in names))
     images = sorted({r["image"] for r in rows})
     complete = [i for i in images
-                if sum(r["image"] == i for r in rows) == len(methods) * len(SALIENCY)]
-    rule = "=" * 20 + "  " + "  ".join(["=" * 13] * len(methods))
+                if sum(r["image"] == i for r in rows) == len(methods) * len(names)]
+    rule = "=" * width + "  " + "  ".join(["=" * 13] * len(methods))
     lines = [f"{len(complete)} images ({complete[0]}-{complete[-1]}); MAE / weighted F-beta",
              "", rule,
-             f"{'saliency method':20s}  " + "  ".join(f"{m:13s}" for m in methods), rule]
-    for name in SALIENCY:
+             f"{'saliency method':{width}s}  " + "  ".join(f"{m:13s}" for m in methods), rule]
+    for name in names:
         cells = []
         for method in methods:
             sel = [r for r in rows if r["saliency"] == name and r["superpixels"] == method
@@ -170,7 +227,7 @@ def table(path, methods=SUPERPIXELS):
             mae = np.mean([float(r["mae"]) for r in sel])
             wf = np.mean([float(r["wfbeta"]) for r in sel])
             cells.append(f"{mae:.4f} / {wf:.4f}".replace("0.", "."))
-        lines.append(f"{name:20s}  " + "  ".join(f"{c:13s}" for c in cells))
+        lines.append(f"{name:{width}s}  " + "  ".join(f"{c:13s}" for c in cells))
     counts = {m: np.mean([int(r["n_superpixels"]) for r in rows if r["superpixels"] == m
                           and r["image"] in complete]) for m in methods}
     lines += [rule, "", "mean number of superpixels: "
@@ -189,10 +246,13 @@ def main(argv=None):
     parser.add_argument("--cache", default=None, help="folder for the label maps")
     parser.add_argument("--methods", default=",".join(SUPERPIXELS),
                         help=f"superpixel methods, comma-separated (default and {MATCHED})")
+    parser.add_argument("--so-steps", action="store_true",
+                        help="SO's paper version with one change at a time (SO_STEPS)")
     parser.add_argument("--table", action="store_true", help="print the table of --out")
     args = parser.parse_args(argv)
     if args.table:
-        print(table(args.out, tuple(args.methods.split(","))))
+        names = tuple(step[0] for step in SO_STEPS) if args.so_steps else SALIENCY
+        print(table(args.out, tuple(args.methods.split(",")), names))
     else:
         run(args)
 

@@ -107,3 +107,18 @@ def test_too_many_superpixels_are_refused(method):
     labels = np.arange(side * side).reshape(side, side)
     with pytest.raises(ValueError, match="at most"):
         method(np.zeros((side, side, 3)), labels)
+
+
+@pytest.mark.parametrize("change", [dict(link_border=False), dict(mu=0.0),
+                                    dict(smoothness_pairs_twice=True)])
+def test_private_readings_are_wired(change):
+    # The public function is the paper's setting; each reading the paper does
+    # not take (measured by the downstream runner's --so-steps) changes the map.
+    from sealseg import saliency
+    image, disc = _disc_image((60, 80), 12)
+    labels = _grid(disc.shape, 8)
+    graph = saliency._SuperpixelGraph(image, labels)
+    paper = saliency._robust_background(graph, **saliency._PAPER)
+    assert_array_equal(paper, robust_background(image, labels))
+    changed = saliency._robust_background(graph, **{**saliency._PAPER, **change})
+    assert np.abs(changed - paper).max() > 1e-3
