@@ -303,6 +303,34 @@ def edge_weights_from_volume(floating[:, :, :, ::1] colours, double sigma):
     return weights_arr
 
 
+# Queue keys keep the top 20 bits of a gain's ``priority_key`` (sign,
+# exponent and 8 bits of mantissa): gains within a factor of about 1 + 2**-8
+# of each other share a key, and joins of equal keys come out in the
+# queue's order (last in, first out).  Exact keys made the lazy greedy push
+# an edge back for any drop of its gain, however small, and sort entries by
+# all 8 bytes of their keys.  Keys below 2**32 also halve the key in the
+# queue's entries.  What this gains in time and costs in ASA and boundary
+# recall: doc/speed.rst.
+cdef int KEY_SHIFT = 44
+
+
+cdef inline uint64_t gain_key(double g) noexcept nogil:
+    """The queue key of gain ``g``: keys ascend as gains descend (see KEY_SHIFT)."""
+    return priority_key(g) >> KEY_SHIFT
+
+
+cdef inline double balancing_change(const double* size_xlogx, Py_ssize_t sa,
+                                    Py_ssize_t sb) noexcept nogil:
+    """``balancing_gain`` less its constant 1, which every join shares.
+
+    The queue orders joins by this, not by the balancing gain: without the 1
+    (which the balancing weight scales to far more than any entropy-rate
+    gain) the keys' relative precision applies to the part that differs
+    between joins.
+    """
+    return (-size_xlogx[sa + sb] + size_xlogx[sa] + size_xlogx[sb]) / LN2
+
+
 def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t width,
                               int connectivity, levels, double lam,
                               const unsigned char[:, ::1] mask=None, Py_ssize_t depth=1):
@@ -455,18 +483,18 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                 beta = 0.0  # two pixels: the balancing gain is 0 for every join
             else:
                 beta = 1.0  # no entropy-rate signal (all weights 0): balance sizes only
-            start_balance = beta * max_b
+            start_balance = beta * balancing_change(size_xlogx, 1, 1)
             # The later levels' beta: the same formula with their count.
             scale_beta = max_b > 0.0 and max_er > 0.0
             # The smallest key of the queue: adding start_balance keeps the
             # order of the gains (rounding is monotone), so it is the key of
             # the largest gain, in the order of the keys (where -0 < +0).
-            queue.last = priority_key(best_gain + start_balance) if n_edges > 0 else best_key
+            queue.last = gain_key(best_gain + start_balance) if n_edges > 0 else best_key >> KEY_SHIFT
             # In raster order of the edges: equal keys come out last in, first
             # out (see below), so this order breaks ties.
             for e in range(n_slots):
                 g = weights[e]
-                if g == g and rq_push(&queue, priority_key(g + start_balance),
+                if g == g and rq_push(&queue, gain_key(g + start_balance),
                                       <Py_ssize_t>pack_item(e, 0, 0), g):
                     out_of_memory = True
                     break
@@ -545,9 +573,9 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     if (node_joins(&nodes[a]) != ((<uint64_t>entry.item >> 8) & 0xFF)
                             or node_joins(&nodes[b]) != (<uint64_t>entry.item & 0xFF)):
                         er = node_gain(w, &nodes[a], &nodes[b])
-                    g = er + beta * balancing_gain(size_xlogx, node_size(&nodes[ra]),
-                                                   node_size(&nodes[rb]))
-                    key = priority_key(g)
+                    g = er + beta * balancing_change(size_xlogx, node_size(&nodes[ra]),
+                                                     node_size(&nodes[rb]))
+                    key = gain_key(g)
                     if key > bound:
                         # The gain went down and another edge is now better.
                         if rq_push(&queue, key, <Py_ssize_t>pack_item(e, node_joins(&nodes[a]),
