@@ -75,9 +75,12 @@ def test_canny_affinities_cut_at_edges():
     assert_allclose(a[:, :, :5], 1.0)
     assert_allclose(a[1], 1.0, atol=1 - a[0].min() + 1e-12)
     labels = _run("canny_ers", image, 2)
-    gt = (np.arange(24) >= 12)[None].repeat(20, 0).astype(int)
-    # the cut lands on the step or one column beside it (Canny marks one side)
-    assert count_segments(labels) == 2 and sealseg.asa(labels, gt) > 0.99
+    assert count_segments(labels) == 2
+    # the cut lands on the step (between columns 11 and 12) or one column
+    # beside it (Canny marks one side), once in every row
+    for row in labels:
+        cuts = np.flatnonzero(row[1:] != row[:-1])
+        assert cuts.size == 1 and cuts[0] in (10, 11, 12)
 
 
 def test_canny_affinities_use_the_edge_channel_settings():
