@@ -1,7 +1,9 @@
 """Record or compare sealseg's outputs on a fixed set of cases.
 
 A refactor or a kernel change must leave labels, metrics and affinities
-bit-identical.  Run once before the change to record, once after to compare::
+bit-identical, unless it changes them on purpose: then the comparison lists
+what differs, and the change's commit says why and which record is the new
+one.  Run once before the change to record, once after to compare::
 
     python tools/compare_outputs.py record BEFORE.npz
     python tools/compare_outputs.py compare BEFORE.npz
