@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._ext import _ers
+from ._ext import _ers, _relax
 from ._spatial_prior import apply_spatial_prior
 from ._validation import (
     check_bool,
@@ -28,8 +28,8 @@ from ._validation import (
 from ._slic_arguments import (check_smoothing_sigma, check_smoothing_width, check_spacing,
                               warn_without_effect)
 
-__all__ = ["ERSSettings", "check_ers_settings", "check_n_segments_levels",
-           "check_slic_options", "graph_connectivity",
+__all__ = ["RELAX_DEFAULT", "ERSSettings", "check_ers_settings", "check_n_segments_levels",
+           "check_relax", "check_slic_options", "graph_connectivity",
            "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
            "check_start_label_with_mask"]
 
@@ -58,6 +58,10 @@ class ERSSettings:
         Label of the first superpixel.
     mask_u8 : ndarray of uint8 or None
         The mask as a C-contiguous uint8 view, or None.
+    relax : float or None
+        Length cost of the boundary relaxation after the greedy, or None
+        for no relaxation; None for a volume or a sequence of counts, where
+        the pass does not run (see :func:`check_relax`).
     """
 
     n_segments: object
@@ -65,6 +69,7 @@ class ERSSettings:
     lam: float
     start_label: int
     mask_u8: np.ndarray = None
+    relax: object = None
 
     @property
     def stacked(self):
@@ -148,15 +153,35 @@ def check_n_segments_levels(n_segments, n_pixels):
     return counts
 
 
+# The boundary relaxation (``sealseg._ext._relax``): the weight of its area
+# term and its number of passes, fixed; the length cost is ``relax``, whose
+# default ers and seal_ers share.  Chosen on BSDS500 val (the first 20
+# images, n_segments 400-1000; doc/results.rst, "Shape").
+RELAX_DEFAULT = 0.35
+RELAX_AREA_WEIGHT = 1.0
+RELAX_PASSES = 10
+
+
+def check_relax(relax):
+    """``relax`` checked: None (no relaxation) or a real number >= 0."""
+    if relax is None:
+        return None
+    return check_positive_real(relax, "relax", allow_zero=True)
+
+
 def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask, *,
-                       strength=0.0):
+                       strength=0.0, relax=None):
     """Check every argument of ERS but the image/affinities, for a graph of ``shape``.
 
     ``shape`` is (H, W), or (P, M, N) for a volume, whose ``connectivity``
     is 6 (from :func:`graph_connectivity`).  ``strength`` is the prior's
     (:func:`sealseg._spatial_prior.prior_strength`), checked against a
-    sequence of counts.  Returns an :class:`ERSSettings`.
+    sequence of counts.  ``relax`` (:func:`check_relax`) is kept for a
+    single count on an image only: moving pixels level by level would break
+    the nesting of a stack, and the pass is 2-D.  Returns an
+    :class:`ERSSettings`.
     """
+    relax = check_relax(relax)
     if len(shape) == 2:
         connectivity = check_connectivity(connectivity)
     start_label = check_start_label(start_label)
@@ -168,8 +193,10 @@ def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask, 
         raise ValueError("a sequence of n_segments needs compactness at most 1 (no grid "
                          "prior): the prior's grid depends on the count, so the levels would "
                          "not nest; call once per count instead")
+    if len(shape) != 2 or isinstance(n_segments, tuple):
+        relax = None
     if mask is None:
-        return ERSSettings(n_segments, connectivity, lam, start_label, None)
+        return ERSSettings(n_segments, connectivity, lam, start_label, None, relax)
     # ndimage's default structure is 4-connected in 2-D, 6-connected in 3-D.
     structure = np.ones((3, 3), bool) if connectivity == 8 else None
     _, n_pieces = ndi.label(mask, structure=structure)
@@ -179,16 +206,21 @@ def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask, 
                          f"more than n_segments={fewest}; every superpixel is one "
                          "connected region, so ask for at least that many")
     check_start_label_with_mask(start_label, mask)
-    return ERSSettings(n_segments, connectivity, lam, start_label, mask.view(np.uint8))
+    return ERSSettings(n_segments, connectivity, lam, start_label, mask.view(np.uint8), relax)
 
 
-def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 1.0)):
+def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 1.0),
+                       make_weights=None):
     """ERS on kernel edge weights (consumed) of a graph of ``shape``; no checks.
 
     ``settings`` from :func:`check_ers_settings` for that shape.
     ``strength`` and ``spacing``: the compactness prior
     (``sealseg._spatial_prior``), applied to ``weights`` first; 0 leaves
-    them as they are.
+    them as they are.  ``make_weights``: a function that makes ``weights``
+    again (without the prior), for the boundary relaxation when
+    ``settings.relax`` is not None; remaking them after the greedy costs a
+    pass over the image where a copy kept through it would add to its peak
+    memory.
     """
     _log.info("ERS into %d superpixels on %.2f Mpx", settings.n_segments, np.prod(shape) / 1e6)
     mask_u8 = settings.mask_u8
@@ -204,6 +236,10 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
         labels, _ = _ers.entropy_rate_segmentation(weights, height, width,
                                                    settings.connectivity, settings.n_segments,
                                                    settings.lam, kernel_mask, depth=depth)
+        if settings.relax is not None and make_weights is not None:
+            del weights  # the kernel's scratch: free before the new copy
+            _relax.relax_boundaries(labels, make_weights(), settings.connectivity,
+                                    settings.relax, RELAX_AREA_WEIGHT, RELAX_PASSES)
         return shift_labels(labels, settings.start_label, mask_u8)
     # One run, stopped at each count from the largest down (the kernel's levels).
     levels = sorted(settings.counts, reverse=True)
@@ -224,10 +260,14 @@ def run_ers_on_affinities(affinities, settings, *, strength=0.0, spacing=(1.0, 1
     """
     if affinities.ndim == 4:
         weights = _ers.edge_weights_from_volume_affinities(affinities)
-    else:
-        weights = _ers.edge_weights_from_affinities(affinities, settings.connectivity)
-    return run_ers_on_weights(weights, affinities.shape[1:], settings, strength=strength,
-                              spacing=spacing)
+        return run_ers_on_weights(weights, affinities.shape[1:], settings, strength=strength,
+                                  spacing=spacing)
+
+    def make_weights():
+        return _ers.edge_weights_from_affinities(affinities, settings.connectivity)
+
+    return run_ers_on_weights(make_weights(), affinities.shape[1:], settings,
+                              strength=strength, spacing=spacing, make_weights=make_weights)
 
 
 _NOT_ITERATIVE = "ERS is a greedy graph clustering, not an iterative one"

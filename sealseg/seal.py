@@ -15,7 +15,8 @@ from ._spatial_prior import prior_strength
 from ._slic_arguments import warn_without_effect
 from ._validation import as_array, check_bool, check_optional_positive_int, check_rgb_image, \
     image_is_volume
-from ._ers_core import check_ers_settings, check_slic_options, run_ers_on_affinities, smooth
+from ._ers_core import (RELAX_DEFAULT, check_ers_settings, check_slic_options,
+                        run_ers_on_affinities, smooth)
 from .pan.inference import _predict_affinities, check_precision
 
 __all__ = ["seal_ers"]
@@ -44,7 +45,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
              convert2lab=None, enforce_connectivity=True, min_size_factor=0.5,
              max_size_factor=3, slic_zero=False, start_label=1, mask=None, *,
              channel_axis=-1, lam=0.5, connectivity=8, weights=None, device=None,
-             max_pixels_per_tile=None, precision="auto"):
+             max_pixels_per_tile=None, precision="auto", relax=RELAX_DEFAULT):
     """Segment an image into superpixels by SEAL-ERS: ERS on predicted affinities.
 
     A trained Pixel Affinity Net predicts the affinities of neighbouring
@@ -126,6 +127,13 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         that do not depend on the CPU.
 
         .. versionadded:: 0.1
+    relax : float or None, optional
+        Boundary relaxation after ERS, a real number >= 0 (see
+        :func:`sealseg.ers`): boundaries move off flat areas and onto the
+        net's edges, and get shorter; larger values smooth more.  None: no
+        relaxation (plain SEAL-ERS).  Not applied to a sequence of counts.
+
+        .. versionadded:: 0.1
 
     Returns
     -------
@@ -195,7 +203,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     rgb = smooth(check_rgb_image(image, channel_axis), smoothing)
     strength = prior_strength(compactness, "affinities")
     settings = check_ers_settings(rgb.shape[:2], n_segments, connectivity, lam,
-                                  start_label, mask, strength=strength)
+                                  start_label, mask, strength=strength, relax=relax)
     max_pixels_per_tile = check_optional_positive_int(max_pixels_per_tile,
                                                       "max_pixels_per_tile")
     precision = check_precision(precision)

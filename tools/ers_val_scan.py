@@ -10,8 +10,11 @@ the (image, annotation) pairs, as on the results page::
     python tools/ers_val_scan.py --variants separate stack --shard 1/2 --out b.csv
     python tools/ers_val_scan.py --summarize a.csv b.csv
 
-``separate``: one call per n (today's labels); ``stack``: one call with the
-whole list of n (nested levels).
+``separate``: one call per n, default arguments; ``plain``: the same with
+``relax=None`` (plain ERS, without the boundary relaxation); ``stack``: one
+call with the whole list of n (nested levels).  ``--cache`` must hold the
+affinities of the net whose figures are wanted (delete it when the default
+net changes).
 """
 import argparse
 import csv
@@ -45,6 +48,10 @@ def _separate(image, affinities, n_list, kwargs):
     return [ers(None, n, affinities=affinities, **kwargs) for n in n_list]
 
 
+def _plain(image, affinities, n_list, kwargs):
+    return _separate(image, affinities, n_list, dict(kwargs, relax=None))
+
+
 def _stack(image, affinities, n_list, kwargs):
     from sealseg import ers
 
@@ -53,7 +60,7 @@ def _stack(image, affinities, n_list, kwargs):
     return list(ers(None, list(n_list), affinities=affinities, **kwargs))
 
 
-VARIANTS = {"separate": _separate, "stack": _stack}
+VARIANTS = {"separate": _separate, "plain": _plain, "stack": _stack}
 
 
 def _boundary_share(labels):

@@ -1,0 +1,105 @@
+"""Tests of the boundary relaxation after ERS (sealseg._ext._relax, ``relax`` of ers/seal_ers)."""
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from scipy import ndimage as ndi
+from skimage import data
+
+from sealseg import boundary_share, ers, rgb_affinities
+from sealseg._ext import _ers, _relax
+from sealseg.metrics import strip_share
+
+
+def _connected(labels, connectivity):
+    structure = np.ones((3, 3), bool) if connectivity == 8 else None
+    return all(ndi.label(labels == v, structure=structure)[1] == 1
+               for v in np.unique(labels) if v > 0)
+
+
+@pytest.fixture(scope="module")
+def image():
+    return data.astronaut()[::6, ::6]  # 86 x 86
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+@pytest.mark.parametrize("n", [2, 17, 150])
+def test_exact_count_and_connected_superpixels(image, connectivity, n):
+    labels = ers(image, n, connectivity=connectivity)
+    assert_array_equal(np.unique(labels), np.arange(1, n + 1))
+    assert _connected(labels, connectivity)
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_count_and_connectivity_on_noise_with_a_mask(connectivity):
+    rng = np.random.default_rng(3)
+    noise = rng.random((40, 37, 3))
+    mask = np.ones((40, 37), bool)
+    mask[10:14, :30] = False
+    labels = ers(noise, 60, connectivity=connectivity, mask=mask, relax=2.0)
+    assert np.all(labels[~mask] == 0)
+    assert_array_equal(np.unique(labels[mask]), np.arange(1, 61))
+    assert _connected(labels, connectivity)
+
+
+def test_none_gives_plain_ers_and_the_pass_changes_it(image):
+    plain = ers(image, 80, relax=None)
+    relaxed = ers(image, 80)
+    assert not np.array_equal(plain, relaxed)
+    aff = rgb_affinities(image)
+    labels = ers(None, 80, affinities=aff, relax=None)
+    weights = _ers.edge_weights_from_affinities(np.ascontiguousarray(aff), 8)
+    alone, _ = _ers.entropy_rate_segmentation(weights, *labels.shape, 8, 80, 0.5)
+    assert_array_equal(labels, alone + 1)
+
+
+def test_shorter_boundaries_and_fewer_strips_on_a_flat_noisy_image():
+    rng = np.random.default_rng(0)
+    flat = np.clip(0.5 + rng.normal(0, 0.01, (96, 96, 3)), 0, 1)
+    plain = ers(flat, 100, relax=None)
+    relaxed = ers(flat, 100)
+    assert boundary_share(relaxed) < 0.9 * boundary_share(plain)
+    assert strip_share(relaxed) <= strip_share(plain)
+
+
+def test_boundary_moves_onto_the_image_edge():
+    # Two flat halves (an edge between columns 15 and 16), and two labels
+    # whose boundary wanders around it.
+    image = np.zeros((30, 32, 3))
+    image[:, 16:] = 1.0
+    weights = _ers.edge_weights_from_image(np.ascontiguousarray(image * 255), 15.0, 8)
+    labels = np.zeros((30, 32), np.int64)
+    rng = np.random.default_rng(1)
+    for y in range(30):
+        labels[y, 16 + rng.integers(-3, 4):] = 1
+    moved = _relax.relax_boundaries(labels, weights, 8, 0.3, 1.0, 10)
+    assert moved > 0
+    expected = np.zeros((30, 32), np.int64)
+    expected[:, 16:] = 1
+    assert_array_equal(labels, expected)
+
+
+def test_stack_is_not_relaxed_and_stays_nested(image):
+    stack = ers(image, [60, 20])
+    assert_array_equal(stack, ers(image, [60, 20], relax=None))
+
+
+@pytest.mark.parametrize("ring, connectivity, simple", [
+    (0b00000000, 8, False),   # the last pixel of its label
+    (0b00000010, 8, True),    # one neighbour above
+    (0b00100010, 8, False),   # above and below only: removing it cuts the label
+    (0b00000111, 8, True),    # the row above
+    (0b00000101, 8, False),   # two corners apart
+    (0b00000001, 4, False),   # a corner only: no 4-neighbour of the centre
+    (0b00001110, 4, True),    # above, top-right, right: one 4-connected piece
+    (0b00001010, 4, False),   # above and right, not 4-connected round the centre
+    (0b00001010, 8, True),    # ... but 8-connected
+])
+def test_simple_pixels(ring, connectivity, simple):
+    assert bool(_relax._simple_table(connectivity)[ring]) == simple
+
+
+@pytest.mark.parametrize("relax, error", [(-0.1, ValueError), (np.nan, ValueError),
+                                          ("0.3", TypeError), (True, TypeError)])
+def test_bad_relax_is_refused(image, relax, error):
+    with pytest.raises(error, match="relax"):
+        ers(image, 10, relax=relax)
