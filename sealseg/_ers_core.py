@@ -8,6 +8,7 @@ is the proof that the arguments of ERS other than the graph were checked
 for a graph of its shape.
 """
 import dataclasses
+import functools
 import logging
 import numbers
 
@@ -29,7 +30,7 @@ from ._slic_arguments import (check_smoothing_sigma, check_smoothing_width, chec
                               warn_without_effect)
 
 __all__ = ["RELAX_DEFAULT", "ERSSettings", "check_ers_settings", "check_n_segments_levels",
-           "check_relax", "check_slic_options", "graph_connectivity",
+           "check_relax", "check_slic_options", "colour_weights_maker", "graph_connectivity",
            "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
            "check_start_label_with_mask"]
 
@@ -156,7 +157,7 @@ def check_n_segments_levels(n_segments, n_pixels):
 # The boundary relaxation (``sealseg._ext._relax``): the weight of its area
 # term and its number of passes, fixed; the length cost is ``relax``, whose
 # default ers and seal_ers share.  Chosen on BSDS500 val (the first 20
-# images, n_segments 400-1000; doc/results.rst, "Shape").
+# images, n_segments 300-1000; doc/results.rst, "The shape of the superpixels").
 RELAX_DEFAULT = 0.35
 RELAX_AREA_WEIGHT = 1.0
 RELAX_PASSES = 10
@@ -250,6 +251,19 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
         where = {n: i for i, n in enumerate(levels)}
         stack = stack[[where[n] for n in settings.counts]]
     return shift_labels(stack, settings.start_label, mask_u8)
+
+
+def colour_weights_maker(colours, color_sigma, settings):
+    """The ``make_weights`` of :func:`run_ers_on_weights` for an image's colours, or None.
+
+    None when ``settings.relax`` is None.  It keeps a float32 copy of
+    ``colours`` (12 bytes a pixel through the kernel, where the caller frees
+    its float64 copies; exact for 8-bit colours).
+    """
+    if settings.relax is None:
+        return None
+    return functools.partial(_ers.edge_weights_from_image, colours.astype(np.float32),
+                             color_sigma, settings.connectivity)
 
 
 def run_ers_on_affinities(affinities, settings, *, strength=0.0, spacing=(1.0, 1.0)):

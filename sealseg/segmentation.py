@@ -7,7 +7,6 @@ check their arguments and run the kernels; the checks and the run that
 :func:`ers` shares with :func:`sealseg.seal_ers` live in
 :mod:`sealseg._ers_core`.
 """
-from functools import partial
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from ._ers_core import (
     check_ers_settings,
     check_slic_options,
     check_start_label_with_mask,
+    colour_weights_maker,
     graph_connectivity,
     run_ers_on_affinities,
     run_ers_on_weights,
@@ -174,18 +174,10 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         .. versionchanged:: 0.1
            Was ``sigma``, which now means pre-smoothing as in slic.
     relax : float or None, optional
-        Boundary relaxation after the greedy, a real number >= 0 (see
-        Notes): boundary pixels move to a neighbouring superpixel while that
-        shortens the boundaries where the pixels on either side look alike,
-        every superpixel staying connected and near the size ERS gave it,
-        the count exact.  The value is the cost of a unit of boundary on
-        top of the edge's weight: larger values give shorter, smoother
-        boundaries; 0 moves boundaries onto weaker edges only.  None: no
-        relaxation (plain ERS, this function's labels before the pass
-        existed).  Images only, with one count: a volume, or a sequence of
-        counts (whose stack would no longer nest), is not relaxed.
-
-        .. versionadded:: 0.1
+        Boundary relaxation after the greedy, >= 0 (see Notes): boundaries
+        get shorter where the pixels on either side look alike, more so for
+        larger values; the count stays exact, superpixels connected.  None:
+        plain ERS.  Volumes and sequences of counts (stacks) are not relaxed.
 
     Returns
     -------
@@ -201,11 +193,11 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         ``n_segments`` < 1 or larger than the number of pixels to segment, an
         empty image, NaN or infinite values, affinities of the wrong shape or
         outside [0, 1], ``connectivity`` not 4 or 8 (6 for a volume), a
-        4-D image with ``channel_axis=None``, a negative
-        ``compactness`` or ``sigma``, ``spacing`` not positive or of the
-        wrong length, ``convert2lab=True`` on an image without 3 channels, a
-        mask of the wrong shape, with no pixel, or with more separate regions
-        than ``n_segments``.
+        4-D image with ``channel_axis=None``, a negative ``compactness``,
+        ``sigma`` or ``relax``, ``spacing`` not positive or of the wrong
+        length, ``convert2lab=True`` on an image without 3 channels, a mask
+        of the wrong shape, with no pixel, or with more separate regions than
+        ``n_segments``.
     TypeError
         Arguments of the wrong type (e.g. a float ``n_segments``).
 
@@ -222,10 +214,10 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     tie: with continuous affinities, swapping ``affinities[0]`` and
     ``affinities[1]`` and transposing both transposes the segmentation (for
     4- and 8-connectivity), but with quantised affinities or a flat image it
-    need not; this holds for plain ERS (``relax=None``), as the relaxation
-    visits the pixels in raster order.  The kernels use 64-bit indices throughout (no 32-bit limit on
-    the image size); memory is the limit (bytes per pixel at the peak:
-    :doc:`/speed`, "Memory").
+    need not; this holds for plain ERS (``relax=None``: the relaxation visits
+    pixels in raster order).  The kernels use 64-bit indices throughout (no
+    32-bit limit on the image size); memory is the limit (bytes per pixel
+    at the peak: :doc:`/speed`, "Memory").
 
     A volume is the 6-connected voxel graph, with the kernel and its
     guarantees unchanged: the same exact count, connected supervoxels
@@ -255,19 +247,10 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     with the smallest count.  Their scores on BSDS500 val against separate
     calls are on :doc:`/results`, its time on :doc:`/speed`.
 
-    Plain ERS draws boundaries that wander where the image has no edge:
-    staircases, and strips one or two pixels wide in flat areas.  The
-    relaxation (``relax``) then lowers, one pixel at a time, ``sum over cut
-    edges of s * (relax + w) + sum over superpixels of (A - A0)**2 / mean
-    A0`` over the graph's edges (``w`` the edge's weight in [0, 1], ``s``
-    1 for an edge along an axis and 1/sqrt(2) for a diagonal one, ``A`` a
-    superpixel's area and ``A0`` its area after the greedy), in at most
-    10 passes over the image.  A pixel moves only to a superpixel it
-    touches along an axis, never when it is the last of its own, and
-    only when its own superpixel's pixels around it stay connected in the
-    graph's connectivity, so every superpixel stays one connected region.
-    On BSDS500 val it shortens the boundaries and raises boundary recall at
-    equal boundary length (figures on :doc:`/results`, "Shape").
+    ``relax`` lowers ``sum over cut edges of s * (relax + w) + sum over superpixels of (A -
+    A0)**2 / mean A0`` by moving pixels, in at most 10 passes (``w`` an edge's weight, ``s``
+    1/sqrt(2) on diagonals, else 1, ``A0`` the area after the greedy), each only to a superpixel
+    it touches along an axis and when its own stays connected (figures: :doc:`/results`).
 
     ``compactness`` is a static prior on the graph: seeds on a regular grid
     of step ``S = sqrt(area / n_segments)`` (in the units of ``spacing``,
@@ -375,11 +358,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         weights = _ers.edge_weights_from_volume(colours, color_sigma)
     else:
         weights = _ers.edge_weights_from_image(colours, color_sigma, settings.connectivity)
-    # The relaxation makes the weights again after the greedy, from a float32
-    # copy (12 bytes a pixel through the kernel; exact for 8-bit colours).
-    make_weights = None if settings.relax is None else partial(
-        _ers.edge_weights_from_image, colours.astype(np.float32), color_sigma,
-        settings.connectivity)
+    make_weights = colour_weights_maker(colours, color_sigma, settings)
     # The float copies of the image are not needed past the weights: freed
     # here, they are not held through the peak of the kernel (doc/speed.rst).
     del colours, unit

@@ -386,12 +386,19 @@ def test_cli_subprocess_exit_code(tmp_path):
 REFERENCE = REPO.parent / "shared" / "fixtures" / "reference_val_ers.csv"
 
 
+def plain_ers(image, n):
+    """ERS without the boundary relaxation: the reference implementation's algorithm."""
+    from sealseg import ers
+
+    return ers(image, n, relax=None)
+
+
 @pytest.mark.skipif(real_bsds500_root() is None,
                     reason="BSDS500 not found at $SEALSEG_DATA or ../shared/datasets")
 def test_real_bsds500_two_images(tmp_path):
     dataset = load_bsds500(real_bsds500_root(), split="val")[:2]
-    summary = evaluate(dataset, ["ers"], [200], tmp_path, progress=False, plots=False,
-                       log=lambda m: None)
+    summary = evaluate(dataset, ["test_evaluation:plain_ers"], [200], tmp_path, progress=False,
+                       plots=False, log=lambda m: None)
     (s,) = summary
     assert s["images"] == 2 and s["n_obtained"] == 200
     assert 8 <= s["pairs"] <= 18

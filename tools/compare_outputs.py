@@ -38,6 +38,12 @@ def cases():
                 yield (f"ers/{name}/n{n}/c{connectivity}",
                        lambda image=image, n=n, c=connectivity, ca=channel_axis:
                        sealseg.ers(image, n, connectivity=c, channel_axis=ca))
+        yield (f"ers/{name}/n150/c8/plain",
+               lambda image=image, ca=channel_axis:
+               sealseg.ers(image, 150, channel_axis=ca, relax=None))
+        yield (f"ers/{name}/n150/c8/relax2",
+               lambda image=image, ca=channel_axis:
+               sealseg.ers(image, 150, channel_axis=ca, relax=2.0))
         yield (f"ers/{name}/lam0/start0",
                lambda image=image, ca=channel_axis:
                sealseg.ers(image, 40, lam=0.0, start_label=0, channel_axis=ca))
@@ -65,6 +71,8 @@ def cases():
                 yield (f"seal_ers/{name}/n{n}/c{connectivity}",
                        lambda image=image, n=n, c=connectivity:
                        sealseg.seal_ers(image, n, connectivity=c))
+        yield (f"seal_ers/{name}/n120/c8/plain",
+               lambda image=image: sealseg.seal_ers(image, 120, relax=None))
         mask = np.ones(image.shape[:2], bool)
         mask[:, : image.shape[1] // 3] = False
         yield (f"seal_ers/{name}/mask/start5",

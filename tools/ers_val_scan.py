@@ -84,7 +84,7 @@ def scan(args):
 
     data = load_bsds500(split="val")
     k, of = (int(v) for v in args.shard.split("/"))
-    indices = [i for i in range(len(data)) if i % of == k][: args.limit]
+    indices = [i for i in range(args.skip, len(data)) if i % of == k][: args.limit]
     os.makedirs(args.cache, exist_ok=True)
     fields = ["variant", "source", "image", "n", "n_obtained", "pairs", "asa", "br", "seconds",
               "strip", "bshare"]
@@ -146,6 +146,7 @@ def main(argv=None):
     parser.add_argument("--n", nargs="+", type=int, default=N_LIST)
     parser.add_argument("--shard", default="0/1")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--skip", type=int, default=0, help="start at this image index")
     parser.add_argument("--cache", default="/tmp/sealseg-val-affinities")
     parser.add_argument("--out", default="scan.csv")
     parser.add_argument("--summarize", nargs="+", metavar="CSV")
