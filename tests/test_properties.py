@@ -3,7 +3,7 @@
 The arrays are drawn from a seed rather than element by element: ERS's
 results depend on ties between gains, and element-wise strategies shrink
 towards constant arrays full of ties, which test the tie-break rather than
-the property (see ``test_transposed_affinities_transpose_the_segmentation``).
+the property.
 The budget (``max_examples``) keeps the module to a few seconds.
 """
 import numpy as np
@@ -103,30 +103,40 @@ def _same_partition(a, b):
     return len(pairs) == np.unique(a).size == np.unique(b).size
 
 
-@FAST
-@given(problem=problems())
-def test_transposed_affinities_transpose_the_segmentation(problem):
-    """Transposing swaps the two affinity maps; the segmentation is transposed.
+def test_transposed_affinities_transpose_the_segmentation():
+    """Transposing swaps the two affinity maps; the segmentation is transposed,
+    except where joins tie.
 
     The transposed pixel graph is the same graph with the same weights (the
     diagonal weight takes the smaller of the horizontal and vertical path
     means, a symmetric rule, and the up-right diagonal of one pixel is the
-    down-left one of its neighbour).  Only the raster order of the edges
-    changes, and ERS uses it just to break exact ties between gains; the
-    affinities here are continuous random numbers, without such ties, so the
-    property holds for 4- and 8-connectivity alike.  (With quantised
-    affinities it fails: 53 to 193 in 300 random cases did.)  Labels are
-    numbered in raster order, so the comparison is of partitions.  Plain
-    ERS (``relax=None``): the boundary relaxation visits pixels in raster
-    order, which transposing changes.
+    down-left one of its neighbour).  Only the memory order of the edges
+    changes, and the greedy uses it to order joins whose gains round to the
+    same queue key (about 2**-8 relative, see the speed page), so even
+    continuous random affinities tie now and then: 9 of 300 random problems
+    gave another partition when this was written.  The check is therefore
+    on a fixed set of 100 problems: every run is valid, and at least 90 give
+    exactly the transposed partition (a kernel that mixed up the two
+    directions or the diagonals would fail almost all of them).  Labels are
+    numbered in raster order, so the comparison is of partitions.  Plain ERS
+    (``relax=None``): the boundary relaxation visits pixels in raster order,
+    which transposing changes.
     """
-    seed, shape, connectivity, lam, _, _, n = problem
-    a = np.random.default_rng(seed).random((2,) + shape)
-    transposed = np.stack([a[1].T, a[0].T])
-    labels = ers(None, n, affinities=a, connectivity=connectivity, lam=lam, relax=None)
-    labels_t = ers(None, n, affinities=transposed, connectivity=connectivity, lam=lam,
-                   relax=None)
-    assert _same_partition(labels, labels_t.T)
+    rng = np.random.default_rng(20261207)
+    exact = 0
+    for _ in range(100):
+        h, w = (int(v) for v in rng.integers(1, 15, 2))
+        n = int(rng.integers(1, h * w + 1))
+        connectivity = int(rng.choice([4, 8]))
+        lam = float(rng.choice([0.0, 0.5, 2.0]))
+        a = rng.random((2, h, w))
+        transposed = np.stack([a[1].T, a[0].T])
+        labels = ers(None, n, affinities=a, connectivity=connectivity, lam=lam, relax=None)
+        labels_t = ers(None, n, affinities=transposed, connectivity=connectivity, lam=lam,
+                       relax=None)
+        _check_labels(labels_t, (w, h), n, 1, connectivity, None)
+        exact += _same_partition(labels, labels_t.T)
+    assert exact >= 90
 
 
 @st.composite
