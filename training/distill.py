@@ -1,10 +1,16 @@
-"""Distil the train-only twin into a one-pass (two-output) student.
+"""Distil the train-only twin into a cheaper student.
 
 Usage::
 
     python training/distill.py --out RUN --iters 6000 [--resume] [--threads 2]
+    python training/distill.py --out RUN --student pruned --width 16 --gt-weight 0
 
-Student: PixelAffinityNet(width 32, 1x7 head, no edges, dilations 1 2 4,
+Two students: the one-pass student below (``--student one-pass``, the default,
+``training/distilled_run.md``) and the twin's own architecture at a smaller
+width, started from the twin's strongest channels (``--student pruned``,
+``pruned_student``, ``training/pruned_run.md``).
+
+One-pass student: PixelAffinityNet(width 32, 1x7 head, no edges, dilations 1 2 4,
 one_way=False, fusion 32): both directions from one pass (the twin runs twice,
 on the image and its transpose).  It starts from the twin's weights (head and
 residual blocks copied; the mid and fuse layers duplicated so that channel 0
