@@ -207,3 +207,13 @@ def test_bfloat16_and_float32_give_the_same_superpixel_quality_on_val_images():
     fp32, bf16 = np.mean(scores["float32"], axis=0), np.mean(scores["bfloat16"], axis=0)
     assert abs(bf16[0] - fp32[0]) < 0.002
     assert abs(bf16[1] - fp32[1]) < 0.01
+
+
+def test_default_relaxation_is_the_nets_own(weights):
+    # seal_ers relaxes less than ers by default (0.15 against 0.35, chosen on
+    # val for the net's affinities): the default call is the 0.15 call.
+    img = _image()
+    affinities = learn_affinities(img, weights=weights).astype(np.float64)
+    labels = seal_ers(img, 12, weights=weights)
+    assert_array_equal(labels, ers(None, 12, affinities=affinities, relax=0.15))
+    assert_array_equal(labels, seal_ers(img, 12, weights=weights, relax=0.15))
