@@ -2,18 +2,13 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from scipy import ndimage as ndi
 from skimage import data
 
 from sealseg import boundary_share, ers, rgb_affinities
 from sealseg._ext import _ers, _relax
 from sealseg.metrics import strip_share
 
-
-def _connected(labels, connectivity):
-    structure = np.ones((3, 3), bool) if connectivity == 8 else None
-    return all(ndi.label(labels == v, structure=structure)[1] == 1
-               for v in np.unique(labels) if v > 0)
+from label_checks import each_label_connected
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +21,7 @@ def image():
 def test_exact_count_and_connected_superpixels(image, connectivity, n):
     labels = ers(image, n, connectivity=connectivity)
     assert_array_equal(np.unique(labels), np.arange(1, n + 1))
-    assert _connected(labels, connectivity)
+    assert each_label_connected(labels, connectivity, skip_zero=True)
 
 
 @pytest.mark.parametrize("connectivity", [4, 8])
@@ -38,7 +33,7 @@ def test_count_and_connectivity_on_noise_with_a_mask(connectivity):
     labels = ers(noise, 60, connectivity=connectivity, mask=mask, relax=2.0)
     assert np.all(labels[~mask] == 0)
     assert_array_equal(np.unique(labels[mask]), np.arange(1, 61))
-    assert _connected(labels, connectivity)
+    assert each_label_connected(labels, connectivity, skip_zero=True)
 
 
 def test_none_gives_plain_ers_and_the_pass_changes_it(image):

@@ -11,6 +11,8 @@ from skimage import data
 
 from sealseg import ers
 
+from label_checks import each_label_connected
+
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ers"
 if "SEALSEG_FIXTURES" in os.environ:
     FIXTURES = Path(os.environ["SEALSEG_FIXTURES"]) / "ers"
@@ -33,15 +35,6 @@ def _load_cases(mode):
 
 def _n_labels(labels):
     return np.unique(labels).size
-
-
-def _each_label_connected(labels, connectivity):
-    structure = np.ones((3, 3), bool) if connectivity == 8 else None
-    for value in np.unique(labels):
-        _, n = ndi.label(labels == value, structure=structure)
-        if n != 1:
-            return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +82,7 @@ def test_exact_count_connected_regions(small_image, connectivity, n_segments):
     assert labels.shape == small_image.shape[:2]
     assert labels.dtype == np.int64
     assert_array_equal(np.unique(labels), np.arange(1, n_segments + 1))
-    assert _each_label_connected(labels, connectivity)
+    assert each_label_connected(labels, connectivity)
 
 
 @pytest.mark.parametrize("connectivity", [4, 8])
@@ -98,7 +91,7 @@ def test_affinity_input_count_and_connectivity(connectivity):
     affinities = rng.random((2, 25, 31))
     labels = ers(None, 40, affinities=affinities, connectivity=connectivity)
     assert _n_labels(labels) == 40
-    assert _each_label_connected(labels, connectivity)
+    assert each_label_connected(labels, connectivity)
 
 
 def test_deterministic(small_image):
@@ -140,7 +133,7 @@ def test_mask(small_image):
     labels = ers(small_image, 20, mask=mask)
     assert np.all(labels[~mask] == 0)
     assert_array_equal(np.unique(labels[mask]), np.arange(1, 21))
-    assert _each_label_connected(np.where(mask, labels, -1)[4:28, 5:30], 8)
+    assert each_label_connected(np.where(mask, labels, -1)[4:28, 5:30], 8)
 
 
 def test_mask_pieces_more_than_segments_is_refused():
@@ -228,7 +221,7 @@ def test_exact_count_connected_regions_with_ties(connectivity, n_segments):
     for image in (flat, _four_level_image()):
         labels = ers(image, n_segments, connectivity=connectivity, channel_axis=None)
         assert_array_equal(np.unique(labels), np.arange(1, n_segments + 1))
-        assert _each_label_connected(labels, connectivity)
+        assert each_label_connected(labels, connectivity)
 
 
 # --- bad input ----------------------------------------------------------------------------
@@ -435,7 +428,7 @@ def test_fh_min_size_respected(small_affinities, connectivity, min_size):
                                    connectivity=connectivity)
     sizes = np.bincount(labels.ravel())[1:]
     assert sizes.min() >= min_size
-    assert _each_label_connected(labels, connectivity)
+    assert each_label_connected(labels, connectivity)
 
 
 def test_fh_min_size_zero_and_one_are_the_same(small_affinities):
@@ -452,7 +445,7 @@ def test_fh_labels_consecutive_connected_raster_order(small_affinities, connecti
     assert_array_equal(values, np.arange(1, values.size + 1))
     _, first = np.unique(labels.ravel(), return_index=True)
     assert np.all(np.diff(first) > 0)
-    assert _each_label_connected(labels, connectivity)
+    assert each_label_connected(labels, connectivity)
 
 
 @pytest.mark.parametrize("start_label", [0, 1, 7])
