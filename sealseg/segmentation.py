@@ -243,7 +243,8 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     is that of the largest count until it is reached, then that of each
     next count in turn (it only decreases, so the lazy evaluation stays
     exact): the largest count's map is the one a call with that count alone
-    gives, and the others are nested in it, at about the time of one call
+    and ``relax=None`` gives (a sequence is not relaxed, so that the maps
+    nest), and the others are nested in it, at about the time of one call
     with the smallest count.  Their scores on BSDS500 val against separate
     calls are on :doc:`/results`, its time on :doc:`/speed`.
 
