@@ -4,6 +4,8 @@ Usage::
 
     python training/distill.py --out RUN --iters 6000 [--resume] [--threads 2]
     python training/distill.py --out RUN --student pruned --width 16 --gt-weight 0
+    python training/distill.py --out RUN --student pruned --width 16 --gt-weight 0 \
+        --init RUN0/model_5000.pt --distil-loss logit
 
 Two students: the one-pass student below (``--student one-pass``, the default,
 ``training/distilled_run.md``) and the twin's own architecture at a smaller
@@ -29,6 +31,14 @@ uniformly from the 438; random 128-pixel crops at a random scale in
 rotations, flips, and a colour jitter (brightness, contrast, saturation
 +-20%, half the draws).  BSDS500 val and CamVid are never read.
 
+Distillation loss (``--distil-loss``): ``bce``, BCE of the student's
+affinities against the teacher's; or ``logit``, the mean squared difference
+of the two nets' logits (Ba & Caruana 2014), each clipped to [-8, 8]
+(``LOGIT_CLIP``).  BCE's gradient on a logit is p - t, so two affinities of
+0.01 and 0.05, which ERS cuts in a different order, pull with 0.04; in logit
+space they are 1.6 apart.  ``--init FILE`` starts the student from a model
+file (fresh optimiser, step 0) instead of pruning the twin.
+
 Schedule: Adam, lr 1e-4, 1e-5 for the last quarter; batch 4; checkpoints
 (model, optimiser, step, RNG) every 3 minutes; resumable.
 """
@@ -46,7 +56,7 @@ import torch
 from sealseg.pan.model import PixelAffinityNet
 from sealseg.pan.pretrained import model_file_payload
 from sealseg.pan.pretrained import read_weight_file
-from sealseg.training.losses import balanced_bce, bce
+from sealseg.training.losses import balanced_bce, bce, valid_mask
 from sealseg.affinity import affinities_from_labels
 from sealseg.datasets import load_bsds500
 
@@ -104,6 +114,17 @@ def sample(data, rng, crop):
         im = np.clip(im, 0.0, 1.0)
     x4 = np.concatenate([im, np.zeros(im.shape[:2] + (1,), np.float32)], -1).transpose(2, 0, 1)
     return np.ascontiguousarray(x4, np.float32), consensus(np.ascontiguousarray(g))
+
+
+LOGIT_CLIP = 8.0
+
+
+def logit_mse(student_logits, teacher_logits):
+    """Mean squared difference of clipped logits over the valid pairs."""
+    valid = valid_mask(student_logits.shape, student_logits.device).expand_as(student_logits)
+    d = (student_logits.clamp(-LOGIT_CLIP, LOGIT_CLIP)
+         - teacher_logits.clamp(-LOGIT_CLIP, LOGIT_CLIP))
+    return (d[valid] ** 2).mean()
 
 
 def student_from_twin(twin):
@@ -188,13 +209,21 @@ def main():
                    help="one-pass: both directions from one pass at the twin's width; "
                         "pruned: the twin's architecture at --width, pruned from the twin")
     p.add_argument("--width", type=int, default=16, help="width of the pruned student")
+    p.add_argument("--init", default=None,
+                   help="start the student from this model file (fresh optimiser, step 0)")
+    p.add_argument("--distil-loss", choices=("bce", "logit"), default="bce",
+                   help="bce: BCE on the affinities; logit: squared difference of the logits")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     twin = read_weight_file("bsds500-dilated")
     twin.config["exponent"] = 1.0
-    student = (student_from_twin(twin) if a.student == "one-pass"
-               else pruned_student(twin, a.width))
+    if a.init is not None:
+        student = read_weight_file(a.init)
+        student.config["exponent"] = 1.0
+    else:
+        student = (student_from_twin(twin) if a.student == "one-pass"
+                   else pruned_student(twin, a.width))
     teacher = twin.eval()
     for q in teacher.parameters():
         q.requires_grad_(False)
@@ -223,11 +252,19 @@ def main():
         batch = [sample(data, rng, a.crop) for _ in range(a.batch)]
         x = torch.from_numpy(np.stack([b[0] for b in batch]))
         tgt = torch.from_numpy(np.stack([b[1] for b in batch]))
-        with torch.no_grad():
-            t_aff = teacher(x)
-        s_aff = student(x)
-        ld = bce(s_aff, t_aff)          # soft targets: the teacher's affinities
-        lg = balanced_bce(s_aff, tgt)
+        if a.distil_loss == "logit":
+            with torch.no_grad():
+                t_logit = teacher.forward_logits(x)
+            s_logit = student.forward_logits(x)
+            ld = logit_mse(s_logit, t_logit)
+            s_aff = torch.sigmoid(s_logit)
+        else:
+            with torch.no_grad():
+                t_aff = teacher(x)
+            s_aff = student(x)
+            ld = bce(s_aff, t_aff)          # soft targets: the teacher's affinities
+        lg = (balanced_bce(s_aff, tgt) if a.gt_weight
+              else torch.zeros((), dtype=s_aff.dtype))
         loss = ld + a.gt_weight * lg
         opt.zero_grad(set_to_none=True)
         loss.backward()
