@@ -9,9 +9,9 @@ import logging
 import os
 import sys
 
-from ._cli import (COMPACTNESS_HELP, DEVICE_HELP, EXAMPLES, PROG, QUIET_HELP, CommandError,
-                   compactness_value, first_line, interrupted, positive_int,
-                   progress_on_stderr, say)
+from ._cli import (COMPACTNESS_HELP, DEVICE_HELP, EXAMPLES, PROG, QUIET_HELP, RELAX_HELP,
+                   CommandError, compactness_value, first_line, interrupted, positive_int,
+                   progress_on_stderr, relax_value, say)
 from ._overlay import OVERLAY_EXTENSIONS
 
 
@@ -35,6 +35,8 @@ def _segment(args):
     if args.device is not None and args.method != "seal_ers":
         raise CommandError("--device applies to --method seal_ers only")
     options = {} if args.device is None else {"device": args.device}
+    if hasattr(args, "relax"):    # absent unless given: the method's own default applies
+        options["relax"] = args.relax
     with progress_on_stderr("segment", enabled=not args.quiet):
         image = read_image_argument(args.path, args.example)
         channel_axis = -1 if image.ndim == 3 else None
@@ -79,6 +81,8 @@ def _add_segment_parser(commands):
                      help="seal_ers: learned affinities (default); ers: colour affinities")
     seg.add_argument("--compactness", type=compactness_value, default=0.0,
                      help=COMPACTNESS_HELP)
+    seg.add_argument("--relax", type=relax_value, default=argparse.SUPPRESS, metavar="COST",
+                     help=RELAX_HELP)
     seg.add_argument("--device", help=DEVICE_HELP)
     seg.add_argument("--quiet", action="store_true",
                      help=QUIET_HELP + " (the steps of a long segmentation, with seconds)")

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 __all__ = ["PROG", "EXAMPLES", "CommandError", "positive_int",
-           "compactness_value", "COMPACTNESS_HELP", "first_line", "fail", "say", "shown",
+           "compactness_value", "COMPACTNESS_HELP", "relax_value", "RELAX_HELP", "first_line",
+           "fail", "say", "shown",
            "read_image_argument", "check_path", "check_output_file",
            "labels_file", "INTERRUPTED", "interrupted", "DEVICE_HELP", "QUIET_HELP",
            "progress_on_stderr"]
@@ -57,6 +58,33 @@ def compactness_value(text):
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+#: Help of the ``--relax`` option of ``segment`` and ``batch``.  The two
+#: defaults are those of the functions' signatures (a test holds them equal).
+RELAX_HELP = ("length cost of the boundary relaxation after ERS, a number >= 0 (larger: "
+              "shorter, smoother boundaries), or 'none' for plain ERS without it "
+              "(default: the method's own, 0.35 for ers, 0.15 for seal_ers)")
+
+
+def relax_value(text):
+    """argparse type of ``--relax``: ``none`` (None: no relaxation) or a finite number >= 0.
+
+    Anything else is argparse's usage error (exit 2).
+    """
+    import math
+
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'none', got {text!r}"
+                                         ) from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0 or 'none', "
+                                         f"got {text!r}")
     return value
 
 

@@ -399,3 +399,44 @@ def test_overlays_scale_an_image_by_the_range_of_its_data(image):
     shown = overlay(image, labels)[..., 0].astype(int)
     assert shown.min() == 0 and shown.max() == 255    # neither all black nor all white
     assert np.all(np.diff(shown.ravel()) >= 0)         # the order of the values is kept
+
+
+# --------------------------------------------------------------------------- --relax
+
+@pytest.mark.parametrize("text, value", [("0", 0.0), ("0.35", 0.35), ("2", 2.0), ("1e-3", 1e-3),
+                                         ("none", None), ("None", None), (" NONE ", None)])
+def test_relax_value_takes_numbers_from_0_and_none(text, value):
+    from sealseg._cli import relax_value
+
+    assert relax_value(text) == value
+
+
+@pytest.mark.parametrize("text", ["-0.1", "nan", "inf", "-inf", "abc", "", "null", "0,3"])
+def test_relax_value_refuses_the_rest(text):
+    import argparse
+
+    from sealseg._cli import relax_value
+
+    with pytest.raises(argparse.ArgumentTypeError, match="'none'"):
+        relax_value(text)
+
+
+def test_relax_help_states_the_defaults_of_the_functions():
+    # The help says what each method does without --relax: the defaults of
+    # ers's and seal_ers's signatures (seal_ers has its own, lower one).
+    import inspect
+
+    from sealseg import ers, seal_ers
+    from sealseg._cli import RELAX_HELP
+    from sealseg.__main__ import build_parser
+
+    for name, function in (("ers", ers), ("seal_ers", seal_ers)):
+        default = inspect.signature(function).parameters["relax"].default
+        assert f"{default} for {name}" in RELAX_HELP
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in ("segment", "batch"):
+        relax = [a for a in commands[name]._actions if "--relax" in a.option_strings]
+        assert len(relax) == 1 and relax[0].help == RELAX_HELP
+        # Not given: absent from the arguments, so the function's default applies.
+        assert not hasattr(commands[name].parse_args(
+            ["x", "-o", "o.png"] if name == "segment" else ["x", "y", "-n", "4"]), "relax")

@@ -126,7 +126,8 @@ SEGMENT = st.tuples(
     st.sampled_from(OUTPUT_FILES).map(lambda p: ["-o", p]),
     COUNTS.map(lambda n: ["-n", n]),
     _options([("-n", NUMBERS), ("--method", ["ers", "seal_ers", "slic", ""]),
-              ("--compactness", NUMBERS), ("--labels", OUTPUT_FILES), ("--overwrite", None),
+              ("--compactness", NUMBERS), ("--relax", NUMBERS + ["none"]),
+              ("--labels", OUTPUT_FILES), ("--overwrite", None),
               ("-o", OUTPUT_FILES)]),
 ).map(lambda parts: ["segment"] + [t for part in parts for t in part])
 
@@ -135,7 +136,7 @@ BATCH = st.tuples(
     st.sampled_from(OUTPUT_DIRS).map(lambda p: [p]),
     COUNTS.map(lambda n: ["-n", n]),
     _options([("--method", ["ers", "seal_ers", "nonsense"]), ("--compactness", NUMBERS),
-              ("--jobs", ["1", "0", "-2", "x"]), ("--format", ["png16", "npy", "jpg"]),
+              ("--relax", NUMBERS + ["none"]), ("--jobs", ["1", "0", "-2", "x"]), ("--format", ["png16", "npy", "jpg"]),
               ("--overlay", None), ("--retries", ["0", "1", "-1", "x", "9" * 25]),
               ("--weights", ["weights/corrupt.pt", "weights", "weights/none.pt", "bsds500",
                              "in/pipe.png", "unknown-name"]),

@@ -85,6 +85,23 @@ def test_batch_cli_png16_bad_image_and_resume(folder, tmp_path, capsys):
     assert set(np.unique(read_labels(out / "c.png"))) == set(range(1, 13))
 
 
+def test_batch_cli_relax_reaches_the_segmenter(folder, tmp_path):
+    (folder / "broken.png").unlink()
+    image = np.asarray(Image.open(folder / "a.png"))
+    for relax, expected in ((["--relax", "none"], ers(image, 12, relax=None)),
+                            (["--relax", "3"], ers(image, 12, relax=3.0)),
+                            ([], ers(image, 12))):
+        out = tmp_path / f"out{len(relax)}{relax[-1] if relax else ''}"
+        assert main(["batch", str(folder), str(out), "-n", "12", "--method", "ers", "--quiet"]
+                    + relax) == 0
+        assert_array_equal(read_labels(out / "a.png"), expected)
+    assert not np.array_equal(ers(image, 12, relax=None), ers(image, 12))
+    with pytest.raises(SystemExit) as exc:
+        main(["batch", str(folder), str(tmp_path / "o2"), "-n", "12", "--relax", "-0.5"])
+    assert exc.value.code == 2
+    assert not (tmp_path / "o2").exists()
+
+
 def test_batch_cli_compactness_reaches_the_segmenter(folder, tmp_path):
     (folder / "broken.png").unlink()
     out = tmp_path / "out"

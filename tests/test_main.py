@@ -87,6 +87,47 @@ def test_segment_compactness_gives_the_api_labels(tmp_path):
     assert not np.array_equal(labels, ers(data.coffee(), 80))
 
 
+@pytest.mark.parametrize("method", ["ers", "seal_ers"])
+def test_segment_relax_gives_the_api_labels(tmp_path, method):
+    # --relax COST and --relax none reach the segmenter; without it, the
+    # method's own default applies (not one the command line chose).
+    from skimage import data
+
+    from sealseg import ers, seal_ers
+
+    image = data.coffee()[::4, ::4]
+    source = tmp_path / "coffee.png"
+    io.imsave(source, image, check_contrast=False)
+    function = ers if method == "ers" else seal_ers
+
+    def segment(name, *relax):
+        labels = tmp_path / f"{name}.npy"
+        assert main(["segment", str(source), "-n", "60", "-o", str(tmp_path / f"{name}.png"),
+                     "--labels", str(labels), "--method", method, "--quiet", *relax]) == 0
+        return np.load(labels)
+
+    default, plain = segment("default"), segment("plain", "--relax", "none")
+    heavy = segment("heavy", "--relax", "2")
+    np.testing.assert_array_equal(default, function(image, 60))
+    np.testing.assert_array_equal(plain, function(image, 60, relax=None))
+    np.testing.assert_array_equal(heavy, function(image, 60, relax=2.0))
+    assert not np.array_equal(plain, default) and not np.array_equal(heavy, default)
+    np.testing.assert_array_equal(segment("upper", "--relax", "NONE"), plain)
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "-inf", "ten", "", "None0"])
+def test_segment_bad_relax_is_usage_error(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        # --relax=VALUE: "--relax -inf" would read -inf as an option (usage error too).
+        main(["segment", "--example", "coins", f"--relax={value}", "-o",
+              str(tmp_path / "o.png"), "--method", "ers"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("python -m sealseg segment: error: argument --relax: ")
+    assert "'none'" in err[-1]
+    assert not (tmp_path / "o.png").exists()
+
+
 @pytest.mark.parametrize("value", ["-1", "nan", "inf", "ten"])
 def test_segment_bad_compactness_is_usage_error(tmp_path, capsys, value):
     with pytest.raises(SystemExit) as exc:

@@ -382,7 +382,7 @@ def _check_options(method, function, options):
     # its one size-dependent bound (a smoothing width at most the image's
     # size) is each image's business, not that of a 2x2 stand-in.
     generic = {k: v for k, v in options.items()
-               if k in ("lam", "connectivity", "color_sigma", "compactness", "spacing")}
+               if k in ("lam", "connectivity", "color_sigma", "compactness", "spacing", "relax")}
     if method == "seal_ers":
         check_optional_positive_int(options.get("max_pixels_per_tile"), "max_pixels_per_tile")
         from ..pan.pretrained import read_weight_file, resolve_device, weights_path

@@ -1,8 +1,9 @@
 """The ``batch`` command: ``python -m sealseg batch INPUT_DIR OUTPUT_DIR -n N``."""
+import argparse
 from pathlib import Path
 
-from .._cli import (COMPACTNESS_HELP, DEVICE_HELP, QUIET_HELP, CommandError, check_path,
-                    compactness_value, fail, positive_int, say, shown)
+from .._cli import (COMPACTNESS_HELP, DEVICE_HELP, QUIET_HELP, RELAX_HELP, CommandError,
+                    check_path, compactness_value, fail, positive_int, relax_value, say, shown)
 from .._io import LABEL_FORMATS
 
 __all__ = ["add_batch_parser", "run_batch"]
@@ -33,6 +34,8 @@ def add_batch_parser(subparsers):
                         help="segmenter (default: seal_ers, as for `segment`)")
     parser.add_argument("--compactness", type=compactness_value, default=0.0,
                         help=COMPACTNESS_HELP)
+    parser.add_argument("--relax", type=relax_value, default=argparse.SUPPRESS, metavar="COST",
+                        help=RELAX_HELP)
     parser.add_argument("--jobs", type=positive_int, default=1,
                         help="worker processes on this machine (default: 1)")
     parser.add_argument("--format", choices=tuple(LABEL_FORMATS), default="png16",
@@ -91,6 +94,8 @@ def run_batch(args):
                                                ("device", args.device)) if value is not None}
     if args.compactness:
         options["compactness"] = args.compactness
+    if hasattr(args, "relax"):    # absent unless given: the method's own default applies
+        options["relax"] = args.relax
     client = None
     if args.scheduler is not None:
         try:
