@@ -528,6 +528,18 @@ def test_affinity_cache_gives_seal_ers_labels_and_is_reused(tmp_path):
     image = make_tiny()[0].image
     runner = CachedSealErs(str(weights), tmp_path / "cache").prepare()
     np.testing.assert_array_equal(runner(image, 5, None), seal_ers(image, 5, weights=str(weights)))
+    # With seal_ers's own default relax, not ers's: on a net and image where
+    # the two defaults give other labels.
+    from sealseg import ers, learn_affinities
+    from synthetic import picture, sensitive_weights
+
+    sensitive, blocks = sensitive_weights(tmp_path / "sensitive.pt"), picture(40, 48, 0)
+    affinities = learn_affinities(blocks, weights=sensitive).astype(np.float64)
+    assert not np.array_equal(ers(None, 30, affinities=affinities),
+                              seal_ers(blocks, 30, weights=sensitive))
+    np.testing.assert_array_equal(
+        CachedSealErs(sensitive, tmp_path / "other").prepare()(blocks, 30, None),
+        seal_ers(blocks, 30, weights=sensitive))
     stored = list((tmp_path / "cache").rglob("*.npz"))
     assert len(stored) == 1
     # A second runner of the same net reads the stored affinities (changed here on

@@ -4,8 +4,9 @@
 ``seal_ers`` and ``seal_ers@WEIGHTS`` through :class:`CachedSealErs`: the
 affinities of :func:`sealseg.learn_affinities` are stored as
 ``DIR/<net>/<image>.npz`` and the superpixels are
-``ers(None, n, affinities=A.astype(float64))``, which are the labels of
-``seal_ers(image, n, weights=...)`` (see its Notes).  ``<net>`` is a digest of
+``ers(None, n, affinities=A.astype(float64), relax=...)`` with seal_ers's
+own default ``relax``, which are the labels of ``seal_ers(image, n,
+weights=...)`` (see its Notes).  ``<net>`` is a digest of
 the net's affinities on a fixed random image, so a changed weight file under
 the same name never reads another net's cache; ``<image>`` a digest of the
 image's pixels.
@@ -85,6 +86,9 @@ class CachedSealErs:
         return affinities
 
     def __call__(self, image, n, groundtruths):
+        from .._ers_core import RELAX_DEFAULT_NET
         from ..segmentation import ers
 
-        return ers(None, n, affinities=self.affinities(image).astype(np.float64))
+        # seal_ers's relax, not ers's: seal_ers has a default of its own.
+        return ers(None, n, affinities=self.affinities(image).astype(np.float64),
+                   relax=RELAX_DEFAULT_NET)
