@@ -10,7 +10,8 @@ the (image, annotation) pairs, as on the results page::
     python tools/ers_val_scan.py --variants separate stack --shard 1/2 --out b.csv
     python tools/ers_val_scan.py --summarize a.csv b.csv
 
-``separate``: one call per n, default arguments; ``plain``: the same with
+``separate``: one call per n, default arguments (for the learned source,
+``seal_ers``'s defaults, so its ``relax``); ``plain``: the same with
 ``relax=None`` (plain ERS, without the boundary relaxation); ``stack``: one
 call with the whole list of n (nested levels).  ``--cache`` must hold the
 affinities of the net whose figures are wanted (delete it when the default
@@ -40,11 +41,22 @@ def _affinities(sample, cache):
     return affinities
 
 
+def _seal_ers_relax():
+    """seal_ers's default ``relax`` (its own, lower than ers's), read off its signature."""
+    import inspect
+
+    from sealseg import seal_ers
+
+    return inspect.signature(seal_ers).parameters["relax"].default
+
+
 def _separate(image, affinities, n_list, kwargs):
     from sealseg import ers
 
     if affinities is None:
         return [ers(image, n, **kwargs) for n in n_list]
+    # The learned source stands for seal_ers: its default relax, not ers's.
+    kwargs = dict({"relax": _seal_ers_relax()}, **kwargs)
     return [ers(None, n, affinities=affinities, **kwargs) for n in n_list]
 
 
