@@ -622,8 +622,16 @@ def test_ctrl_c_stops_evaluate_with_workers_in_one_line_exit_130(tmp_path):
     import time
 
     root = make_fake_bsds(tmp_path)
-    (tmp_path / "stuck.py").write_text("import time\n\ndef forever(image, n):\n"
-                                       "    while True:\n        time.sleep(0.1)\n")
+    # Each call of the method leaves a file: the signal is sent once both workers
+    # are stuck in it.  (A fixed wait of 8 s was too short on a loaded machine:
+    # the signal then came while the command started up, e.g. while its
+    # workers were being spawned, when the parent dropped it and hung.)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    (tmp_path / "stuck.py").write_text(
+        "import os, pathlib, time\n\ndef forever(image, n):\n"
+        f"    pathlib.Path({str(calls)!r}, str(os.getpid())).touch()\n"
+        "    while True:\n        time.sleep(0.1)\n")
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     process = subprocess.Popen(
         [sys.executable, "-m", "sealseg", "evaluate", "--dataset", "bsds500", "--root", str(root),
@@ -631,8 +639,12 @@ def test_ctrl_c_stops_evaluate_with_workers_in_one_line_exit_130(tmp_path):
          "--out", str(tmp_path / "out")], stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True)
     try:
-        time.sleep(8)       # the workers are started and stuck
+        deadline = time.monotonic() + 300
+        while len(list(calls.iterdir())) < 2 and process.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert process.poll() is None
+        assert len(list(calls.iterdir())) == 2      # two workers, each stuck in a call
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
     finally:
