@@ -223,11 +223,11 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
     ``settings`` from :func:`check_ers_settings` for that shape.
     ``strength`` and ``spacing``: the compactness prior
     (``sealseg._spatial_prior``), applied to ``weights`` first; 0 leaves
-    them as they are.  ``make_weights``: a function that makes ``weights``
-    again (without the prior), for the boundary relaxation when
-    ``settings.relax`` is not None; remaking them after the greedy costs a
-    pass over the image where a copy kept through it would add to its peak
-    memory.
+    them as they are.  The boundary relaxation (when ``settings.relax`` is
+    not None) runs on the weights without the prior: with ``strength`` 0 the
+    ones the kernel gives back in ``weights``; otherwise ``make_weights``
+    (a function that makes them again, required then) makes them after the
+    greedy, where a copy kept through it would add to its peak memory.
     """
     _log.info("ERS into %d superpixels on %.2f Mpx", settings.n_segments, np.prod(shape) / 1e6)
     mask_u8 = settings.mask_u8
@@ -243,9 +243,11 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
         labels, _ = _ers.entropy_rate_segmentation(weights, height, width,
                                                    settings.connectivity, settings.n_segments,
                                                    settings.lam, kernel_mask, depth=depth)
-        if settings.relax is not None and make_weights is not None:
-            del weights  # the kernel's scratch: free before the new copy
-            _relax.relax_boundaries(labels, make_weights(), settings.connectivity,
+        if settings.relax is not None:
+            if strength > 0:
+                del weights  # with the prior: free before the copy without it
+                weights = make_weights()
+            _relax.relax_boundaries(labels, weights, settings.connectivity,
                                     settings.relax, RELAX_AREA_WEIGHT, RELAX_PASSES)
         return shift_labels(labels, settings.start_label, mask_u8)
     # One run, stopped at each count from the largest down (the kernel's levels).
@@ -259,14 +261,15 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
     return shift_labels(stack, settings.start_label, mask_u8)
 
 
-def colour_weights_maker(colours, color_sigma, settings):
+def colour_weights_maker(colours, color_sigma, settings, strength):
     """The ``make_weights`` of :func:`run_ers_on_weights` for an image's colours, or None.
 
-    None when ``settings.relax`` is None.  It keeps a float32 copy of
-    ``colours`` (12 bytes a pixel through the kernel, where the caller frees
-    its float64 copies; exact for 8-bit colours).
+    None when ``settings.relax`` is None or ``strength`` (the prior's) is 0,
+    where the relaxation needs no remade weights.  It keeps a float32 copy
+    of ``colours`` (12 bytes a pixel through the kernel, where the caller
+    frees its float64 copies; exact for 8-bit colours).
     """
-    if settings.relax is None:
+    if settings.relax is None or strength == 0:
         return None
     return functools.partial(_ers.edge_weights_from_image, colours.astype(np.float32),
                              color_sigma, settings.connectivity)

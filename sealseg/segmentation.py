@@ -362,7 +362,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         weights = _ers.edge_weights_from_volume(colours, color_sigma)
     else:
         weights = _ers.edge_weights_from_image(colours, color_sigma, settings.connectivity)
-    make_weights = colour_weights_maker(colours, color_sigma, settings)
+    make_weights = colour_weights_maker(colours, color_sigma, settings, strength)
     # The float copies of the image are not needed past the weights: freed
     # here, they are not held through the peak of the kernel (doc/speed.rst).
     del colours, unit

@@ -98,3 +98,99 @@ def test_simple_pixels(ring, connectivity, simple):
 def test_bad_relax_is_refused(image, relax, error):
     with pytest.raises(error, match="relax"):
         ers(image, 10, relax=relax)
+
+
+def _relax_every_pixel(labels, weights, connectivity, length_cost, area_weight, n_passes):
+    """The relaxation as its module docstring defines it, every boundary pixel
+    visited in every pass (no skipping), in Python: the kernel's reference."""
+    height, width = labels.shape
+    n_dirs = weights.size // labels.size
+    lab = labels.ravel()
+    ring_dy = [-1, -1, -1, 0, 1, 1, 1, 0]
+    ring_dx = [-1, 0, 1, 1, 1, 0, -1, -1]
+    # (dy, dx) of the pixel whose edge it is, and the edge's direction.
+    edge_of = {1: (-1, 0, 1), 3: (0, 0, 0), 5: (0, 0, 1), 7: (0, -1, 0),
+               0: (-1, -1, 2), 4: (0, 0, 2), 2: (0, 0, 3), 6: (1, -1, 3)}
+    simple = _relax._simple_table(connectivity)
+    n_labels = lab.max() + 1
+    areas = np.bincount(lab[lab >= 0], minlength=n_labels).tolist()
+    targets = [float(a) for a in areas]
+    area_scale = area_weight / np.mean(targets)
+    for pass_ in range(n_passes):
+        moved = 0
+        order = range(lab.size) if pass_ % 2 == 0 else range(lab.size - 1, -1, -1)
+        for p in order:
+            a = lab[p]
+            y, x = divmod(p, width)
+            if a < 0:
+                continue
+            nb, cost = [], []
+            for k in range(8):
+                yy, xx = y + ring_dy[k], x + ring_dx[k]
+                if not (0 <= yy < height and 0 <= xx < width):
+                    nb.append(-2)
+                    cost.append(0.0)
+                    continue
+                nb.append(lab[yy * width + xx])
+                dy, dx, d = edge_of[k]
+                wk = -1.0 if d >= n_dirs else weights[((y + dy) * width + x + dx) * n_dirs + d]
+                scale = 1.0 if k & 1 else 1.0 / np.sqrt(2.0)
+                cost.append(scale * (length_cost + wk) if wk >= 0.0 else 0.0)
+            if all(nb[k] in (a, -2) for k in (1, 3, 5, 7)):
+                continue
+            ring = sum(1 << k for k in range(8) if nb[k] == a)
+            if ring == 0xFF or not simple[ring]:
+                continue
+            candidates = []
+            for k in (1, 3, 5, 7):
+                if nb[k] >= 0 and nb[k] != a and nb[k] not in candidates:
+                    candidates.append(nb[k])
+            to_a = 0.0
+            for k in range(8):
+                if nb[k] == a:
+                    to_a += cost[k]
+            best, best_delta = -1, -1e-12
+            for b in candidates:
+                to_b = 0.0
+                for k in range(8):
+                    if nb[k] == b:
+                        to_b += cost[k]
+                delta = to_a - to_b + area_scale * (2.0 * (areas[b] - targets[b]) + 1.0
+                                                    - 2.0 * (areas[a] - targets[a]) + 1.0)
+                if delta < best_delta:
+                    best, best_delta = b, delta
+            if best >= 0:
+                lab[p] = best
+                areas[a] -= 1
+                areas[best] += 1
+                moved += 1
+        if moved == 0:
+            break
+    # Numbered again in raster order of first appearance.
+    _, first = np.unique(lab[lab >= 0], return_index=True)
+    order = np.argsort(first)
+    renumber = np.empty(n_labels, np.int64)
+    renumber[np.unique(lab[lab >= 0])[order]] = np.arange(order.size)
+    lab[lab >= 0] = renumber[lab[lab >= 0]]
+    return labels
+
+
+@pytest.mark.parametrize("connectivity, length_cost, masked", [
+    (8, 0.35, False), (4, 0.35, False), (8, 0.0, False), (8, 2.0, False), (8, 0.35, True)])
+def test_same_labels_as_visiting_every_pixel(connectivity, length_cost, masked):
+    # The kernel skips pixels whose decision cannot have changed; the labels
+    # must be those of a pass that visits every boundary pixel.
+    image = data.astronaut()[100:140, 200:246]
+    mask = None
+    if masked:
+        mask = np.ones(image.shape[:2], bool)
+        mask[15:19, 5:40] = False
+    weights = _ers.edge_weights_from_image(np.ascontiguousarray(image, np.float64), 15.0,
+                                           connectivity)
+    kernel_mask = None if mask is None else mask.view(np.uint8)
+    labels, _ = _ers.entropy_rate_segmentation(weights.copy(), *image.shape[:2], connectivity,
+                                               60, 0.5, kernel_mask)
+    expected = _relax_every_pixel(labels.copy(), weights, connectivity, length_cost, 1.0, 10)
+    moved = _relax.relax_boundaries(labels, weights, connectivity, length_cost, 1.0, 10)
+    assert moved > 0
+    assert_array_equal(labels, expected)

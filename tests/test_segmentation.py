@@ -780,6 +780,29 @@ def test_ers_kernel_masked_pixels_take_no_edge():
     assert_array_equal(np.unique(labels[:, 4:]), [1])
 
 
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_ers_kernel_gives_the_weights_back(connectivity):
+    # The relaxation after the greedy reads them: the kernel uses the array
+    # as scratch (and releases its pages on the way, at this size) and
+    # writes the weights back at the end, -1 on the edges leaving the mask.
+    from sealseg._ext import _ers
+
+    rng = np.random.default_rng(4)
+    weights = _ers.edge_weights_from_affinities(rng.random((2, 300, 310)), connectivity)
+    given = weights.copy()
+    _ers.entropy_rate_segmentation(weights, 300, 310, connectivity, 50, 0.5)
+    assert_array_equal(weights, given)
+    mask = np.ones((300, 310), np.uint8)
+    mask[100:120, 50:] = 0
+    weights = given.copy()
+    _ers.entropy_rate_segmentation(weights, 300, 310, connectivity, 50, 0.5, mask)
+    n_dirs = given.size // mask.size
+    ends = np.arange(mask.size)[:, None] + np.array([1, 310, 311, -309])[:n_dirs]
+    leaves = ~mask.ravel()[:, None].astype(bool) | ~mask.ravel()[ends % mask.size].astype(bool)
+    expected = np.where(leaves.ravel() & (given >= 0), -1.0, given)
+    assert_array_equal(weights, expected)
+
+
 # --- volumes: (P, M, N[, C]) and (3, P, M, N) affinities, the 6-connected graph ------------
 
 def _volume(shape=(12, 16, 20), seed=0):

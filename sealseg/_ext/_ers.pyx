@@ -11,7 +11,7 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
 from ._graph cimport (RadixBucket, RadixEntry, RadixQueue, big_alloc, big_free, priority_key,
-                     rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_peek, rq_settle, rq_top)
+                     release_pages, rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_peek, rq_settle, rq_top)
 from ._grid cimport (diagonal_affinity, grid_offsets, n_directions, number_in_raster_order,
                     volume_offsets)
 
@@ -52,7 +52,16 @@ cdef struct Node:
     uint64_t size_joins
     double loop        # self-loop weight: the part of the pixel's edge weights not yet moved onto a chosen edge
     double loop_xlogx  # xlogx(loop), kept up to date (see ``node_gain``)
-    double weight[4]   # of the edges e = p * n_dirs + d starting here, by direction d
+    # The weights of the edges e = p * n_dirs + d starting here, by direction
+    # d, as given (-1: no edge): the greedy divides them by the total weight
+    # where it uses them (``scaled_weight``), and the kernel gives them back
+    # in its ``weights`` array at the end, for the boundary relaxation.
+    double weight[4]
+
+
+cdef inline double scaled_weight(double w, double total) noexcept nogil:
+    """An edge weight as the random walk uses it: divided by the total weight (when > 0)."""
+    return w / total if total > 0.0 and w >= 0.0 else w
 
 
 cdef inline uint64_t node_size(const Node* n) noexcept nogil:
@@ -102,6 +111,10 @@ cdef Py_ssize_t SORT_MAX = 1024
 
 cdef extern from *:
     void prefetch "__builtin_prefetch" (const void*) nogil
+
+# The initial gains are given back to the system in stretches of this many
+# (2 MB of doubles) as the queue takes them in.
+cdef Py_ssize_t RELEASE_STRETCH = 1 << 18
 
 
 cdef inline Py_ssize_t node_find(Node* nodes, Py_ssize_t x) noexcept nogil:
@@ -340,7 +353,9 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     ----------
     weights : (D * H * W * n_dirs,) float64
         Edge weights (see the module docstring); -1 marks a missing edge.
-        Used as scratch space: its values on return are unspecified.
+        Used as scratch space during the run; on return it holds the weights
+        again (-1 now also on the edges that leave the mask), unless a
+        MemoryError was raised.
     connectivity : {4, 8, 6}
         6: the volume graph of ``depth`` planes of H x W (``_grid.pxd``).
     levels : int or (L,) sequence of int
@@ -407,7 +422,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         raise MemoryError(f"not enough memory for the ERS graph of {size}")
 
     cdef Py_ssize_t p, q, d, e, a, b, ra, rb, n_edges = 0, n_vertices = 0, n_clusters = 0
-    cdef Py_ssize_t i, ya = -1, yb = -1
+    cdef Py_ssize_t i, ya = -1, yb = -1, released
     cdef int64_t* label_of
     cdef RadixEntry entry
     cdef RadixEntry* top
@@ -443,16 +458,13 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     n_edges += 1
             for p in range(n_pixels):
                 total += nodes[p].loop
-            # Normalise, and copy the weights into the nodes, in one pass.
+            # Normalise the loops, and copy the weights into the nodes, in one pass.
             for p in range(n_pixels):
                 if total > 0.0:
                     nodes[p].loop /= total
                 nodes[p].loop_xlogx = xlogx(nodes[p].loop)
                 for d in range(n_dirs):
-                    w = weights[p * n_dirs + d]
-                    if total > 0.0 and w >= 0.0:
-                        w /= total
-                    nodes[p].weight[d] = w
+                    nodes[p].weight[d] = weights[p * n_dirs + d]
             # Initial gains; every cluster is a single pixel, so the balancing
             # gain is the same for all edges.  The weights now live in the
             # nodes, and ``weights`` holds the gains instead (NaN where there
@@ -461,7 +473,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
             best_key = 0xFFFFFFFFFFFFFFFF
             for e in range(n_slots):
                 edge_ends(e, dir_shift, dir_mask, offsets, &p, &q)
-                w = nodes[p].weight[e & dir_mask]
+                w = scaled_weight(nodes[p].weight[e & dir_mask], total)
                 if w < 0.0:
                     weights[e] = NAN
                     continue
@@ -492,12 +504,19 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
             queue.last = gain_key(best_gain + start_balance) if n_edges > 0 else best_key >> KEY_SHIFT
             # In raster order of the edges: equal keys come out last in, first
             # out (see below), so this order breaks ties.
+            # The gains are read once, in order: each stretch read is given
+            # back to the system at once (``release_pages``), so that the
+            # array's pages and the queue's are not both held at the peak.
+            released = 0
             for e in range(n_slots):
                 g = weights[e]
                 if g == g and rq_push(&queue, gain_key(g + start_balance),
                                       <Py_ssize_t>pack_item(e, 0, 0), g):
                     out_of_memory = True
                     break
+                if e - released >= RELEASE_STRETCH:
+                    release_pages(&weights[released], (e - released) * sizeof(double))
+                    released = e
 
             # Lazy greedy: queued gains are upper bounds of the current gains
             # (both terms only decrease as clusters grow), so an edge whose
@@ -569,7 +588,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                         prefetch(&nodes[nodes[yb].parent])
                     if ra == rb:
                         continue  # already in one cluster: the edge is dropped
-                    w = nodes[a].weight[e & dir_mask]
+                    w = scaled_weight(nodes[a].weight[e & dir_mask], total)
                     if (node_joins(&nodes[a]) != ((<uint64_t>entry.item >> 8) & 0xFF)
                             or node_joins(&nodes[b]) != (<uint64_t>entry.item & 0xFF)):
                         er = node_gain(w, &nodes[a], &nodes[b])
@@ -592,6 +611,14 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     n_clusters -= 1
                 if out_of_memory:
                     break
+                if level == n_levels - 1:
+                    # The queue is done with; the weights go back into
+                    # ``weights`` (-1 also on the edges that leave the mask)
+                    # before the nodes become scratch below.
+                    rq_free(&queue)
+                    for p in range(n_pixels):
+                        for d in range(n_dirs):
+                            weights[p * n_dirs + d] = nodes[p].weight[d]
                 # Number the clusters in raster order of their first pixel.
                 # The last level's root -> label map goes in the nodes, no
                 # longer needed then (64 bytes a pixel); an earlier level's

@@ -43,6 +43,31 @@ cdef extern from *:
     void big_free "sealseg_big_free" (void* p) nogil
 
 
+# Scratch memory a kernel has read for the last time: the whole pages within
+# [start, start + n) go back to the system (Linux: madvise MADV_DONTNEED; they
+# read as zeros if touched again), which lowers the peak memory of a call
+# whose scratch would otherwise be held while it fills other arrays.  Does
+# nothing elsewhere.
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #include <unistd.h>
+    static inline void sealseg_release_pages(void* start, size_t n) {
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t lo = ((uintptr_t)start + page - 1) & ~(page - 1);
+        uintptr_t hi = ((uintptr_t)start + n) & ~(page - 1);
+        if (hi > lo)
+            madvise((void*)lo, hi - lo, MADV_DONTNEED);
+    }
+    #else
+    static inline void sealseg_release_pages(void* start, size_t n) { (void)start; (void)n; }
+    #endif
+    """
+    void release_pages "sealseg_release_pages" (void* start, size_t n) nogil
+
+
 cdef inline Py_ssize_t uf_find(Py_ssize_t* parent, Py_ssize_t x) noexcept nogil:
     """Root of ``x``, halving the path on the way (amortised near O(1))."""
     while parent[x] != x:

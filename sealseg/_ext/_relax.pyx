@@ -20,13 +20,28 @@ never when it is the last pixel of its label, and only when the pixels of
 its label around it stay connected within its 3 x 3 neighbourhood (the
 pixel is *simple*: every path through it can go round it), in the label's
 own connectivity (4 or 8).
+
+A pass skips a boundary pixel whose decision cannot have changed since its
+last visit, where it stayed: no pixel of its 3 x 3 neighbourhood has moved
+since, and the areas of its label and its 4-neighbours' labels (the only
+other inputs of its decision) have changed too little to overturn it.  At
+each visit the pixel keeps the margin by which it stayed (the smallest
+change of E over its candidate moves) and the sum of the churns (pixels
+gained or lost so far) of those labels; a move changes through the area
+term by at most ``2 * area_weight / T_mean`` times the churn since, so a
+margin above that bound (with room for rounding) keeps the decision.  The
+labels are the same as with every pixel visited; after the first pass most
+boundary pixels are skipped.
 """
 import numpy as np
 
-from libc.math cimport sqrt
-from libc.stdint cimport int64_t, uint8_t
+from libc.math cimport INFINITY, sqrt
+from libc.stdint cimport int64_t, uint8_t, uint32_t
 
 cdef double INV_SQRT2 = 1.0 / sqrt(2.0)
+# The churns (module docstring) are uint32: past this many moves the passes
+# visit every boundary pixel again (same labels, slower).
+cdef Py_ssize_t CHURN_LIMIT = 1 << 28
 
 # The 8 neighbours in ring order (clockwise from the top-left): a ring
 # position is bit i of an 8-bit mask.
@@ -101,6 +116,27 @@ cdef inline double neighbour_weight(const double* weights, Py_ssize_t p, int k,
     return weights[(p + width - 1) * n_dirs + 3]  # down-left: that pixel's up-right edge
 
 
+cdef inline uint32_t churn_of(int64_t label, const uint32_t[::1] churn) noexcept nogil:
+    """Pixels ``label`` has gained or lost so far (0 for -1, outside the mask)."""
+    return churn[label] if label >= 0 else 0
+
+
+cdef inline uint32_t churn_around(const int64_t* lab, Py_ssize_t p, Py_ssize_t y, Py_ssize_t x,
+                                  Py_ssize_t height, Py_ssize_t width,
+                                  const uint32_t[::1] churn) noexcept nogil:
+    """The churns of p's label and of its 4-neighbours' labels, summed (a label may count twice)."""
+    cdef uint32_t total = churn[lab[p]]
+    if y > 0:
+        total += churn_of(lab[p - width], churn)
+    if y < height - 1:
+        total += churn_of(lab[p + width], churn)
+    if x > 0:
+        total += churn_of(lab[p - 1], churn)
+    if x < width - 1:
+        total += churn_of(lab[p + 1], churn)
+    return total
+
+
 def relax_boundaries(int64_t[:, ::1] labels, const double[::1] weights, int connectivity,
                      double length_cost, double area_weight, Py_ssize_t n_passes):
     """Move boundary pixels to a neighbouring label while that lowers E (module docstring).
@@ -155,7 +191,27 @@ def relax_boundaries(int64_t[:, ::1] labels, const double[::1] weights, int conn
     for k in range(8):
         scale[k] = 1.0 if k & 1 else INV_SQRT2
     cdef const double* w = &weights[0]
-    cdef Py_ssize_t p, y, x, i, pass_, n_moves = 0, moved, k2, next_label
+    # What lets a pass skip a pixel (module docstring): ``dirty[p]`` is 1
+    # when a pixel of p's 3 x 3 neighbourhood has moved since p's last visit
+    # (1 at first: the first pass visits every pixel); ``margin[p]`` and
+    # ``churn_seen[p]`` the margin and the churn sum at that visit
+    # (``churn_around``); ``churn[k]`` label k's churn.
+    dirty_arr = np.ones(n_pixels, np.uint8)
+    margin_arr = np.empty(n_pixels, np.float32)
+    churn_seen_arr = np.empty(n_pixels, np.uint32)
+    churn_arr = np.zeros(n_labels, np.uint32)
+    cdef uint8_t[::1] dirty = dirty_arr
+    cdef float[::1] margin = margin_arr
+    cdef uint32_t[::1] churn_seen = churn_seen_arr
+    cdef uint32_t[::1] churn = churn_arr
+    cdef uint32_t churn_now
+    cdef bint skipping = True
+    cdef double min_delta, churn_step = 2.0 * area_scale
+    # Room for rounding: the area term is recomputed from other areas, each
+    # time with errors of order 1e-16 of the terms' sizes.
+    cdef double slack = 1e-9 * (1.0 + 16.0 * (length_cost + 1.0)
+                                + 4.0 * area_scale * n_pixels)
+    cdef Py_ssize_t p, y, x, i, pass_, n_moves = 0, moved, k2, next_label, y2, x2
     cdef int64_t a, b, best, cand[4], nb[8]
     cdef double cost[8], to_a, to_b, delta, best_delta
     cdef bint inside
@@ -163,18 +219,43 @@ def relax_boundaries(int64_t[:, ::1] labels, const double[::1] weights, int conn
         for pass_ in range(n_passes):
             moved = 0
             for i in range(n_pixels):
-                p = i if pass_ % 2 == 0 else n_pixels - 1 - i
+                # Raster order, backward in odd passes; y and x are stepped,
+                # not divided out of p (a division per pixel cost a third of
+                # a pass).
+                if i == 0:
+                    if pass_ % 2 == 0:
+                        p = 0; y = 0; x = 0
+                    else:
+                        p = n_pixels - 1; y = height - 1; x = width - 1
+                elif pass_ % 2 == 0:
+                    p += 1
+                    x += 1
+                    if x == width:
+                        x = 0
+                        y += 1
+                else:
+                    p -= 1
+                    x -= 1
+                    if x < 0:
+                        x = width - 1
+                        y -= 1
                 a = lab[p]
                 if a < 0:
                     continue
-                y = p // width
-                x = p - y * width
                 inside = 0 < y < height - 1 and 0 < x < width - 1
                 # Most pixels lie inside their superpixel: their 4-neighbours
                 # (those within the image) all carry their label.
                 if ((y == 0 or lab[p - width] == a) and (y == height - 1 or lab[p + width] == a)
                         and (x == 0 or lab[p - 1] == a) and (x == width - 1 or lab[p + 1] == a)):
                     continue
+                if skipping:
+                    churn_now = churn_around(lab, p, y, x, height, width, churn)
+                    if not dirty[p] and (margin[p] > churn_step * (churn_now - churn_seen[p])
+                                         + slack):
+                        continue  # its decision cannot have changed: it stays
+                    dirty[p] = 0
+                    churn_seen[p] = churn_now
+                    margin[p] = INFINITY  # unless a move is weighed below
                 # The ring's labels (-2 beyond the border) and cut costs.
                 ring = 0
                 for k in range(8):
@@ -212,6 +293,7 @@ def relax_boundaries(int64_t[:, ::1] labels, const double[::1] weights, int conn
                         to_a += cost[k]
                 best = -1
                 best_delta = -1e-12
+                min_delta = INFINITY
                 for i2 in range(n_cand):
                     b = cand[i2]
                     to_b = 0.0
@@ -224,12 +306,24 @@ def relax_boundaries(int64_t[:, ::1] labels, const double[::1] weights, int conn
                     if delta < best_delta:
                         best_delta = delta
                         best = b
+                    if delta < min_delta:
+                        min_delta = delta
                 if best < 0:
+                    # Stayed by min_delta + 1e-12 >= 0, kept rounded down.
+                    margin[p] = <float>((min_delta + 1e-12) * (1.0 - 1e-6))
                     continue
                 lab[p] = best
                 areas[a] -= 1
                 areas[best] += 1
                 moved += 1
+                if skipping:
+                    churn[a] += 1
+                    churn[best] += 1
+                    for y2 in range(y - 1 if y > 0 else 0, y + 2 if y + 2 <= height else height):
+                        for x2 in range(x - 1 if x > 0 else 0, x + 2 if x + 2 <= width else width):
+                            dirty[y2 * width + x2] = 1
+                    if n_moves + moved >= CHURN_LIMIT:
+                        skipping = False
             n_moves += moved
             if moved == 0:
                 break
