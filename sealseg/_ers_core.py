@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._ext import _ers, _relax
+from ._ext import _ers, _ers_weights, _relax
 from ._spatial_prior import apply_spatial_prior
 from ._validation import (
     check_bool,
@@ -271,7 +271,7 @@ def colour_weights_maker(colours, color_sigma, settings, strength):
     """
     if settings.relax is None or strength == 0:
         return None
-    return functools.partial(_ers.edge_weights_from_image, colours.astype(np.float32),
+    return functools.partial(_ers_weights.edge_weights_from_image, colours.astype(np.float32),
                              color_sigma, settings.connectivity)
 
 
@@ -282,12 +282,12 @@ def run_ers_on_affinities(affinities, settings, *, strength=0.0, spacing=(1.0, 1
     :func:`check_ers_settings` for their spatial shape.
     """
     if affinities.ndim == 4:
-        weights = _ers.edge_weights_from_volume_affinities(affinities)
+        weights = _ers_weights.edge_weights_from_volume_affinities(affinities)
         return run_ers_on_weights(weights, affinities.shape[1:], settings, strength=strength,
                                   spacing=spacing)
 
     def make_weights():
-        return _ers.edge_weights_from_affinities(affinities, settings.connectivity)
+        return _ers_weights.edge_weights_from_affinities(affinities, settings.connectivity)
 
     return run_ers_on_weights(make_weights(), affinities.shape[1:], settings,
                               strength=strength, spacing=spacing, make_weights=make_weights)

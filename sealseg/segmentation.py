@@ -22,7 +22,7 @@ from ._ers_core import (
     shift_labels,
     smooth,
 )
-from ._ext import _ers, _fh
+from ._ext import _ers_weights, _fh
 from ._validation import (
     as_array,
     check_affinities,
@@ -359,9 +359,9 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         return run_ers_on_affinities(affinities, settings, strength=strength, spacing=spacing)
     colours = np.ascontiguousarray(colours)
     if volume:
-        weights = _ers.edge_weights_from_volume(colours, color_sigma)
+        weights = _ers_weights.edge_weights_from_volume(colours, color_sigma)
     else:
-        weights = _ers.edge_weights_from_image(colours, color_sigma, settings.connectivity)
+        weights = _ers_weights.edge_weights_from_image(colours, color_sigma, settings.connectivity)
     make_weights = colour_weights_maker(colours, color_sigma, settings, strength)
     # The float copies of the image are not needed past the weights: freed
     # here, they are not held through the peak of the kernel (doc/speed.rst).

@@ -89,7 +89,8 @@ def test_numpy_layer_knows_nothing_of_nets():
     for name in NUMPY_LAYER:
         found, _, torch_at_top = graph[name]
         assert not torch_at_top, name
-        assert found <= {"sealseg._ext", "sealseg._ext._ers", "sealseg._ext._fh",
+        assert found <= {"sealseg._ext", "sealseg._ext._ers", "sealseg._ext._ers_weights",
+                         "sealseg._ext._fh",
                          "sealseg._ext._metrics", "sealseg._validation",
                          "sealseg._slic_arguments", "sealseg._spatial_prior",
                          "sealseg._ers_core", "sealseg._shape_metrics", "sealseg.pooling",

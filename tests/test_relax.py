@@ -5,7 +5,7 @@ from numpy.testing import assert_array_equal
 from skimage import data
 
 from sealseg import boundary_share, ers, rgb_affinities
-from sealseg._ext import _ers, _relax
+from sealseg._ext import _ers, _ers_weights, _relax
 from sealseg.metrics import strip_share
 
 from label_checks import each_label_connected
@@ -42,7 +42,7 @@ def test_none_gives_plain_ers_and_the_pass_changes_it(image):
     assert not np.array_equal(plain, relaxed)
     aff = rgb_affinities(image)
     labels = ers(None, 80, affinities=aff, relax=None)
-    weights = _ers.edge_weights_from_affinities(np.ascontiguousarray(aff), 8)
+    weights = _ers_weights.edge_weights_from_affinities(np.ascontiguousarray(aff), 8)
     alone, _ = _ers.entropy_rate_segmentation(weights, *labels.shape, 8, 80, 0.5)
     assert_array_equal(labels, alone + 1)
 
@@ -61,7 +61,7 @@ def test_boundary_moves_onto_the_image_edge():
     # whose boundary wanders around it.
     image = np.zeros((30, 32, 3))
     image[:, 16:] = 1.0
-    weights = _ers.edge_weights_from_image(np.ascontiguousarray(image * 255), 15.0, 8)
+    weights = _ers_weights.edge_weights_from_image(np.ascontiguousarray(image * 255), 15.0, 8)
     labels = np.zeros((30, 32), np.int64)
     rng = np.random.default_rng(1)
     for y in range(30):
@@ -185,7 +185,7 @@ def test_same_labels_as_visiting_every_pixel(connectivity, length_cost, masked):
     if masked:
         mask = np.ones(image.shape[:2], bool)
         mask[15:19, 5:40] = False
-    weights = _ers.edge_weights_from_image(np.ascontiguousarray(image, np.float64), 15.0,
+    weights = _ers_weights.edge_weights_from_image(np.ascontiguousarray(image, np.float64), 15.0,
                                            connectivity)
     kernel_mask = None if mask is None else mask.view(np.uint8)
     labels, _ = _ers.entropy_rate_segmentation(weights.copy(), *image.shape[:2], connectivity,

@@ -767,10 +767,10 @@ def test_ers_kernel_without_edges_keeps_every_pixel(connectivity):
 
 
 def test_ers_kernel_masked_pixels_take_no_edge():
-    from sealseg._ext import _ers
+    from sealseg._ext import _ers, _ers_weights
 
     rng = np.random.default_rng(3)
-    weights = _ers.edge_weights_from_affinities(rng.random((2, 6, 7)), 8)
+    weights = _ers_weights.edge_weights_from_affinities(rng.random((2, 6, 7)), 8)
     mask = np.ones((6, 7), np.uint8)
     mask[:, 3] = 0  # two halves that no edge joins
     labels, n_clusters = _ers.entropy_rate_segmentation(weights, 6, 7, 8, 1, 0.5, mask)
@@ -785,10 +785,10 @@ def test_ers_kernel_gives_the_weights_back(connectivity):
     # The relaxation after the greedy reads them: the kernel uses the array
     # as scratch (and releases its pages on the way, at this size) and
     # writes the weights back at the end, -1 on the edges leaving the mask.
-    from sealseg._ext import _ers
+    from sealseg._ext import _ers, _ers_weights
 
     rng = np.random.default_rng(4)
-    weights = _ers.edge_weights_from_affinities(rng.random((2, 300, 310)), connectivity)
+    weights = _ers_weights.edge_weights_from_affinities(rng.random((2, 300, 310)), connectivity)
     given = weights.copy()
     _ers.entropy_rate_segmentation(weights, 300, 310, connectivity, 50, 0.5)
     assert_array_equal(weights, given)

@@ -119,7 +119,7 @@ if __name__ == "__main__":
         # Every module run_kernels reaches, so that their shared libraries'
         # one-off loader allocations land in the suppressions too.
         from sealseg import asa, ers, felzenszwalb_affinity, rgb_affinities  # noqa: F401
-        from sealseg._ext import _ers, _fh, _metrics, _seal  # noqa: F401
+        from sealseg._ext import _ers, _ers_weights, _fh, _metrics, _seal  # noqa: F401
         np.unique(np.random.default_rng(0).random((9, 13, 3)))
     else:
         run_kernels()

@@ -1,94 +1,23 @@
 """Entropy Rate Superpixels (Liu et al., CVPR 2011): the greedy graph kernel.
 
 Pixels and edges are numbered as in ``_grid.pxd``.  An edge that leaves the
-image has weight -1 and takes no part in the graph.
+image has weight -1 and takes no part in the graph; the weights come from
+``_ers_weights.pyx``, the per-pixel state and the gains' arithmetic from
+``_ers_nodes.pxd``, the queue from ``_graph.pxd``.
 """
 import numpy as np
 
-from cython cimport floating
-from libc.math cimport NAN, exp, log, sqrt
+from libc.math cimport M_LN2, NAN
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
+from ._ers_nodes cimport (Node, balancing_gain, edge_ends, item_edge, node_find, node_gain,
+                          node_joins, node_size, node_union, pack_item, prefetch,
+                          prefetch_ends, scaled_weight, xlogx)
 from ._graph cimport (RadixBucket, RadixEntry, RadixQueue, big_alloc, big_free, priority_key,
-                     release_pages, rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_peek, rq_settle, rq_top)
-from ._grid cimport (diagonal_affinity, grid_offsets, n_directions, number_in_raster_order,
-                    volume_offsets)
-
-cdef double LN2 = log(2.0)
-cdef double INV_SQRT2 = 1.0 / sqrt(2.0)
-
-
-cdef inline double xlogx(double x) noexcept nogil:
-    # 0 ln 0 = 0; tiny negative values from float cancellation count as 0 too.
-    return x * log(x) if x > 0.0 else 0.0
-
-
-cdef inline double entropy_rate_gain(double w, double ca, double cb) noexcept nogil:
-    """Gain in entropy rate from moving weight w of two self-loops onto edge (a, b)."""
-    return (xlogx(w + ca) + xlogx(w + cb) - xlogx(ca) - xlogx(cb) - 2.0 * xlogx(w)) / LN2
-
-
-cdef inline double balancing_gain(const double* size_xlogx, Py_ssize_t sa,
-                                  Py_ssize_t sb) noexcept nogil:
-    """Gain in the cluster-size entropy from joining clusters of sizes sa and sb.
-
-    ``size_xlogx[k]`` holds (k/n) ln(k/n): the greedy loop evaluates this gain
-    millions of times and a table lookup replaces three logarithms.
-    """
-    return (-size_xlogx[sa + sb] + size_xlogx[sa] + size_xlogx[sb]) / LN2 + 1.0
-
-
-# Per-pixel state of the greedy loop with the weights of the pixel's edges,
-# in one 64-byte cache line: at millions of pixels the edges come out of the
-# queue at places scattered over the image and the loop is bound by cache
-# misses, not arithmetic, so evaluating an edge should touch one line per end
-# (it touched one per array: parent, size, loop, weight and cached gain).
-cdef struct Node:
-    Py_ssize_t parent
-    # The cluster size (valid at roots) times 256, plus the joins made through
-    # an edge at this pixel (<= its degree, 8; each changed the loop): both
-    # fit one word, which leaves room for ``loop_xlogx`` in the line.
-    uint64_t size_joins
-    double loop        # self-loop weight: the part of the pixel's edge weights not yet moved onto a chosen edge
-    double loop_xlogx  # xlogx(loop), kept up to date (see ``node_gain``)
-    # The weights of the edges e = p * n_dirs + d starting here, by direction
-    # d, as given (-1: no edge): the greedy divides them by the total weight
-    # where it uses them (``scaled_weight``), and the kernel gives them back
-    # in its ``weights`` array at the end, for the boundary relaxation.
-    double weight[4]
-
-
-cdef inline double scaled_weight(double w, double total) noexcept nogil:
-    """An edge weight as the random walk uses it: divided by the total weight (when > 0)."""
-    return w / total if total > 0.0 and w >= 0.0 else w
-
-
-cdef inline uint64_t node_size(const Node* n) noexcept nogil:
-    return n.size_joins >> 8
-
-
-cdef inline uint64_t node_joins(const Node* n) noexcept nogil:
-    return n.size_joins & 0xFF
-
-
-cdef inline double xlogx_known(double x, double known, double known_xlogx) noexcept nogil:
-    """``xlogx(x)``, looked up when ``x`` is exactly ``known``."""
-    return known_xlogx if x == known else xlogx(x)
-
-
-cdef inline double node_gain(double w, const Node* a, const Node* b) noexcept nogil:
-    """``entropy_rate_gain(w, a.loop - w, b.loop - w)``, bit for bit, with fewer logarithms.
-
-    Its first two terms take xlogx of ``(loop - w) + w``, which in floating
-    point is mostly (99% at 2 Mpx) exactly ``loop`` again: then the node's
-    cached ``loop_xlogx`` replaces a logarithm.  The terms are added in the
-    same order as in ``entropy_rate_gain``, so the sum rounds the same way.
-    """
-    cdef double ca = a.loop - w
-    cdef double cb = b.loop - w
-    return (xlogx_known(w + ca, a.loop, a.loop_xlogx) + xlogx_known(w + cb, b.loop, b.loop_xlogx)
-            - xlogx(ca) - xlogx(cb) - 2.0 * xlogx(w)) / LN2
+                     release_pages, rq_free, rq_init, rq_lowest, rq_pop, rq_push, rq_peek,
+                     rq_settle, rq_top)
+from ._grid cimport grid_offsets, n_directions, number_in_raster_order, volume_offsets
 
 
 # When the queue settles a bucket of at most this many entries, they are
@@ -109,211 +38,9 @@ cdef Py_ssize_t ROOTS_AHEAD = 2
 # pushed back into the range of a long run shifts the entries behind it.
 cdef Py_ssize_t SORT_MAX = 1024
 
-cdef extern from *:
-    void prefetch "__builtin_prefetch" (const void*) nogil
-
 # The initial gains are given back to the system in stretches of this many
 # (2 MB of doubles) as the queue takes them in.
 cdef Py_ssize_t RELEASE_STRETCH = 1 << 18
-
-
-cdef inline Py_ssize_t node_find(Node* nodes, Py_ssize_t x) noexcept nogil:
-    """Root of ``x``, halving the path on the way (as ``uf_find``)."""
-    while nodes[x].parent != x:
-        nodes[x].parent = nodes[nodes[x].parent].parent
-        x = nodes[x].parent
-    return x
-
-
-cdef inline void node_union(Node* nodes, Py_ssize_t ra, Py_ssize_t rb) noexcept nogil:
-    """Join the trees of roots ``ra`` and ``rb`` by size (as ``uf_union``)."""
-    if node_size(&nodes[ra]) < node_size(&nodes[rb]):
-        ra, rb = rb, ra
-    nodes[rb].parent = ra
-    nodes[ra].size_joins += nodes[rb].size_joins & ~(<uint64_t>0xFF)
-
-
-# The entropy-rate gain of a queued edge travels with its queue entry, and
-# so do the join counts of its two ends at the time it was computed: the gain
-# is stale when a join has since changed the self-loop of one of its ends,
-# which the counts in the two nodes (read anyway to find the clusters) tell.
-# An array of cached gains took 64 MB at 2 Mpx and a cache miss per pop, and
-# marking the gains around each join stale cost several more.  A count is at
-# most the degree (an edge joins once), so 8 bits each suffice; the edge
-# index takes the other 48.
-cdef inline uint64_t pack_item(Py_ssize_t e, Py_ssize_t joins_a, Py_ssize_t joins_b) noexcept nogil:
-    return ((<uint64_t>e) << 16) | ((<uint64_t>joins_a) << 8) | (<uint64_t>joins_b)
-
-
-cdef inline Py_ssize_t item_edge(Py_ssize_t item) noexcept nogil:
-    """The edge index of a queue item made by ``pack_item``."""
-    return <Py_ssize_t>(<uint64_t>item >> 16)
-
-
-# Edge e = p * n_dirs + d joins pixel p to p + offsets[d] (``grid_offsets``);
-# the caller passes log2(n_dirs) and n_dirs - 1, so that p and d come by a
-# shift and a mask, not a division.
-cdef inline void edge_ends(Py_ssize_t e, int dir_shift, Py_ssize_t dir_mask,
-                           const Py_ssize_t* offsets, Py_ssize_t* a, Py_ssize_t* b) noexcept nogil:
-    """Set ``a`` and ``b`` to the two pixels of edge ``e``."""
-    a[0] = e >> dir_shift
-    b[0] = a[0] + offsets[e & dir_mask]
-
-
-cdef inline void prefetch_ends(const Node* nodes, Py_ssize_t e, int dir_shift, Py_ssize_t dir_mask,
-                               const Py_ssize_t* offsets) noexcept nogil:
-    """Start loading the nodes of both pixels of edge ``e`` into the cache."""
-    cdef Py_ssize_t a, b
-    edge_ends(e, dir_shift, dir_mask, offsets, &a, &b)
-    prefetch(&nodes[a])
-    prefetch(&nodes[b])
-
-
-def edge_weights_from_affinities(const floating[:, :, ::1] affinities, int connectivity):
-    """Edge weights from 4-connected affinities (2, H, W).
-
-    Horizontal and vertical edges take the affinities as given; a diagonal
-    takes the smaller of the two mean affinities of the paths around it,
-    divided by sqrt(2).
-    """
-    cdef Py_ssize_t height = affinities.shape[1]
-    cdef Py_ssize_t width = affinities.shape[2]
-    cdef Py_ssize_t n_dirs = n_directions(connectivity)
-    weights_arr = np.full(height * width * n_dirs, -1.0)
-    cdef double[::1] weights = weights_arr
-    cdef Py_ssize_t x, y, e
-    with nogil:
-        for y in range(height):
-            for x in range(width):
-                e = (y * width + x) * n_dirs
-                if x + 1 < width:
-                    weights[e] = affinities[0, y, x]
-                if y + 1 < height:
-                    weights[e + 1] = affinities[1, y, x]
-                if n_dirs == 4 and x + 1 < width:
-                    if y + 1 < height:
-                        weights[e + 2] = INV_SQRT2 * diagonal_affinity(
-                            affinities[0, y, x], affinities[0, y + 1, x],
-                            affinities[1, y, x], affinities[1, y, x + 1])
-                    if y >= 1:
-                        weights[e + 3] = INV_SQRT2 * diagonal_affinity(
-                            affinities[0, y, x], affinities[0, y - 1, x],
-                            affinities[1, y - 1, x], affinities[1, y - 1, x + 1])
-    return weights_arr
-
-
-cdef inline double l1_distance(floating[:, :, ::1] colours, Py_ssize_t y0, Py_ssize_t x0,
-                               Py_ssize_t y1, Py_ssize_t x1) noexcept nogil:
-    cdef Py_ssize_t c
-    cdef double d = 0.0, diff
-    for c in range(colours.shape[2]):
-        diff = <double>colours[y0, x0, c] - <double>colours[y1, x1, c]
-        d += diff if diff >= 0.0 else -diff
-    return d
-
-
-def edge_weights_from_image(floating[:, :, ::1] colours, double sigma, int connectivity):
-    """Edge weights exp(-d^2 / (2 sigma^2)) of the L1 colour distance d.
-
-    ``colours`` is (H, W, C) on the 0-255 scale; diagonal edges use d*sqrt(2).
-    """
-    cdef Py_ssize_t height = colours.shape[0]
-    cdef Py_ssize_t width = colours.shape[1]
-    cdef Py_ssize_t n_dirs = n_directions(connectivity)
-    weights_arr = np.full(height * width * n_dirs, -1.0)
-    cdef double[::1] weights = weights_arr
-    cdef double scale = -1.0 / (2.0 * sigma * sigma)
-    cdef double d
-    cdef Py_ssize_t x, y, e
-    with nogil:
-        for y in range(height):
-            for x in range(width):
-                e = (y * width + x) * n_dirs
-                if x + 1 < width:
-                    d = l1_distance(colours, y, x, y, x + 1)
-                    weights[e] = exp(d * d * scale)
-                if y + 1 < height:
-                    d = l1_distance(colours, y, x, y + 1, x)
-                    weights[e + 1] = exp(d * d * scale)
-                if n_dirs == 4 and x + 1 < width:
-                    # (d * sqrt(2))^2 = 2 d^2
-                    if y + 1 < height:
-                        d = l1_distance(colours, y, x, y + 1, x + 1)
-                        weights[e + 2] = exp(2.0 * d * d * scale)
-                    if y >= 1:
-                        d = l1_distance(colours, y, x, y - 1, x + 1)
-                        weights[e + 3] = exp(2.0 * d * d * scale)
-    return weights_arr
-
-
-def edge_weights_from_volume_affinities(const floating[:, :, :, ::1] affinities):
-    """Edge weights of the 6-connected volume graph from affinities (3, P, M, N).
-
-    ``affinities[d]`` is the weight of direction d (``_grid.pxd``): 0 along
-    N (x), 1 along M (y), 2 along P (z), as the (2, H, W) images' [0] and
-    [1]; slot 3 and the edges that leave the volume are -1.
-    """
-    cdef Py_ssize_t depth = affinities.shape[1]
-    cdef Py_ssize_t height = affinities.shape[2]
-    cdef Py_ssize_t width = affinities.shape[3]
-    weights_arr = np.full(depth * height * width * 4, -1.0)
-    cdef double[::1] weights = weights_arr
-    cdef Py_ssize_t x, y, z, e
-    with nogil:
-        for z in range(depth):
-            for y in range(height):
-                for x in range(width):
-                    e = ((z * height + y) * width + x) * 4
-                    if x + 1 < width:
-                        weights[e] = affinities[0, z, y, x]
-                    if y + 1 < height:
-                        weights[e + 1] = affinities[1, z, y, x]
-                    if z + 1 < depth:
-                        weights[e + 2] = affinities[2, z, y, x]
-    return weights_arr
-
-
-cdef inline double l1_distance_3d(floating[:, :, :, ::1] colours, Py_ssize_t z0, Py_ssize_t y0,
-                                  Py_ssize_t x0, Py_ssize_t z1, Py_ssize_t y1,
-                                  Py_ssize_t x1) noexcept nogil:
-    cdef Py_ssize_t c
-    cdef double d = 0.0, diff
-    for c in range(colours.shape[3]):
-        diff = <double>colours[z0, y0, x0, c] - <double>colours[z1, y1, x1, c]
-        d += diff if diff >= 0.0 else -diff
-    return d
-
-
-def edge_weights_from_volume(floating[:, :, :, ::1] colours, double sigma):
-    """Edge weights exp(-d^2 / (2 sigma^2)) of the 6-connected volume graph.
-
-    ``colours`` is (P, M, N, C) on the 0-255 scale, d the L1 colour distance
-    of the two voxels (as ``edge_weights_from_image``); directions as in
-    ``_grid.pxd``, slot 3 and the edges that leave the volume are -1.
-    """
-    cdef Py_ssize_t depth = colours.shape[0]
-    cdef Py_ssize_t height = colours.shape[1]
-    cdef Py_ssize_t width = colours.shape[2]
-    weights_arr = np.full(depth * height * width * 4, -1.0)
-    cdef double[::1] weights = weights_arr
-    cdef double scale = -1.0 / (2.0 * sigma * sigma)
-    cdef double d
-    cdef Py_ssize_t x, y, z, e
-    with nogil:
-        for z in range(depth):
-            for y in range(height):
-                for x in range(width):
-                    e = ((z * height + y) * width + x) * 4
-                    if x + 1 < width:
-                        d = l1_distance_3d(colours, z, y, x, z, y, x + 1)
-                        weights[e] = exp(d * d * scale)
-                    if y + 1 < height:
-                        d = l1_distance_3d(colours, z, y, x, z, y + 1, x)
-                        weights[e + 1] = exp(d * d * scale)
-                    if z + 1 < depth:
-                        d = l1_distance_3d(colours, z, y, x, z + 1, y, x)
-                        weights[e + 2] = exp(d * d * scale)
-    return weights_arr
 
 
 # Queue keys keep the top 20 bits of a gain's ``priority_key`` (sign,
@@ -341,7 +68,7 @@ cdef inline double balancing_change(const double* size_xlogx, Py_ssize_t sa,
     gain) the keys' relative precision applies to the part that differs
     between joins.
     """
-    return (-size_xlogx[sa + sb] + size_xlogx[sa] + size_xlogx[sb]) / LN2
+    return (-size_xlogx[sa + sb] + size_xlogx[sa] + size_xlogx[sb]) / M_LN2
 
 
 def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t width,
