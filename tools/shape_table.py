@@ -64,10 +64,12 @@ def _ssn(root):
 
 
 def _br_at(means, variant, source, share):
-    points = sorted((m["bshare"], m["br"]) for (v, s, _), m in means.items()
-                    if v == variant and s == source)
-    xs, ys = np.array(points).T
-    return float(np.interp(share, xs, ys)) if xs[0] <= share <= xs[-1] else float("nan")
+    """The variant's BR read off its sweep over n at ``share`` (NaN outside the sweep)."""
+    from sealseg.evaluation import metric_at
+
+    sweep = [{"method": variant, "bshare": m["bshare"], "br": m["br"]}
+             for (v, s, _), m in means.items() if v == variant and s == source]
+    return metric_at(sweep, variant, "br", "bshare", share)
 
 
 def main(argv=None):
