@@ -194,3 +194,37 @@ def test_train_config_refuses_other_designs_and_splits():
     with pytest.raises(ValueError, match="split"):
         TrainConfig(split="test")
     assert "arch" not in model_config(TrainConfig())
+
+
+def test_device_is_a_run_setting_not_part_of_the_recipe(tmp_path):
+    from sealseg.training.loop import TrainConfig, train
+
+    with pytest.raises(TypeError, match="device must be None"):
+        TrainConfig(device=0)
+    with pytest.raises(ValueError, match="available"):
+        train(_cfg(device="cuda:99"), tmp_path / "x", progress=False, data=_synthetic())
+    data = _synthetic()
+    cpu = train(_cfg(device="cpu"), tmp_path / "a", progress=False, data=data)
+    auto = train(_cfg(), tmp_path / "b", progress=False, data=data)
+    if not torch.cuda.is_available():     # the default is the CPU here: the same run
+        for (k, v), (k2, v2) in zip(cpu.state_dict().items(), auto.state_dict().items()):
+            assert torch.equal(v, v2), k
+    # the checkpoint does not pin a device, so a run resumes wherever it is
+    saved = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    assert saved["config"]["device"] is None
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_run_trained_on_cuda_resumes_on_the_cpu(tmp_path):
+    from sealseg.training.loop import train
+
+    data = _synthetic()
+    net = train(_cfg(device="cuda", loss="seal"), tmp_path / "a", progress=False, data=data,
+                max_steps=3)
+    assert next(net.parameters()).is_cuda
+    resumed = train(_cfg(device="cpu", loss="seal"), tmp_path / "a", resume=True,
+                    progress=False, data=data)
+    assert not next(resumed.parameters()).is_cuda
+    assert torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)["step"] == 6
+    for v in resumed.state_dict().values():
+        assert torch.isfinite(v.float()).all()

@@ -155,6 +155,23 @@ def test_settings_out_of_range_are_one_line(tmp_path, data, capsys, option, valu
     assert not (tmp_path / "run").exists()
 
 
+def test_a_device_that_is_not_there_is_one_line(tmp_path, data, capsys):
+    _refused(["--out", str(tmp_path / "run"), *data, *TINY, "--device", "cuda:99"], capsys,
+             "--device: ")
+    _refused(["--out", str(tmp_path / "run"), *data, *TINY, "--device", "gpu"], capsys,
+             "--device: ")
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_device_may_change_on_resume(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    assert _train(["--out", str(out), *data, *TINY], capsys)[0] == 0
+    code, err = _train(["--out", str(out), *data, "--resume", "--iters", "3", "--device", "cpu"],
+                       capsys)
+    assert code == 0, err
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 3
+
+
 def test_crop_larger_than_the_images_is_refused_not_clipped(tmp_path, data, capsys):
     _refused(["--out", str(tmp_path / "run"), *data, *TINY, "--crop", "31"], capsys,
              "--crop 31 is larger than the training image")

@@ -17,9 +17,9 @@ COMMAND = "train"
 #: The files a run writes in its folder.
 RUN_FILES = ("checkpoint.pt", "model.pt", "best.pt", "log.csv", "config.json")
 #: Settings a resumed run may change: the length of the schedule, logging,
-#: threads and where the data lies; every other one is the checkpoint's.
+#: threads, the device and where the data lies; every other one is the checkpoint's.
 RESUMABLE = ("iters", "ckpt_minutes", "log_every", "val_every", "threads", "root", "labels",
-             "val_root", "val_labels")
+             "val_root", "val_labels", "device")
 # The settings the net's architecture is made of (a file given to --init has its own).
 _ARCHITECTURE = ("width", "kernel", "use_edges", "one_way", "dilations")
 
@@ -83,6 +83,9 @@ def add_train_parser(subparsers):
     p.add_argument("--gamma-norm", choices=["raw", "mean_size", "size"], default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default=None,
+                   help="where the net trains: cpu, cuda, cuda:1 ... (default: CUDA when "
+                        "available, else the CPU); ERS inside the SEAL loss runs on the CPU")
     p.add_argument("--ckpt-minutes", type=float, default=None)
     p.add_argument("--val-every", type=int, default=None,
                    help=f"steps between validations, 0: none (default: {d['val_every']})")
@@ -126,7 +129,7 @@ def _resumed_config(out, given):
     from .loop import TrainConfig
 
     try:
-        state = torch.load(out / "checkpoint.pt", weights_only=True)
+        state = torch.load(out / "checkpoint.pt", weights_only=True, map_location="cpu")
         saved = TrainConfig(**state["config"])
     except Exception as exc:   # truncated, corrupt, not a checkpoint of this command
         raise CommandError(f"cannot resume from {out / 'checkpoint.pt'}: corrupt or not a "
@@ -203,6 +206,13 @@ def check_train_args(args):
                 cfg = _init_config(cfg, given)
     except (ValueError, TypeError) as exc:
         raise CommandError(_option_words(first_line(exc))) from None
+    if cfg["device"] is not None:
+        from ..pan.pretrained import resolve_device
+
+        try:
+            resolve_device(cfg["device"])
+        except (ValueError, TypeError) as exc:
+            raise CommandError(f"--device: {first_line(exc)}") from None
     data, val = _check_data(cfg)
     return cfg, data, val
 

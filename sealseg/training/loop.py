@@ -88,7 +88,7 @@ class TrainConfig(dict):
                     log_every=25, val_every=500, val_images=6, root=None,
                     dilations=(1, 2, 4), init=None, arch="pan", split="train",
                     dataset="bsds500", labels=None, val_root=None, val_labels=None,
-                    exponent=1.0)
+                    exponent=1.0, device=None)
 
     def __init__(self, **kw):
         unknown = set(kw) - set(self.DEFAULTS)
@@ -117,6 +117,9 @@ class TrainConfig(dict):
         if self["n_segments"] is not None:
             self["n_segments"] = _bounded_int(self["n_segments"], "n_segments", 1,
                                               self["crop"] ** 2)
+        if self["device"] is not None and not isinstance(self["device"], str):
+            raise TypeError(f"device must be None (CUDA when available, else the CPU) or a "
+                            f"device name such as 'cpu' or 'cuda', got {self['device']!r}")
         if self["dataset"] == "folder" and (self["root"] is None or self["labels"] is None):
             raise ValueError("dataset 'folder' needs root (the images folder) and labels "
                              "(the label-map folder)")
@@ -154,7 +157,8 @@ def _save_checkpoint(out, model, opt, step, rng, cfg, extra):
 
     state = {
         "step": step,
-        "config": dict(cfg),
+        # where it ran is not part of the recipe: a resumed run picks its own
+        "config": {**dict(cfg), "device": None},
         "model": model.state_dict(),
         "optimizer": opt.state_dict(),
         "numpy_rng": json.dumps(rng.bit_generator.state),
@@ -179,7 +183,8 @@ def _release_payload(model, cfg):
 # --------------------------------------------------------------------------- validation
 
 def validate(model, val, n_segments=300, lam=0.5):
-    """Mean ASA / BR (over image-annotation pairs) of 8-connected ERS on the net's affinities."""
+    """Mean ASA / BR (over image-annotation pairs) of 8-connected ERS on the net's
+    affinities (the net runs where its weights are)."""
     import torch
 
     from ..metrics import asa, boundary_recall
@@ -187,9 +192,11 @@ def validate(model, val, n_segments=300, lam=0.5):
     was_training = model.training
     model.eval()
     asas, brs = [], []
+    device = next(model.parameters()).device
     with torch.inference_mode():
         for _, img, gts in val:
-            a = model(model.image_input(img.astype(np.float32) / 255.0))[0].numpy()
+            x = model.image_input(img.astype(np.float32) / 255.0).to(device)
+            a = model(x)[0].cpu().numpy()
             labels = ers(None, n_segments, affinities=a.astype(np.float64), lam=lam)
             for g in gts:
                 asas.append(asa(labels, g))
@@ -224,7 +231,7 @@ def compute_loss(model, x, gts, cfg, timer):
     a = model(x)
     t1 = time.perf_counter()
     timer["forward"] += t1 - t0
-    targets = torch.from_numpy(targets_from_labels(gts))
+    targets = torch.from_numpy(targets_from_labels(gts)).to(a.device)
     if cfg["loss"] == "bce":
         return bce(a, targets), None
     if cfg["loss"] == "balanced_bce":
@@ -232,7 +239,7 @@ def compute_loss(model, x, gts, cfg, timer):
     h, w = gts.shape[-2:]
     n = cfg["n_segments"] or default_n_segments(h, w)
     norm = None if cfg["gamma_norm"] == "raw" else cfg["gamma_norm"]
-    pred = a.detach().numpy()
+    pred = a.detach().cpu().numpy()     # ERS and gamma run on the CPU
     gammas = []
     for b in range(pred.shape[0]):
         t2 = time.perf_counter()
@@ -299,10 +306,14 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
     if resume:
         if not ckpt_path.is_file():
             raise FileNotFoundError(f"resume: {ckpt_path} does not exist")
-        state = torch.load(ckpt_path, weights_only=True)
+        # map_location: a checkpoint written on a GPU resumes on any device
+        state = torch.load(ckpt_path, weights_only=True, map_location="cpu")
         keep = {k: cfg[k] for k in ("iters", "ckpt_minutes", "log_every", "val_every", "threads",
-                                    "root", "labels", "val_root", "val_labels")}
+                                    "root", "labels", "val_root", "val_labels", "device")}
         cfg = TrainConfig(**{**state["config"], **keep})
+    from ..pan.pretrained import resolve_device
+
+    device = resolve_device(cfg["device"])
     torch.set_num_threads(int(cfg["threads"]))
     torch.manual_seed(cfg["seed"])
     rng = np.random.default_rng(cfg["seed"])
@@ -330,6 +341,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
         model = build_model(model_config(cfg))
     # after --init has settled the architecture: Canny only for nets that read it
     sampler = Sampler(data, cfg["crop"], use_edges=model.use_edges)
+    model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.999),
                            weight_decay=cfg["weight_decay"])
     step = 0
@@ -379,7 +391,7 @@ def train(cfg, out, *, resume=False, progress=True, data=None, val=None, max_sec
                 g["lr"] = lr_at(cfg, step)
             t0 = time.perf_counter()
             batch = [sampler.sample(rng) for _ in range(cfg["batch"])]
-            x = torch.from_numpy(np.stack([b[0] for b in batch]))
+            x = torch.from_numpy(np.stack([b[0] for b in batch])).to(device)
             gts = np.stack([b[1] for b in batch])
             timer["data"] += time.perf_counter() - t0
             loss, gamma = compute_loss(model, x, gts, cfg, timer)
