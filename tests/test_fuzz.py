@@ -254,6 +254,13 @@ def _segments_shape(kw):
 def _check_segments(labels, kw, *, exact_n):
     shape = _segments_shape(kw)
     assert isinstance(labels, np.ndarray) and labels.dtype == np.int64
+    counts = _np(kw.get("n_segments", 0))
+    if exact_n and counts.ndim == 1:
+        # A sequence of counts: a stack of label maps, one per count in the order given.
+        assert labels.shape == (len(counts),) + shape
+        for layer, n in zip(labels, counts.tolist()):
+            _check_segments(layer, {**kw, "n_segments": n}, exact_n=True)
+        return
     assert labels.shape == shape
     mask = kw.get("mask")
     inside = np.ones(shape, bool) if mask is None else _np(mask).astype(bool)
