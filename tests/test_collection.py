@@ -632,3 +632,26 @@ def test_batch_with_a_corrupt_weight_file_stops_up_front(folder, tmp_path, capsy
     assert "bad.pt" in err and len(err.strip().splitlines()) == 1
     assert not any((tmp_path / "out").rglob("*.png"))
 
+
+
+def test_batch_records_the_defaults_so_a_changed_default_is_redone(folder, tmp_path):
+    import json
+
+    from sealseg.collection.records import RECORD_NAME
+
+    (folder / "broken.png").unlink()
+    (folder / "c.tif").unlink()
+    out = tmp_path / "out"
+    assert len(segment_collection(folder, out, 6, method="ers", progress=False).done) == 2
+    lines = [json.loads(line) for line in (out / RECORD_NAME).read_text().splitlines()]
+    done = [line for line in lines if line.get("state") == "done"]
+    # relax was not given: the record holds ers's default all the same
+    assert done and all(line["settings"]["options"]["relax"] == "0.35" for line in done)
+    # the default given by hand is the same settings: skipped
+    again = segment_collection(folder, out, 6, method="ers", relax=0.35, progress=False)
+    assert len(again.skipped) == 2 and not again.done
+    # a record made under another default (an older release): redone, not skipped
+    text = (out / RECORD_NAME).read_text().replace('"relax": "0.35"', '"relax": "None"')
+    (out / RECORD_NAME).write_text(text)
+    redone = segment_collection(folder, out, 6, method="ers", progress=False)
+    assert len(redone.done) == 2 and not redone.skipped

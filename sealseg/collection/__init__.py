@@ -147,7 +147,8 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
         Segment every image again and replace whatever is at its output
         paths.  By default a run skips the outputs it wrote before from the
         same image and settings (a stopped run resumes), redoes those whose
-        image or settings changed, and refuses to replace a file it did not
+        image or settings changed (the segmenter's defaults count as settings),
+        and refuses to replace a file it did not
         write (see Notes).
     progress : bool, optional
         Show a tqdm progress bar on stderr and report failures as they happen.
@@ -273,7 +274,8 @@ def segment_collection(paths, out_dir, n_segments, *, method="seal_ers", jobs=1,
     layout.check_writable(out_dir)
     from . import records
 
-    settings = records.settings_record(method, n_segments, format, options)
+    settings = records.settings_record(method, n_segments, format,
+                                       records.effective_options(function, options))
     recorded = _record_of_outputs(out_dir, outs, overlays, overwrite)
 
     tasks = [dict(source=source, out=out, overlay=over, n_segments=n_segments,

@@ -4,7 +4,7 @@ Every output folder holds a record (:data:`RECORD_NAME`, one JSON line per
 event, appended): before a label file is written, a ``pending`` line names
 it; once it (and its overlay) are in place, a ``done`` line gives what it
 was made from (the image's path, size and modification time; the method, its
-options, the hash of the weight file, the format) and what was written (size
+options with its defaults filled in, the hash of the weight file, the format) and what was written (size
 and modification time of each output).
 
 A resumed run then
@@ -12,7 +12,9 @@ A resumed run then
 - skips an output only when its ``done`` line matches the image and the
   settings of this run and the file is the one written then;
 - redoes an output of its own that no longer matches (another method,
-  another ``compactness``, another weight file, an image edited since);
+  another ``compactness``, another weight file, an image edited since, a
+  default of the segmenter changed by a new release; records written before
+  the defaults were recorded count as changed);
 - refuses, before anything is written, to replace a file it did not write
   (no line for it) or that was changed since it wrote it, unless
   ``overwrite=True``.
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from .._io import file_sha256, file_stamp
 
-__all__ = ["RECORD_NAME", "settings_record", "source_record", "output_record", "read_record",
+__all__ = ["RECORD_NAME", "effective_options", "settings_record", "source_record", "output_record", "read_record",
            "append_record", "relative_name"]
 
 #: File name of the record in the output folder (hidden: never taken as an image).
@@ -35,8 +37,37 @@ RECORD_NAME = ".sealseg_record.jsonl"
 
 
 
+#: Arguments that are not settings: the image and the count have their own
+#: entries, the weights are recorded by their file's hash.
+_NOT_SETTINGS = ("image", "n_segments", "weights")
+#: Default values recorded as settings; any other default (an object) would
+#: not repr the same way in the next run.
+_PLAIN_DEFAULTS = (type(None), bool, int, float, str)
+
+
+def effective_options(function, options):
+    """``options`` with the segmenter's own defaults filled in for the rest.
+
+    A default that changes between releases (e.g. ``relax``) is then a
+    change of settings, so a resumed run redoes what the old default made.
+    """
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):     # a builtin without a signature: what was given
+        return dict(options)
+    defaults = {name: param.default for name, param in parameters.items()
+                if name not in _NOT_SETTINGS and param.default is not param.empty
+                and isinstance(param.default, _PLAIN_DEFAULTS)}
+    return {**defaults, **dict(options)}
+
+
 def settings_record(method, n_segments, format, options):
-    """The settings of a run as a JSON-able dict (weights by the SHA-256 of their file)."""
+    """The settings of a run as a JSON-able dict (weights by the SHA-256 of their file).
+
+    ``options`` should be the effective ones (:func:`effective_options`).
+    """
     options = dict(options)
     weights = None
     if method == "seal_ers":
