@@ -73,11 +73,12 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         per count in the order given, from one run of the net and of ERS
         (as :func:`sealseg.ers`); it needs ``compactness`` at most 1.
     compactness : float, optional
-        Regularity of the superpixels, >= 0; 0 (the default) is plain
-        SEAL-ERS.  The grid prior of :func:`sealseg.ers`, on the predicted
+        Regularity of the superpixels, >= 0; 0 (the default): no grid
+        prior.  The grid prior of :func:`sealseg.ers`, on the predicted
         affinities, calibrated so that a value gives about the regularity
-        slic gives at that value (up to about 30; plain SEAL-ERS is already
-        about as regular as slic at 10, so values up to 3 change nothing).
+        slic gives at that value (up to about 30; SEAL-ERS without it is
+        already about as regular as slic at 10, so values up to 3 change
+        nothing).
     max_num_iter : int, optional
         An integer >= 0, without effect (a ``UserWarning`` when not 10):
         ERS is not iterative.

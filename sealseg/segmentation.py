@@ -97,7 +97,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
         one.  It must be non-empty, hold each count once, and needs
         ``compactness`` at most 1.
     compactness : float, optional
-        Regularity of the superpixels, >= 0.  0 (the default) is plain ERS.
+        Regularity of the superpixels, >= 0.  0 (the default): no grid prior.
         Larger values weaken the graph's edges away from a regular grid of
         ``n_segments`` seeds, so superpixels follow the grid more and the
         image less; the scale is calibrated so that a value gives about the
