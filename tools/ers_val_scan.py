@@ -15,7 +15,11 @@ the (image, annotation) pairs, as on the results page::
 ``relax=None`` (plain ERS, without the boundary relaxation); ``stack``: one
 call with the whole list of n (nested levels).  ``--cache`` must hold the
 affinities of the net whose figures are wanted (delete it when the default
-net changes).
+net changes); they are computed in float32 whatever the CPU, so that a scan
+on a CPU with native bfloat16 scores the same affinities, or with
+``--precision bfloat16`` in bfloat16 (cached apart).  ``--join-slack K
+[K ...]`` runs every variant once per value of the ERS kernel's
+``JOIN_SLACK`` (``sealseg/_ext/_ers.pyx``), the variant named ``NAME@K``.
 """
 import argparse
 import csv
@@ -30,13 +34,14 @@ import numpy as np
 N_LIST = [100, 200, 300, 400, 600, 800, 1000, 1200]
 
 
-def _affinities(sample, cache):
-    path = Path(cache) / f"{sample.name}.npz"
+def _affinities(sample, cache, precision="float32"):
+    suffix = "" if precision == "float32" else f"-{precision}"
+    path = Path(cache) / f"{sample.name}{suffix}.npz"
     if path.exists():
         return np.load(path)["affinities"]
     from sealseg import learn_affinities
 
-    affinities = learn_affinities(sample.image)
+    affinities = learn_affinities(sample.image, precision=precision)
     np.savez(path, affinities=affinities)
     return affinities
 
@@ -94,7 +99,11 @@ def scan(args):
     from sealseg.datasets import load_bsds500
     from sealseg.metrics import asa, boundary_recall
 
+    from sealseg._ext import _ers
+
     data = load_bsds500(split="val")
+    runs = [(variant, slack) for variant in args.variants
+            for slack in (args.join_slack or [None])]
     k, of = (int(v) for v in args.shard.split("/"))
     indices = [i for i in range(args.skip, len(data)) if i % of == k][: args.limit]
     os.makedirs(args.cache, exist_ok=True)
@@ -105,16 +114,19 @@ def scan(args):
         writer.writeheader()
         for index in indices:
             sample = data[index]
-            aff = _affinities(sample, args.cache).astype(np.float64)
+            aff = _affinities(sample, args.cache, args.precision).astype(np.float64)
             for source in args.sources:
-                for variant in args.variants:
+                for variant, slack in runs:
+                    if slack is not None:
+                        _ers.JOIN_SLACK = slack
                     start = time.perf_counter()
                     maps = VARIANTS[variant](sample.image, aff if source == "learned" else None,
                                              args.n, {})
                     seconds = time.perf_counter() - start
+                    name = variant if slack is None else f"{variant}@{slack}"
                     for n, labels in zip(args.n, maps):
                         gts = sample.groundtruths
-                        row = {"variant": variant, "source": source, "image": sample.name,
+                        row = {"variant": name, "source": source, "image": sample.name,
                                "n": n, "n_obtained": len(np.unique(labels)),
                                "pairs": len(gts),
                                "asa": sum(asa(labels, g) for g in gts),
@@ -161,6 +173,10 @@ def main(argv=None):
     parser.add_argument("--skip", type=int, default=0, help="start at this image index")
     parser.add_argument("--cache", default="/tmp/sealseg-val-affinities")
     parser.add_argument("--out", default="scan.csv")
+    parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
+                        help="precision of the net's affinities (learned source)")
+    parser.add_argument("--join-slack", nargs="+", type=int, default=None, metavar="K",
+                        help="run each variant with each of these ERS kernel JOIN_SLACK values")
     parser.add_argument("--summarize", nargs="+", metavar="CSV")
     args = parser.parse_args(argv)
     if args.summarize:
