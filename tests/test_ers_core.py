@@ -62,6 +62,28 @@ def test_largest_level_is_the_single_call_and_order_is_the_callers(image):
     assert_array_equal(ers(image, [90])[0], ers(image, 90, relax=None))
 
 
+def _asa(s, g):
+    _, s_idx = np.unique(s, return_inverse=True)
+    _, g_idx = np.unique(g, return_inverse=True)
+    table = np.zeros((s_idx.max() + 1, g_idx.max() + 1))
+    np.add.at(table, (s_idx.ravel(), g_idx.ravel()), 1)
+    return table.max(axis=1).sum() / s.size
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea"])
+def test_smaller_levels_agree_with_a_separate_call(name):
+    # At each smaller count the balancing weight drops, which raises the gains
+    # of the queued edges (their keys leave out the balancing gain's constant):
+    # the kernel keys the queue again, or stale keys hide the better joins.
+    # Without that, with the join slack, the 40-superpixel level agreed with a
+    # separate call by ASA 0.48-0.73 on these images (both ways); with it 0.81-0.86.
+    image = getattr(data, name)()
+    image = image if name == "chelsea" else image[::2, ::2]
+    stack = ers(image, [800, 40])
+    separate = ers(image, 40, relax=None)
+    assert min(_asa(stack[1], separate), _asa(separate, stack[1])) >= 0.75
+
+
 def test_stack_is_deterministic(image):
     affinities = rgb_affinities(image)
     first = ers(None, np.array([120, 30, 7]), affinities=affinities)

@@ -8,7 +8,7 @@ image has weight -1 and takes no part in the graph; the weights come from
 import numpy as np
 
 from libc.math cimport M_LN2, NAN
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
 from ._ers_nodes cimport (Node, balancing_gain, edge_ends, item_edge, node_find, node_gain,
@@ -84,6 +84,51 @@ cdef inline double balancing_change(const double* size_xlogx, Py_ssize_t sa,
     return (-size_xlogx[sa + sb] + size_xlogx[sa] + size_xlogx[sb]) / M_LN2
 
 
+cdef int rekey_queue(RadixQueue* queue, Node* nodes, double beta, const double* size_xlogx,
+                     int dir_shift, Py_ssize_t dir_mask, const Py_ssize_t* offsets) noexcept nogil:
+    """Key every queued edge again for a new ``beta``; -1 when out of memory.
+
+    The key of an edge is its queued entropy-rate gain (an upper bound of
+    the current one) plus ``beta`` times the balancing change of its two
+    clusters as they are now; edges inside a cluster are dropped.  The queue
+    is rebuilt with the entries in bucket order (deterministic).
+    """
+    cdef Py_ssize_t n = queue.count, k = 0, i, j, a, b, ra, rb
+    cdef RadixEntry* entries = <RadixEntry*>malloc((n if n > 0 else 1) * sizeof(RadixEntry))
+    cdef RadixEntry* entry
+    cdef RadixBucket* bucket
+    cdef uint64_t key, lowest = 0xFFFFFFFFFFFFFFFF
+    if entries == NULL:
+        return -1
+    for i in range(1 + 8 * 256):
+        bucket = &queue.buckets[i]
+        for j in range(bucket.size):
+            entry = &bucket.entries[j]
+            edge_ends(item_edge(entry.item), dir_shift, dir_mask, offsets, &a, &b)
+            ra = node_find(nodes, a)
+            rb = node_find(nodes, b)
+            if ra == rb:
+                continue
+            key = gain_key(entry.value + beta * balancing_change(
+                size_xlogx, node_size(&nodes[ra]), node_size(&nodes[rb])))
+            entries[k] = entry[0]
+            entries[k].key = <uint32_t>key
+            k += 1
+            if key < lowest:
+                lowest = key
+    rq_free(queue)
+    if rq_init(queue) != 0:
+        free(entries)
+        return -1
+    queue.last = lowest if k > 0 else 0
+    for i in range(k):
+        if rq_push(queue, entries[i].key, entries[i].item, entries[i].value) != 0:
+            free(entries)
+            return -1
+    free(entries)
+    return 0
+
+
 def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t width,
                               int connectivity, levels, double lam,
                               const unsigned char[:, ::1] mask=None, Py_ssize_t depth=1):
@@ -104,11 +149,12 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         to ``levels[0]`` with the balancing weight ``beta`` of
         ``levels[0]``, then on to each next level with that level's
         ``beta`` (proportional to the count), so the clusters of a level
-        are unions of those of the level before.  ``beta`` only decreases
-        along the run, so every queued gain stays an upper bound of the
-        edge's current gain, which the lazy greedy and the monotone queue
-        rely on.  The first level is the labels of a run with that count
-        alone.
+        are unions of those of the level before.  At each new level the
+        queue is keyed again with the new ``beta`` (``rekey_queue``): the
+        keys leave out the balancing gain's constant, so a lower ``beta``
+        raises the queued gains, and the lazy greedy relies on them being
+        upper bounds.  The first level is the labels of a run with that
+        count alone.
     mask : (D * H, W) uint8 or None
         Pixels with 0 take no part in the graph.
     depth : int
@@ -286,6 +332,14 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
                     n_segments = counts[level]
                     if scale_beta:
                         beta = lam * n_segments * max_er / max_b
+                        # The keys leave out the balancing gain's constant
+                        # (``balancing_change``), so a lower beta raises the
+                        # gains of the queued edges: they are re-keyed, or the
+                        # queue would hide better joins behind stale keys.
+                        if (rekey_queue(&queue, nodes, beta, size_xlogx, dir_shift, dir_mask,
+                                        offsets) != 0 or rq_settle(&queue, SORT_MAX)):
+                            out_of_memory = True
+                            break
                 while not out_of_memory and n_clusters > n_segments and queue.count > 0:
                     rq_pop(&queue, &entry)
                     if queue.buckets[0].size == 0 and queue.count > 0:
