@@ -10,7 +10,10 @@ One row per (net, image, n): the sums over the image's annotations of ASA, bound
 precision (tolerance 1), the number of annotations, the actual count and the boundary share
 (transition pixels / pixels). ERS is 8-connected, lam 0.5, as ``seal_ers``'s defaults, and plain
 (``relax=None``): every ship rule so far was scored so, and the relaxation is the segmenter's
-choice, not the net's. The
+choice, not the net's. The net runs in float32 whatever the CPU (``precision="auto"``
+would take bfloat16 on a CPU that has it natively, and the rules were scored in float32).
+``--join-slack K`` sets the ERS kernel's ``JOIN_SLACK`` (``sealseg/_ext/_ers.pyx``; 0 is the
+kernel of every rule scored before it came in). The
 compare step prints, for each net and n of the ship rule, ASA minus the reference's at the
 same n, and BR at the reference's boundary share (linear interpolation of the net's mean
 (share, BR) curve over the sweep) minus the reference's BR.
@@ -28,12 +31,16 @@ RULE_N = (100, 200, 400, 600, 800, 1200)
 
 
 def _score(args):
-    name, spec, index, cache = args
+    name, spec, index, cache, join_slack = args
     import torch
 
     torch.set_num_threads(1)
     from sealseg import (asa, boundary_precision, boundary_recall, boundary_share, ers,
                          learn_affinities, load_bsds500)
+    from sealseg._ext import _ers
+
+    if join_slack is not None:
+        _ers.JOIN_SLACK = join_slack
 
     sample = load_bsds500(split="val")[index]
     image = np.asarray(sample.image)
@@ -45,7 +52,7 @@ def _score(args):
         if os.path.exists(path):
             aff = np.load(path)
         else:
-            aff = learn_affinities(image, weights=spec)
+            aff = learn_affinities(image, weights=spec, precision="float32")
             np.save(path, aff)
     rows = []
     for n in SWEEP:
@@ -109,6 +116,8 @@ def main():
     p.add_argument("--images", type=int, default=100)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--cache", default="/tmp/score_nets_cache")
+    p.add_argument("--join-slack", type=int, default=None,
+                   help="the ERS kernel's JOIN_SLACK (default: the kernel's own)")
     p.add_argument("--compare")
     p.add_argument("--reference", default="twin")
     a = p.parse_args()
@@ -116,7 +125,7 @@ def main():
         compare(a.compare, a.reference)
         return
     os.makedirs(a.cache, exist_ok=True)
-    tasks = [(n.split("=", 1)[0], n.split("=", 1)[1], i, a.cache) for n in a.net
+    tasks = [(n.split("=", 1)[0], n.split("=", 1)[1], i, a.cache, a.join_slack) for n in a.net
              for i in range(a.images)]
     fields = ["net", "image", "n", "n_actual", "asa_sum", "br_sum", "bp_sum", "pairs", "share"]
     new = not os.path.exists(a.out) or os.path.getsize(a.out) == 0
