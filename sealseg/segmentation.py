@@ -248,7 +248,7 @@ def ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, spacin
     lazy evaluation stays sound): the largest count's map is the one a call
     with that count alone and ``relax=None`` gives (a sequence is not
     relaxed, so that the maps nest), and the others are nested in it, in
-    about 1.5 times the time of one call with the smallest count (8 counts
+    about 1.6 times the time of one call with the smallest count (8 counts
     at 481x321).  Their scores on BSDS500 val against separate
     calls are on :doc:`/results`, its time on :doc:`/speed`.
 
