@@ -19,7 +19,8 @@ net changes); they are computed in float32 whatever the CPU, so that a scan
 on a CPU with native bfloat16 scores the same affinities, or with
 ``--precision bfloat16`` in bfloat16 (cached apart).  ``--join-slack K
 [K ...]`` runs every variant once per value of the ERS kernel's
-``JOIN_SLACK`` (``sealseg/_ext/_ers.pyx``), the variant named ``NAME@K``.
+``JOIN_SLACK`` (``sealseg/_ext/_ers.pyx``), the variant named ``NAME@K``;
+``--relax COST [COST ...]`` once per relaxation cost, named ``NAME/rCOST``.
 """
 import argparse
 import csv
@@ -102,8 +103,8 @@ def scan(args):
     from sealseg._ext import _ers
 
     data = load_bsds500(split="val")
-    runs = [(variant, slack) for variant in args.variants
-            for slack in (args.join_slack or [None])]
+    runs = [(variant, slack, relax) for variant in args.variants
+            for slack in (args.join_slack or [None]) for relax in (args.relax or [None])]
     k, of = (int(v) for v in args.shard.split("/"))
     indices = [i for i in range(args.skip, len(data)) if i % of == k][: args.limit]
     os.makedirs(args.cache, exist_ok=True)
@@ -116,14 +117,15 @@ def scan(args):
             sample = data[index]
             aff = _affinities(sample, args.cache, args.precision).astype(np.float64)
             for source in args.sources:
-                for variant, slack in runs:
+                for variant, slack, relax in runs:
                     if slack is not None:
                         _ers.JOIN_SLACK = slack
                     start = time.perf_counter()
                     maps = VARIANTS[variant](sample.image, aff if source == "learned" else None,
-                                             args.n, {})
+                                             args.n, {} if relax is None else {"relax": relax})
                     seconds = time.perf_counter() - start
                     name = variant if slack is None else f"{variant}@{slack}"
+                    name = name if relax is None else f"{name}/r{relax:g}"
                     for n, labels in zip(args.n, maps):
                         gts = sample.groundtruths
                         row = {"variant": name, "source": source, "image": sample.name,
@@ -177,6 +179,9 @@ def main(argv=None):
                         help="precision of the net's affinities (learned source)")
     parser.add_argument("--join-slack", nargs="+", type=int, default=None, metavar="K",
                         help="run each variant with each of these ERS kernel JOIN_SLACK values")
+    parser.add_argument("--relax", nargs="+", type=float, default=None, metavar="COST",
+                        help="run each variant with each of these relax costs (separate and "
+                             "stack; plain stays unrelaxed), named NAME/rCOST")
     parser.add_argument("--summarize", nargs="+", metavar="CSV")
     args = parser.parse_args(argv)
     if args.summarize:
