@@ -29,7 +29,7 @@ from ._validation import (
 from ._slic_arguments import (check_smoothing_sigma, check_smoothing_width, check_spacing,
                               warn_without_effect)
 
-__all__ = ["RELAX_DEFAULT", "ERSSettings", "check_ers_settings", "check_n_segments_levels",
+__all__ = ["RELAX_DEFAULT", "JOIN_SLACK_NET", "ERSSettings", "check_ers_settings", "check_n_segments_levels",
            "check_relax", "check_slic_options", "colour_weights_maker", "graph_connectivity",
            "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
            "check_start_label_with_mask"]
@@ -160,11 +160,18 @@ def check_n_segments_levels(n_segments, n_pixels):
 # images, n_segments 300-1000; doc/results.rst, "The shape of the superpixels").
 RELAX_DEFAULT = 0.35
 # seal_ers's default length cost: the net's affinities already put weak links
-# on edges, and 0.35 cost them recall at equal boundary length.  Chosen after
-# looking at all 100 BSDS500 val images (n_segments 100-1200, doc/results.rst,
-# "The shape of the superpixels"): the smallest of the costs measured there
-# that kept strips under 1% and boundary share under 18% at n_segments 600.
-RELAX_DEFAULT_NET = 0.15
+# on edges, and 0.35 cost them recall at equal boundary length.  First chosen
+# (0.15) after looking at all 100 BSDS500 val images (n_segments 100-1200,
+# doc/results.rst, "The shape of the superpixels"): the smallest of the costs
+# measured there that kept strips under 1% and boundary share under 18% at
+# n_segments 600; 0.2 since seal_ers's join slack of 128 (next).
+RELAX_DEFAULT_NET = 0.2
+# seal_ers's join slack in the ERS kernel (``JOIN_SLACK`` there, 64, is
+# ers's): 128 and the cost 0.2 above, chosen together on all 100 BSDS500 val
+# images by a rule written before their scan (doc/results.rst, "The ERS
+# kernel's join slack"): at equal boundary length they recall 0.006-0.012
+# more than (64, 0.15) from n_segments 200 on, with strips under 1% at 600.
+JOIN_SLACK_NET = 128
 RELAX_AREA_WEIGHT = 1.0
 RELAX_PASSES = 10
 
@@ -217,7 +224,7 @@ def check_ers_settings(shape, n_segments, connectivity, lam, start_label, mask, 
 
 
 def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 1.0),
-                       make_weights=None):
+                       make_weights=None, join_slack=-1):
     """ERS on kernel edge weights (consumed) of a graph of ``shape``; no checks.
 
     ``settings`` from :func:`check_ers_settings` for that shape.
@@ -228,6 +235,8 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
     ones the kernel gives back in ``weights``; otherwise ``make_weights``
     (a function that makes them again, required then) makes them after the
     greedy, where a copy kept through it would add to its peak memory.
+    ``join_slack``: the kernel's (-1: its ``JOIN_SLACK``; ``seal_ers`` passes
+    :data:`JOIN_SLACK_NET`).
     """
     _log.info("ERS into %d superpixels on %.2f Mpx", settings.n_segments, np.prod(shape) / 1e6)
     mask_u8 = settings.mask_u8
@@ -242,7 +251,8 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
     if not settings.stacked:
         labels, _ = _ers.entropy_rate_segmentation(weights, height, width,
                                                    settings.connectivity, settings.n_segments,
-                                                   settings.lam, kernel_mask, depth=depth)
+                                                   settings.lam, kernel_mask, depth=depth,
+                                                   join_slack=join_slack)
         if settings.relax is not None:
             if strength > 0:
                 del weights  # with the prior: free before the copy without it
@@ -254,7 +264,7 @@ def run_ers_on_weights(weights, shape, settings, *, strength=0.0, spacing=(1.0, 
     levels = sorted(settings.counts, reverse=True)
     stack, _ = _ers.entropy_rate_segmentation(weights, height, width, settings.connectivity,
                                               np.array(levels, np.int64), settings.lam,
-                                              kernel_mask, depth=depth)
+                                              kernel_mask, depth=depth, join_slack=join_slack)
     if list(settings.counts) != levels:
         where = {n: i for i, n in enumerate(levels)}
         stack = stack[[where[n] for n in settings.counts]]
@@ -275,22 +285,25 @@ def colour_weights_maker(colours, color_sigma, settings, strength):
                              color_sigma, settings.connectivity)
 
 
-def run_ers_on_affinities(affinities, settings, *, strength=0.0, spacing=(1.0, 1.0)):
+def run_ers_on_affinities(affinities, settings, *, strength=0.0, spacing=(1.0, 1.0),
+                          join_slack=-1):
     """ERS on C-contiguous float32/float64 (2, H, W) affinities in [0, 1]; no checks.
 
     (3, P, M, N) affinities for a volume; ``settings`` from
-    :func:`check_ers_settings` for their spatial shape.
+    :func:`check_ers_settings` for their spatial shape; ``join_slack`` as in
+    :func:`run_ers_on_weights`.
     """
     if affinities.ndim == 4:
         weights = _ers_weights.edge_weights_from_volume_affinities(affinities)
         return run_ers_on_weights(weights, affinities.shape[1:], settings, strength=strength,
-                                  spacing=spacing)
+                                  spacing=spacing, join_slack=join_slack)
 
     def make_weights():
         return _ers_weights.edge_weights_from_affinities(affinities, settings.connectivity)
 
     return run_ers_on_weights(make_weights(), affinities.shape[1:], settings,
-                              strength=strength, spacing=spacing, make_weights=make_weights)
+                              strength=strength, spacing=spacing, make_weights=make_weights,
+                              join_slack=join_slack)
 
 
 _NOT_ITERATIVE = "ERS is a greedy graph clustering, not an iterative one"

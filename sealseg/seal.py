@@ -15,8 +15,8 @@ from ._spatial_prior import prior_strength
 from ._slic_arguments import warn_without_effect
 from ._validation import as_array, check_bool, check_optional_positive_int, check_rgb_image, \
     image_is_volume
-from ._ers_core import (RELAX_DEFAULT_NET, check_ers_settings, check_slic_options,
-                        run_ers_on_affinities, smooth)
+from ._ers_core import (JOIN_SLACK_NET, RELAX_DEFAULT_NET, check_ers_settings,
+                        check_slic_options, run_ers_on_affinities, smooth)
 from .pan.inference import _predict_affinities, check_precision
 
 __all__ = ["seal_ers"]
@@ -133,9 +133,12 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         :func:`sealseg.ers`): boundaries move off flat areas and onto the
         net's edges, and get shorter; larger values smooth more.  None: no
         relaxation (plain SEAL-ERS).  Not applied to a sequence of counts.
-        The default, 0.15, is lower than :func:`sealseg.ers`'s 0.35: chosen
-        on BSDS500 val for the net's affinities (see the results page,
-        "The shape of the superpixels").
+        The default, 0.2, is lower than :func:`sealseg.ers`'s 0.35: chosen
+        on BSDS500 val for the net's affinities together with the ERS
+        kernel's join slack, which ``seal_ers`` sets looser than ``ers``
+        (see the results page, "The ERS kernel's join slack"); so
+        ``seal_ers`` is not ``ers(None, n, affinities=learn_affinities(image),
+        relax=0.2)`` bit for bit.
 
         .. versionadded:: 0.1
 
@@ -226,7 +229,7 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     # near-tied joins, do the labels (2 of the first 10 BSDS500 val images
     # at every n).  The float64 copy keeps seal_ers's labels as they were.
     labels = run_ers_on_affinities(affinities.astype(np.float64), settings, strength=strength,
-                                   spacing=spacing)
+                                   spacing=spacing, join_slack=JOIN_SLACK_NET)
     if talk:
         _LOG.info("seal_ers: done in %.1f s", time.perf_counter() - start)
     return labels

@@ -60,19 +60,23 @@ def test_seal_ers_with_weights(weights):
 
 @pytest.mark.parametrize("kwargs", [{}, {"connectivity": 4, "lam": 0.0},
                                     {"start_label": 5, "mask": "half"}])
-def test_seal_ers_is_ers_on_the_float64_affinities(weights, kwargs):
+def test_seal_ers_is_ers_on_the_float64_affinities(weights, kwargs, monkeypatch):
     img = _image()
     if kwargs.get("mask") == "half":
         mask = np.ones(img.shape[:2], bool)
         mask[:, :13] = False
         kwargs = {**kwargs, "mask": mask}
     affinities = learn_affinities(img, weights=weights)
-    # seal_ers relaxes with its own cost (lower than ers's default): the same
-    # ERS is ers with that cost.
+    # seal_ers relaxes with its own cost (lower than ers's default) and runs
+    # the kernel with its own join slack: the same ERS is ers with both.
+    from sealseg._ers_core import JOIN_SLACK_NET
+    from sealseg._ext import _ers
+
     relax = inspect.signature(seal_ers).parameters["relax"].default
-    assert_array_equal(seal_ers(img, 9, weights=weights, **kwargs),
-                       ers(None, 9, affinities=affinities.astype(np.float64), relax=relax,
-                           **kwargs))
+    labels = seal_ers(img, 9, weights=weights, **kwargs)
+    monkeypatch.setattr(_ers, "JOIN_SLACK", JOIN_SLACK_NET)
+    assert_array_equal(labels, ers(None, 9, affinities=affinities.astype(np.float64),
+                                   relax=relax, **kwargs))
 
 
 def test_each_argument_is_checked_once(weights, monkeypatch):
@@ -153,12 +157,17 @@ def test_shipped_model_beats_colour_ers_on_asa_on_three_val_images(name):
     assert np.mean(learned) > np.mean(colour)
 
 
-def test_a_sequence_of_counts_is_ers_on_the_affinities_as_a_stack(weights):
+def test_a_sequence_of_counts_is_ers_on_the_affinities_as_a_stack(weights, monkeypatch):
+    from sealseg._ers_core import JOIN_SLACK_NET
+    from sealseg._ext import _ers
+
     img = _image()
     affinities = learn_affinities(img, weights=weights).astype(np.float64)
     stack = seal_ers(img, [4, 12], weights=weights)
     assert stack.shape == (2,) + img.shape[:2]
+    monkeypatch.setattr(_ers, "JOIN_SLACK", JOIN_SLACK_NET)   # seal_ers's own
     assert_array_equal(stack, ers(None, [4, 12], affinities=affinities))
+    monkeypatch.undo()
     assert_array_equal(stack[1], seal_ers(img, 12, weights=weights, relax=None))
     with pytest.raises(ValueError, match="more than once"):
         seal_ers(img, [4, 4], weights=weights)
@@ -214,11 +223,16 @@ def test_bfloat16_and_float32_give_the_same_superpixel_quality_on_val_images():
     assert abs(bf16[1] - fp32[1]) < 0.01
 
 
-def test_default_relaxation_is_the_nets_own(weights):
-    # seal_ers relaxes less than ers by default (0.15 against 0.35, chosen on
-    # val for the net's affinities): the default call is the 0.15 call.
+def test_default_relaxation_and_join_slack_are_the_nets_own(weights, monkeypatch):
+    # seal_ers relaxes less than ers by default (0.2 against 0.35) and joins
+    # within a looser slack (128 against 64), both chosen on val for the net's
+    # affinities: the default call is the 0.2 call with that slack.
+    from sealseg._ext import _ers
+
     img = _image()
     affinities = learn_affinities(img, weights=weights).astype(np.float64)
-    labels = seal_ers(img, 12, weights=weights)
-    assert_array_equal(labels, ers(None, 12, affinities=affinities, relax=0.15))
-    assert_array_equal(labels, seal_ers(img, 12, weights=weights, relax=0.15))
+    labels = seal_ers(img, 60, weights=weights)
+    assert_array_equal(labels, seal_ers(img, 60, weights=weights, relax=0.2))
+    assert not np.array_equal(labels, ers(None, 60, affinities=affinities, relax=0.2))
+    monkeypatch.setattr(_ers, "JOIN_SLACK", 128)
+    assert_array_equal(labels, ers(None, 60, affinities=affinities, relax=0.2))

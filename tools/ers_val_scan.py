@@ -11,7 +11,7 @@ the (image, annotation) pairs, as on the results page::
     python tools/ers_val_scan.py --summarize a.csv b.csv
 
 ``separate``: one call per n, default arguments (for the learned source,
-``seal_ers``'s defaults, so its ``relax``); ``plain``: the same with
+``seal_ers``'s defaults, so its ``relax`` and its join slack); ``plain``: the same with
 ``relax=None`` (plain ERS, without the boundary relaxation); ``stack``: one
 call with the whole list of n (nested levels).  ``--cache`` must hold the
 affinities of the net whose figures are wanted (delete it when the default
@@ -100,8 +100,10 @@ def scan(args):
     from sealseg.datasets import load_bsds500
     from sealseg.metrics import asa, boundary_recall
 
+    from sealseg._ers_core import JOIN_SLACK_NET
     from sealseg._ext import _ers
 
+    ers_slack = _ers.JOIN_SLACK
     data = load_bsds500(split="val")
     runs = [(variant, slack, relax) for variant in args.variants
             for slack in (args.join_slack or [None]) for relax in (args.relax or [None])]
@@ -118,8 +120,9 @@ def scan(args):
             aff = _affinities(sample, args.cache, args.precision).astype(np.float64)
             for source in args.sources:
                 for variant, slack, relax in runs:
-                    if slack is not None:
-                        _ers.JOIN_SLACK = slack
+                    # The learned source stands for seal_ers: its own join slack.
+                    _ers.JOIN_SLACK = (slack if slack is not None else
+                                       JOIN_SLACK_NET if source == "learned" else ers_slack)
                     start = time.perf_counter()
                     maps = VARIANTS[variant](sample.image, aff if source == "learned" else None,
                                              args.n, {} if relax is None else {"relax": relax})

@@ -131,7 +131,8 @@ cdef int rekey_queue(RadixQueue* queue, Node* nodes, double beta, const double* 
 
 def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t width,
                               int connectivity, levels, double lam,
-                              const unsigned char[:, ::1] mask=None, Py_ssize_t depth=1):
+                              const unsigned char[:, ::1] mask=None, Py_ssize_t depth=1,
+                              Py_ssize_t join_slack=-1):
     """Greedy entropy-rate clustering of the pixel graph, stopped at each count of ``levels``.
 
     Parameters
@@ -159,6 +160,9 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
         Pixels with 0 take no part in the graph.
     depth : int
         Number of planes P of a volume (connectivity 6); 1 for an image.
+    join_slack : int
+        Key steps within which a popped edge is joined at once (see
+        ``JOIN_SLACK``); -1: the module's ``JOIN_SLACK``.
 
     Returns
     -------
@@ -220,7 +224,7 @@ def entropy_rate_segmentation(double[::1] weights, Py_ssize_t height, Py_ssize_t
     cdef bint scale_beta = False
     cdef uint64_t key, best_key, bound
     cdef bint out_of_memory = False
-    cdef uint64_t slack = JOIN_SLACK
+    cdef uint64_t slack = JOIN_SLACK if join_slack < 0 else join_slack
     try:
         with nogil:
             for p in range(n_pixels):

@@ -86,9 +86,12 @@ class CachedSealErs:
         return affinities
 
     def __call__(self, image, n, groundtruths):
-        from .._ers_core import RELAX_DEFAULT_NET
-        from ..segmentation import ers
+        from .._ers_core import (JOIN_SLACK_NET, RELAX_DEFAULT_NET, check_ers_settings,
+                                 run_ers_on_affinities)
 
-        # seal_ers's relax, not ers's: seal_ers has a default of its own.
-        return ers(None, n, affinities=self.affinities(image).astype(np.float64),
-                   relax=RELAX_DEFAULT_NET)
+        # ERS as seal_ers runs it (seal_ers's defaults: 8-connected, lam 0.5,
+        # labels from 1, its own relax and join slack, not ers's).
+        affinities = self.affinities(image).astype(np.float64)
+        settings = check_ers_settings(affinities.shape[1:], n, 8, 0.5, 1, None,
+                                      relax=RELAX_DEFAULT_NET)
+        return run_ers_on_affinities(affinities, settings, join_slack=JOIN_SLACK_NET)
