@@ -10,6 +10,8 @@ from skimage import data
 from sealseg import ers, rgb_affinities
 from sealseg._ers_core import ERSSettings, check_ers_settings
 
+from label_checks import agreement_by_asa
+
 
 @pytest.fixture(scope="module")
 def image():
@@ -62,14 +64,6 @@ def test_largest_level_is_the_single_call_and_order_is_the_callers(image):
     assert_array_equal(ers(image, [90])[0], ers(image, 90, relax=None))
 
 
-def _asa(s, g):
-    _, s_idx = np.unique(s, return_inverse=True)
-    _, g_idx = np.unique(g, return_inverse=True)
-    table = np.zeros((s_idx.max() + 1, g_idx.max() + 1))
-    np.add.at(table, (s_idx.ravel(), g_idx.ravel()), 1)
-    return table.max(axis=1).sum() / s.size
-
-
 @pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea"])
 def test_smaller_levels_agree_with_a_separate_call(name):
     # At each smaller count the balancing weight drops, which raises the gains
@@ -81,7 +75,8 @@ def test_smaller_levels_agree_with_a_separate_call(name):
     image = image if name == "chelsea" else image[::2, ::2]
     stack = ers(image, [800, 40])
     separate = ers(image, 40, relax=None)
-    assert min(_asa(stack[1], separate), _asa(separate, stack[1])) >= 0.75
+    assert min(agreement_by_asa(stack[1], separate),
+               agreement_by_asa(separate, stack[1])) >= 0.75
 
 
 def test_stack_is_deterministic(image):

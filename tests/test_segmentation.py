@@ -11,19 +11,11 @@ from skimage import data
 
 from sealseg import ers
 
-from label_checks import each_label_connected
+from label_checks import agreement_by_asa, each_label_connected
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "ers"
 if "SEALSEG_FIXTURES" in os.environ:
     FIXTURES = Path(os.environ["SEALSEG_FIXTURES"]) / "ers"
-
-
-def _asa(s, g):
-    _, s_idx = np.unique(s, return_inverse=True)
-    _, g_idx = np.unique(g, return_inverse=True)
-    table = np.zeros((s_idx.max() + 1, g_idx.max() + 1))
-    np.add.at(table, (s_idx.ravel(), g_idx.ravel()), 1)
-    return table.max(axis=1).sum() / s.size
 
 
 def _load_cases(mode):
@@ -67,7 +59,8 @@ def test_affinity_fixtures_agree_with_reference(exact_greedy):
         labels = ers(None, int(ref["n_segments"]), affinities=ref["affinities"],
                      connectivity=int(ref["connectivity"]), lam=float(ref["lam"]), relax=None)
         assert _n_labels(labels) == case["n_labels"]
-        scores.append(min(_asa(labels, ref["labels"]), _asa(ref["labels"], labels)))
+        scores.append(min(agreement_by_asa(labels, ref["labels"]),
+                          agreement_by_asa(ref["labels"], labels)))
     assert np.mean(scores) >= 0.85
 
 
@@ -79,7 +72,8 @@ def test_image_fixtures_agree_with_reference_by_asa(exact_greedy):
         labels = ers(ref["image"], int(ref["n_segments"]), connectivity=int(ref["connectivity"]),
                      lam=float(ref["lam"]), color_sigma=float(ref["sigma_gaussian"]),
                      relax=None)
-        scores.append(min(_asa(labels, ref["labels"]), _asa(ref["labels"], labels)))
+        scores.append(min(agreement_by_asa(labels, ref["labels"]),
+                          agreement_by_asa(ref["labels"], labels)))
     assert np.mean(scores) >= 0.8
 
 
