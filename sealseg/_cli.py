@@ -65,7 +65,7 @@ def compactness_value(text):
 #: defaults are those of the functions' signatures (a test holds them equal).
 RELAX_HELP = ("length cost of the boundary relaxation after ERS, a number >= 0 (larger: "
               "shorter, smoother boundaries), or 'none' for plain ERS without it "
-              "(default: the method's own, 0.35 for ers, 0.2 for seal_ers)")
+              "(default: the method's own, 0.35 for ers, 0.3 for seal_ers)")
 
 
 def relax_value(text):

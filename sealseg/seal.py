@@ -133,12 +133,12 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         :func:`sealseg.ers`): boundaries move off flat areas and onto the
         net's edges, and get shorter; larger values smooth more.  None: no
         relaxation (plain SEAL-ERS).  Not applied to a sequence of counts.
-        The default, 0.2, is lower than :func:`sealseg.ers`'s 0.35: chosen
+        The default, 0.3, is lower than :func:`sealseg.ers`'s 0.35: chosen
         on BSDS500 val for the net's affinities together with the ERS
         kernel's join slack, which ``seal_ers`` sets looser than ``ers``
         (see the results page, "The ERS kernel's join slack"); so
         ``seal_ers`` is not ``ers(None, n, affinities=learn_affinities(image),
-        relax=0.2)`` bit for bit.
+        relax=0.3)`` bit for bit.
 
         .. versionadded:: 0.1
 

@@ -224,15 +224,15 @@ def test_bfloat16_and_float32_give_the_same_superpixel_quality_on_val_images():
 
 
 def test_default_relaxation_and_join_slack_are_the_nets_own(weights, monkeypatch):
-    # seal_ers relaxes less than ers by default (0.2 against 0.35) and joins
-    # within a looser slack (128 against 64), both chosen on val for the net's
-    # affinities: the default call is the 0.2 call with that slack.
+    # seal_ers relaxes less than ers by default (0.3 against 0.35) and joins
+    # within a looser slack (256 against 64), both chosen on val for the net's
+    # affinities: the default call is the 0.3 call with that slack.
     from sealseg._ext import _ers
 
     img = _image()
     affinities = learn_affinities(img, weights=weights).astype(np.float64)
     labels = seal_ers(img, 60, weights=weights)
-    assert_array_equal(labels, seal_ers(img, 60, weights=weights, relax=0.2))
-    assert not np.array_equal(labels, ers(None, 60, affinities=affinities, relax=0.2))
-    monkeypatch.setattr(_ers, "JOIN_SLACK", 128)
-    assert_array_equal(labels, ers(None, 60, affinities=affinities, relax=0.2))
+    assert_array_equal(labels, seal_ers(img, 60, weights=weights, relax=0.3))
+    assert not np.array_equal(labels, ers(None, 60, affinities=affinities, relax=0.3))
+    monkeypatch.setattr(_ers, "JOIN_SLACK", 256)
+    assert_array_equal(labels, ers(None, 60, affinities=affinities, relax=0.3))
