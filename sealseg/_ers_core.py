@@ -29,8 +29,8 @@ from ._validation import (
 from ._slic_arguments import (check_smoothing_sigma, check_smoothing_width, check_spacing,
                               warn_without_effect)
 
-__all__ = ["RELAX_DEFAULT", "JOIN_SLACK_NET", "ERSSettings", "check_ers_settings", "check_n_segments_levels",
-           "check_relax", "check_slic_options", "colour_weights_maker", "graph_connectivity",
+__all__ = ["RELAX_DEFAULT", "JOIN_SLACK_NET", "ERSSettings", "check_ers_settings",
+           "check_n_segments_levels", "check_relax", "check_slic_options", "colour_weights_maker", "graph_connectivity",
            "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
            "check_start_label_with_mask"]
 

@@ -167,7 +167,6 @@ def test_a_sequence_of_counts_is_ers_on_the_affinities_as_a_stack(weights, monke
     assert stack.shape == (2,) + img.shape[:2]
     monkeypatch.setattr(_ers, "JOIN_SLACK", JOIN_SLACK_NET)   # seal_ers's own
     assert_array_equal(stack, ers(None, [4, 12], affinities=affinities))
-    monkeypatch.undo()
     assert_array_equal(stack[1], seal_ers(img, 12, weights=weights, relax=None))
     with pytest.raises(ValueError, match="more than once"):
         seal_ers(img, [4, 4], weights=weights)

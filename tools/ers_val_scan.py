@@ -183,8 +183,8 @@ def main(argv=None):
     parser.add_argument("--join-slack", nargs="+", type=int, default=None, metavar="K",
                         help="run each variant with each of these ERS kernel JOIN_SLACK values")
     parser.add_argument("--relax", nargs="+", type=float, default=None, metavar="COST",
-                        help="run each variant with each of these relax costs (separate and "
-                             "stack; plain stays unrelaxed), named NAME/rCOST")
+                        help="run each variant with each of these relax costs, named "
+                             "NAME/rCOST (separate only: plain and stack are never relaxed)")
     parser.add_argument("--summarize", nargs="+", metavar="CSV")
     args = parser.parse_args(argv)
     if args.summarize:
