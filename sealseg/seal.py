@@ -6,6 +6,7 @@ are in :mod:`sealseg._ers_core`): :func:`seal_ers` checks each argument once
 and calls the two unchecked cores.  Importing this module does not import
 torch.
 """
+import inspect
 import logging
 import time
 
@@ -13,8 +14,8 @@ import numpy as np
 
 from ._spatial_prior import prior_strength
 from ._slic_arguments import warn_without_effect
-from ._validation import as_array, check_bool, check_optional_positive_int, check_rgb_image, \
-    image_is_volume
+from ._validation import as_array, check_affinities, check_bool, check_nonnegative_int, \
+    check_optional_positive_int, check_rgb_image, image_is_volume
 from ._ers_core import (JOIN_SLACK_NET, RELAX_DEFAULT_NET, check_ers_settings,
                         check_slic_options, run_ers_on_affinities, smooth)
 from .pan.inference import _predict_affinities, check_precision
@@ -223,13 +224,93 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
     affinities = _predict_affinities(rgb, weights, device, max_pixels_per_tile, precision)
     if talk:
         _LOG.info("seal_ers: affinities in %.1f s; running ERS", time.perf_counter() - start)
+    labels = _segment(affinities, settings, strength, spacing)
+    if talk:
+        _LOG.info("seal_ers: done in %.1f s", time.perf_counter() - start)
+    return labels
+
+
+def _segment(affinities, settings, strength=0.0, spacing=(1.0, 1.0), join_slack=JOIN_SLACK_NET):
+    """seal_ers's ERS on the net's (2, H, W) affinities; ``settings`` checked already."""
     # The kernel takes float32 too, but it sums the two affinities of each
     # diagonal path in the input's precision: on float32 the 8-connected
     # diagonal weights differ in the last bits (up to 2e-8) and so, after
     # near-tied joins, do the labels (2 of the first 10 BSDS500 val images
     # at every n).  The float64 copy keeps seal_ers's labels as they were.
-    labels = run_ers_on_affinities(affinities.astype(np.float64), settings, strength=strength,
-                                   spacing=spacing, join_slack=JOIN_SLACK_NET)
-    if talk:
-        _LOG.info("seal_ers: done in %.1f s", time.perf_counter() - start)
-    return labels
+    return run_ers_on_affinities(affinities.astype(np.float64), settings, strength=strength,
+                                 spacing=spacing, join_slack=join_slack)
+
+
+def ers_as_seal_ers(affinities, n_segments, *, join_slack=JOIN_SLACK_NET, **options):
+    """ERS on given affinities exactly as :func:`seal_ers` runs it after its net.
+
+    The one home of "seal_ers's segmenter on affinities computed
+    elsewhere" (an affinity cache, a scan of the segmenter's settings): the
+    same checks and the same kernel settings as :func:`seal_ers`, so that
+    the labels are those :func:`seal_ers` gives for an image whose net
+    output is ``affinities``.
+
+    Parameters
+    ----------
+    affinities : (2, H, W) ndarray
+        A net's affinities in [0, 1], as :func:`sealseg.learn_affinities`
+        returns them (checked as :func:`sealseg.ers` checks them).
+    n_segments : int or sequence of int
+        As in :func:`seal_ers`.
+    join_slack : int, optional
+        The ERS kernel's join slack, 0 to 2**31; :func:`seal_ers` uses
+        ``sealseg._ers_core.JOIN_SLACK_NET``.  Other values are for scans of
+        the segmenter.
+    **options
+        :func:`seal_ers`'s ERS keywords (``connectivity``, ``lam``,
+        ``start_label``, ``mask``, ``relax``); left out, :func:`seal_ers`'s
+        defaults, read off its signature.
+
+    Returns
+    -------
+    labels : (H, W) or (L, H, W) ndarray of int64
+        As :func:`seal_ers` returns them (without ``compactness``).
+
+    Raises
+    ------
+    TypeError
+        A keyword that is not one of seal_ers's ERS keywords.
+    ValueError
+        Affinities not (2, H, W) in [0, 1], or an ERS keyword as
+        :func:`seal_ers` refuses it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sealseg.seal import ers_as_seal_ers
+    >>> affinities = np.ones((2, 8, 8))
+    >>> affinities[0, :, 3] = 0.0          # a vertical cut between columns 3 and 4
+    >>> ers_as_seal_ers(affinities, 2)[0]
+    array([1, 1, 1, 1, 2, 2, 2, 2])
+    """
+    unknown = sorted(set(options) - set(_ERS_OPTIONS))
+    if unknown:
+        raise TypeError(f"ers_as_seal_ers got {unknown[0]!r}; it takes seal_ers's ERS "
+                        f"keywords {list(_ERS_OPTIONS)}")
+    affinities = check_affinities(affinities)
+    join_slack = check_nonnegative_int(join_slack, "join_slack")
+    if join_slack > _JOIN_SLACK_MAX:
+        raise ValueError(f"join_slack must be at most {_JOIN_SLACK_MAX} (the kernel's keys are "
+                         f"64-bit), got {join_slack}")
+    options = dict(_seal_ers_ers_defaults(), **options)
+    settings = check_ers_settings(affinities.shape[1:], n_segments, options["connectivity"],
+                                  options["lam"], options["start_label"], options["mask"],
+                                  relax=options["relax"])
+    return _segment(affinities, settings, join_slack=join_slack)
+
+
+# Far beyond any useful slack (the keys' steps; 256 is seal_ers's) and far
+# below where key + slack could overflow the kernel's unsigned 64-bit keys.
+_JOIN_SLACK_MAX = 2 ** 31
+_ERS_OPTIONS = ("connectivity", "lam", "start_label", "mask", "relax")
+
+
+def _seal_ers_ers_defaults():
+    """seal_ers's defaults of its ERS keywords, read off its signature (one home)."""
+    parameters = inspect.signature(seal_ers).parameters
+    return {name: parameters[name].default for name in _ERS_OPTIONS}

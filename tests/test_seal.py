@@ -79,6 +79,46 @@ def test_seal_ers_is_ers_on_the_float64_affinities(weights, kwargs, monkeypatch)
                                    relax=relax, **kwargs))
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"connectivity": 4, "lam": 0.0, "relax": None},
+                                    {"start_label": 5, "mask": "half"}])
+@pytest.mark.parametrize("n_segments", [9, [4, 12]])
+def test_ers_as_seal_ers_gives_seal_ers_labels_from_its_affinities(weights, kwargs,
+                                                                     n_segments):
+    from sealseg.seal import ers_as_seal_ers
+
+    img = _image()
+    if kwargs.get("mask") == "half":
+        mask = np.ones(img.shape[:2], bool)
+        mask[:, :13] = False
+        kwargs = {**kwargs, "mask": mask}
+    affinities = learn_affinities(img, weights=weights)   # float32: cast inside, as seal_ers
+    assert_array_equal(ers_as_seal_ers(affinities, n_segments, **kwargs),
+                       seal_ers(img, n_segments, weights=weights, **kwargs))
+
+
+def test_ers_as_seal_ers_takes_its_join_slack_and_refuses_what_seal_ers_refuses(weights):
+    from sealseg._ers_core import JOIN_SLACK_NET
+    from sealseg.seal import ers_as_seal_ers
+
+    affinities = learn_affinities(_image(), weights=weights)
+    same = ers_as_seal_ers(affinities, 9, join_slack=JOIN_SLACK_NET)
+    assert_array_equal(same, ers_as_seal_ers(affinities, 9))
+    exact = ers_as_seal_ers(affinities, 9, join_slack=0)
+    assert len(np.unique(exact)) == 9
+    with pytest.raises(TypeError, match="'sigma'.*seal_ers's ERS keywords"):
+        ers_as_seal_ers(affinities, 9, sigma=1.0)
+    with pytest.raises(ValueError, match=r"affinities must have shape \(2, H, W\)"):
+        ers_as_seal_ers(affinities[0], 9)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        ers_as_seal_ers(affinities * 2.0 + 0.5, 9)
+    with pytest.raises(ValueError, match="join_slack must be an integer >= 0"):
+        ers_as_seal_ers(affinities, 9, join_slack=-1)
+    with pytest.raises(ValueError, match="join_slack must be at most"):
+        ers_as_seal_ers(affinities, 9, join_slack=2 ** 40)
+    with pytest.raises(ValueError, match="lam"):
+        ers_as_seal_ers(affinities, 9, lam=-1.0)
+
+
 def test_each_argument_is_checked_once(weights, monkeypatch):
     from sealseg import _ers_core, _validation
 

@@ -18,9 +18,12 @@ affinities of the net whose figures are wanted (delete it when the default
 net changes); they are computed in float32 whatever the CPU, so that a scan
 on a CPU with native bfloat16 scores the same affinities, or with
 ``--precision bfloat16`` in bfloat16 (cached apart).  ``--join-slack K
-[K ...]`` runs every variant once per value of the ERS kernel's
-``JOIN_SLACK`` (``sealseg/_ext/_ers.pyx``), the variant named ``NAME@K``;
-``--relax COST [COST ...]`` once per relaxation cost, named ``NAME/rCOST``.
+[K ...]`` runs every variant once per value of the ERS kernel's join slack
+(``JOIN_SLACK`` in ``sealseg/_ext/_ers.pyx`` for the colour source, the
+``join_slack`` of ``sealseg.seal.ers_as_seal_ers`` for the learned one), the
+variant named ``NAME@K``;
+``--relax COST [COST ...]`` once per relaxation cost, named ``NAME/rCOST``;
+``--lam L [L ...]`` once per balancing weight ``lam``, named ``NAME/lamL``.
 """
 import argparse
 import csv
@@ -47,23 +50,14 @@ def _affinities(sample, cache, precision="float32"):
     return affinities
 
 
-def _seal_ers_relax():
-    """seal_ers's default ``relax`` (its own, lower than ers's), read off its signature."""
-    import inspect
-
-    from sealseg import seal_ers
-
-    return inspect.signature(seal_ers).parameters["relax"].default
-
-
 def _separate(image, affinities, n_list, kwargs):
     from sealseg import ers
+    from sealseg.seal import ers_as_seal_ers
 
     if affinities is None:
         return [ers(image, n, **kwargs) for n in n_list]
-    # The learned source stands for seal_ers: its default relax, not ers's.
-    kwargs = dict({"relax": _seal_ers_relax()}, **kwargs)
-    return [ers(None, n, affinities=affinities, **kwargs) for n in n_list]
+    # The learned source stands for seal_ers: its ERS settings, not ers's.
+    return [ers_as_seal_ers(affinities, n, **kwargs) for n in n_list]
 
 
 def _plain(image, affinities, n_list, kwargs):
@@ -72,10 +66,11 @@ def _plain(image, affinities, n_list, kwargs):
 
 def _stack(image, affinities, n_list, kwargs):
     from sealseg import ers
+    from sealseg.seal import ers_as_seal_ers
 
     if affinities is None:
         return list(ers(image, list(n_list), **kwargs))
-    return list(ers(None, list(n_list), affinities=affinities, **kwargs))
+    return list(ers_as_seal_ers(affinities, list(n_list), **kwargs))
 
 
 VARIANTS = {"separate": _separate, "plain": _plain, "stack": _stack}
@@ -100,13 +95,13 @@ def scan(args):
     from sealseg.datasets import load_bsds500
     from sealseg.metrics import asa, boundary_recall
 
-    from sealseg._ers_core import JOIN_SLACK_NET
     from sealseg._ext import _ers
 
     ers_slack = _ers.JOIN_SLACK
     data = load_bsds500(split="val")
-    runs = [(variant, slack, relax) for variant in args.variants
-            for slack in (args.join_slack or [None]) for relax in (args.relax or [None])]
+    runs = [(variant, slack, relax, lam) for variant in args.variants
+            for slack in (args.join_slack or [None]) for relax in (args.relax or [None])
+            for lam in (args.lam or [None])]
     k, of = (int(v) for v in args.shard.split("/"))
     indices = [i for i in range(args.skip, len(data)) if i % of == k][: args.limit]
     os.makedirs(args.cache, exist_ok=True)
@@ -119,16 +114,23 @@ def scan(args):
             sample = data[index]
             aff = _affinities(sample, args.cache, args.precision).astype(np.float64)
             for source in args.sources:
-                for variant, slack, relax in runs:
-                    # The learned source stands for seal_ers: its own join slack.
-                    _ers.JOIN_SLACK = (slack if slack is not None else
-                                       JOIN_SLACK_NET if source == "learned" else ers_slack)
+                for variant, slack, relax, lam in runs:
+                    kwargs = {} if relax is None else {"relax": relax}
+                    if lam is not None:
+                        kwargs["lam"] = lam
+                    if source == "learned":
+                        # seal_ers's ERS (ers_as_seal_ers): its own join slack unless scanned.
+                        if slack is not None:
+                            kwargs["join_slack"] = slack
+                    else:
+                        _ers.JOIN_SLACK = ers_slack if slack is None else slack
                     start = time.perf_counter()
                     maps = VARIANTS[variant](sample.image, aff if source == "learned" else None,
-                                             args.n, {} if relax is None else {"relax": relax})
+                                             args.n, kwargs)
                     seconds = time.perf_counter() - start
                     name = variant if slack is None else f"{variant}@{slack}"
                     name = name if relax is None else f"{name}/r{relax:g}"
+                    name = name if lam is None else f"{name}/lam{lam:g}"
                     for n, labels in zip(args.n, maps):
                         gts = sample.groundtruths
                         row = {"variant": name, "source": source, "image": sample.name,
@@ -185,6 +187,9 @@ def main(argv=None):
     parser.add_argument("--relax", nargs="+", type=float, default=None, metavar="COST",
                         help="run each variant with each of these relax costs, named "
                              "NAME/rCOST (separate only: plain and stack are never relaxed)")
+    parser.add_argument("--lam", nargs="+", type=float, default=None, metavar="L",
+                        help="run each variant with each of these balancing weights lam, "
+                             "named NAME/lamL")
     parser.add_argument("--summarize", nargs="+", metavar="CSV")
     args = parser.parse_args(argv)
     if args.summarize:

@@ -86,12 +86,6 @@ class CachedSealErs:
         return affinities
 
     def __call__(self, image, n, groundtruths):
-        from .._ers_core import (JOIN_SLACK_NET, RELAX_DEFAULT_NET, check_ers_settings,
-                                 run_ers_on_affinities)
+        from ..seal import ers_as_seal_ers
 
-        # ERS as seal_ers runs it (seal_ers's defaults: 8-connected, lam 0.5,
-        # labels from 1, its own relax and join slack, not ers's).
-        affinities = self.affinities(image).astype(np.float64)
-        settings = check_ers_settings(affinities.shape[1:], n, 8, 0.5, 1, None,
-                                      relax=RELAX_DEFAULT_NET)
-        return run_ers_on_affinities(affinities, settings, join_slack=JOIN_SLACK_NET)
+        return ers_as_seal_ers(self.affinities(image), n)
