@@ -72,3 +72,60 @@ BAD_INPUTS = (
 )
 
 test_bad_input = bad_input_test(BAD_INPUTS)
+
+
+def _brute_thin(affinities, factor):
+    """thin_boundaries edge by edge: the definition in its docstring, with loops."""
+    out = affinities.astype(np.float64).copy()
+    _, h, w = affinities.shape
+    for d, (dy, dx) in enumerate(((0, 1), (1, 0))):
+        for y in range(h - dy):
+            for x in range(w - dx):
+                s = 1.0 - affinities[d, y, x]
+                neighbours = [(y - dy, x - dx), (y + dy, x + dx)]
+                off_crest = any(0 <= yy < h - dy and 0 <= xx < w - dx
+                                and 1.0 - affinities[d, yy, xx] > s for yy, xx in neighbours)
+                if off_crest:
+                    out[d, y, x] = 1.0 - factor * s
+    return out
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("shape", [(7, 9), (1, 5), (6, 1), (1, 1)])
+def test_thin_boundaries_matches_its_definition(factor, shape):
+    from sealseg.affinity import thin_boundaries
+
+    rng = np.random.default_rng(sum(shape))
+    # Values on a coarse grid, so that ties (which keep their strength) occur.
+    affinities = rng.integers(0, 5, (2,) + shape) / 4.0
+    np.testing.assert_allclose(thin_boundaries(affinities, factor),
+                               _brute_thin(affinities, factor), rtol=0, atol=1e-12)
+
+
+def test_thin_boundaries_keeps_the_crest_dtype_and_input():
+    from sealseg.affinity import thin_boundaries
+
+    affinities = np.ones((2, 4, 6), np.float32)
+    affinities[0, :, 1:4] = [0.6, 0.1, 0.7]      # a vertical boundary, three edges wide
+    kept = affinities.copy()
+    thinned = thin_boundaries(affinities, 0.25)
+    assert thinned.dtype == np.float32
+    np.testing.assert_array_equal(affinities, kept)
+    np.testing.assert_allclose(thinned[0, :, 1:4], [[0.9, 0.1, 0.925]] * 4, rtol=1e-6)
+    np.testing.assert_array_equal(thinned[1], affinities[1])   # flat along y: untouched
+    np.testing.assert_array_equal(thin_boundaries(affinities, 1.0), affinities)
+
+
+@pytest.mark.parametrize("affinities, factor, error, match", [
+    (np.ones((2, 3, 3)), 1.5, ValueError, r"factor must be in \[0, 1\]"),
+    (np.ones((2, 3, 3)), -0.1, ValueError, "factor"),
+    (np.ones((2, 3, 3)), "half", TypeError, "factor"),
+    (np.ones((3, 3)), 0.5, ValueError, r"shape \(2, H, W\)"),
+    (np.full((2, 3, 3), 1.5), 0.5, ValueError, r"\[0, 1\]"),
+    (np.full((2, 3, 3), "a"), 0.5, TypeError, "real-valued"),
+])
+def test_thin_boundaries_refuses_bad_input(affinities, factor, error, match):
+    from sealseg.affinity import thin_boundaries
+
+    with pytest.raises(error, match=match):
+        thin_boundaries(affinities, factor)

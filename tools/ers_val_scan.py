@@ -23,7 +23,10 @@ on a CPU with native bfloat16 scores the same affinities, or with
 ``join_slack`` of ``sealseg.seal.ers_as_seal_ers`` for the learned one), the
 variant named ``NAME@K``;
 ``--relax COST [COST ...]`` once per relaxation cost, named ``NAME/rCOST``;
-``--lam L [L ...]`` once per balancing weight ``lam``, named ``NAME/lamL``.
+``--lam L [L ...]`` once per balancing weight ``lam``, named ``NAME/lamL``;
+``--thin F [F ...]`` (learned source) once per factor of
+:func:`sealseg.affinity.thin_boundaries` applied to the net's affinities
+first, named ``NAME/thinF``.
 """
 import argparse
 import csv
@@ -99,9 +102,11 @@ def scan(args):
 
     ers_slack = _ers.JOIN_SLACK
     data = load_bsds500(split="val")
-    runs = [(variant, slack, relax, lam) for variant in args.variants
+    from sealseg.affinity import thin_boundaries
+
+    runs = [(variant, slack, relax, lam, thin) for variant in args.variants
             for slack in (args.join_slack or [None]) for relax in (args.relax or [None])
-            for lam in (args.lam or [None])]
+            for lam in (args.lam or [None]) for thin in (args.thin or [None])]
     k, of = (int(v) for v in args.shard.split("/"))
     indices = [i for i in range(args.skip, len(data)) if i % of == k][: args.limit]
     os.makedirs(args.cache, exist_ok=True)
@@ -114,7 +119,9 @@ def scan(args):
             sample = data[index]
             aff = _affinities(sample, args.cache, args.precision).astype(np.float64)
             for source in args.sources:
-                for variant, slack, relax, lam in runs:
+                for variant, slack, relax, lam, thin in runs:
+                    if thin is not None and source != "learned":
+                        continue
                     kwargs = {} if relax is None else {"relax": relax}
                     if lam is not None:
                         kwargs["lam"] = lam
@@ -125,12 +132,15 @@ def scan(args):
                     else:
                         _ers.JOIN_SLACK = ers_slack if slack is None else slack
                     start = time.perf_counter()
-                    maps = VARIANTS[variant](sample.image, aff if source == "learned" else None,
-                                             args.n, kwargs)
+                    learned = None
+                    if source == "learned":
+                        learned = aff if thin is None else thin_boundaries(aff, thin)
+                    maps = VARIANTS[variant](sample.image, learned, args.n, kwargs)
                     seconds = time.perf_counter() - start
                     name = variant if slack is None else f"{variant}@{slack}"
                     name = name if relax is None else f"{name}/r{relax:g}"
                     name = name if lam is None else f"{name}/lam{lam:g}"
+                    name = name if thin is None else f"{name}/thin{thin:g}"
                     for n, labels in zip(args.n, maps):
                         gts = sample.groundtruths
                         row = {"variant": name, "source": source, "image": sample.name,
@@ -190,6 +200,9 @@ def main(argv=None):
     parser.add_argument("--lam", nargs="+", type=float, default=None, metavar="L",
                         help="run each variant with each of these balancing weights lam, "
                              "named NAME/lamL")
+    parser.add_argument("--thin", nargs="+", type=float, default=None, metavar="F",
+                        help="learned source: thin the net's boundaries first by each of these "
+                             "factors (sealseg.affinity.thin_boundaries), named NAME/thinF")
     parser.add_argument("--summarize", nargs="+", metavar="CSV")
     args = parser.parse_args(argv)
     if args.summarize:
