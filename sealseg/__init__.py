@@ -3,7 +3,7 @@
 The public functions are re-exported here; ``import sealseg`` does not import
 torch (the learned parts import it on first use).
 """
-from .affinity import affinities_from_labels, rgb_affinities
+from .affinity import affinities_from_labels, rgb_affinities, thin_boundaries
 from .segmentation import ers, felzenszwalb_affinity
 from .pan.inference import learn_affinities
 from .pan.registry import list_weights
@@ -26,6 +26,7 @@ __all__ = [
     "felzenszwalb_affinity",
     "rgb_affinities",
     "affinities_from_labels",
+    "thin_boundaries",
     "asa",
     "undersegmentation_error",
     "boundary_recall",

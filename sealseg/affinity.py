@@ -158,7 +158,7 @@ def thin_boundaries(affinities, factor=0.5):
     Examples
     --------
     >>> import numpy as np
-    >>> from sealseg.affinity import thin_boundaries
+    >>> from sealseg import thin_boundaries
     >>> affinities = np.ones((2, 1, 6))
     >>> affinities[0, 0, :5] = [1.0, 0.6, 0.2, 0.5, 1.0]   # a ridge 3 edges wide
     >>> thin_boundaries(affinities, 0.5)[0, 0].round(2)

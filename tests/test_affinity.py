@@ -4,7 +4,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from bad_input_cases import IMG, LAB, bad_input_test, image_cases
-from sealseg import affinities_from_labels, ers, rgb_affinities
+from sealseg import affinities_from_labels, ers, rgb_affinities, thin_boundaries
 
 
 def test_rgb_affinities_hand_case():
@@ -93,8 +93,6 @@ def _brute_thin(affinities, factor):
 @pytest.mark.parametrize("factor", [0.0, 0.3, 1.0])
 @pytest.mark.parametrize("shape", [(7, 9), (1, 5), (6, 1), (1, 1)])
 def test_thin_boundaries_matches_its_definition(factor, shape):
-    from sealseg.affinity import thin_boundaries
-
     rng = np.random.default_rng(sum(shape))
     # Values on a coarse grid, so that ties (which keep their strength) occur.
     affinities = rng.integers(0, 5, (2,) + shape) / 4.0
@@ -103,8 +101,6 @@ def test_thin_boundaries_matches_its_definition(factor, shape):
 
 
 def test_thin_boundaries_keeps_the_crest_dtype_and_input():
-    from sealseg.affinity import thin_boundaries
-
     affinities = np.ones((2, 4, 6), np.float32)
     affinities[0, :, 1:4] = [0.6, 0.1, 0.7]      # a vertical boundary, three edges wide
     kept = affinities.copy()
@@ -125,7 +121,5 @@ def test_thin_boundaries_keeps_the_crest_dtype_and_input():
     (np.full((2, 3, 3), "a"), 0.5, TypeError, "real-valued"),
 ])
 def test_thin_boundaries_refuses_bad_input(affinities, factor, error, match):
-    from sealseg.affinity import thin_boundaries
-
     with pytest.raises(error, match=match):
         thin_boundaries(affinities, factor)

@@ -18,10 +18,9 @@ A variant is ``NAME`` or ``NAME:key=value,...`` with keys ``lam``,
 ``power`` (raised to on the cached affinities, which already carry the
 net's exponent 2), ``colour_sigma`` (> 0: multiplied by
 :func:`sealseg.affinity.rgb_affinities` of that width) and
-``connectivity`` (4 or 8), ``thin`` (< 1: an edge whose boundary strength
-``1 - a`` is not a local maximum across the edge, among its two parallel
-neighbours, has that strength multiplied by ``thin``, a non-maximum
-suppression of the net's boundaries).  The summary prints, per variant and n asked of
+``connectivity`` (4 or 8) and ``thin`` (the factor of
+:func:`sealseg.thin_boundaries`, applied to the cached affinities
+first).  The summary prints, per variant and n asked of
 SSN, the mean count, ASA and BR (r = 1) over the 546 pairs and their
 differences to SSN's.
 """
@@ -36,8 +35,8 @@ import numpy as np
 from ers_val_scan import _affinities
 
 ANCHOR = Path(__file__).resolve().parents[2] / "shared" / "anchors" / "ssn_bsds500_val"
-KEYS = {"thin": float, "lam": float, "relax": lambda v: None if v == "none" else float(v), "slack": int,
-        "power": float, "colour_sigma": float, "connectivity": int}
+KEYS = {"lam": float, "relax": lambda v: None if v == "none" else float(v), "slack": int,
+        "power": float, "colour_sigma": float, "connectivity": int, "thin": float}
 
 
 def parse_variant(text):
@@ -56,40 +55,13 @@ def parse_variant(text):
     return name, settings
 
 
-def thinned(affinities, factor):
-    """Affinities with non-maximal boundary strengths scaled by ``factor`` (module docstring).
-
-    The cached affinities carry the exponent 2: the strength is taken of
-    their square root, and the result squared again.
-    """
-    a = np.sqrt(affinities)
-    out = a.copy()
-    for axis, direction in ((1, 0), (0, 1)):   # [0] joins x to x+1: compared along x
-        strength = 1.0 - a[direction]
-        last = [slice(None)] * 2
-        last[axis] = -1
-        strength[tuple(last)] = 0.0    # no edge beyond the last column (row): never a maximum
-        before = np.roll(strength, 1, axis=axis)
-        after = np.roll(strength, -1, axis=axis)
-        # No neighbour beyond the border: compare with the edge itself there.
-        index = [slice(None)] * 2
-        index[axis] = 0
-        before[tuple(index)] = strength[tuple(index)]
-        index[axis] = -1
-        after[tuple(index)] = strength[tuple(index)]
-        weak = (strength < before) | (strength < after)
-        weak[tuple(last)] = False
-        out[direction][weak] = 1.0 - factor * strength[weak]
-    return out ** 2
-
-
 def segment(sample, affinities, n, settings):
     """``seal_ers``'s ERS on ``affinities`` at ``n``, changed by ``settings``."""
-    from sealseg.affinity import rgb_affinities
+    from sealseg.affinity import rgb_affinities, thin_boundaries
     from sealseg.seal import ers_as_seal_ers
 
     if settings.get("thin", 1.0) != 1.0:
-        affinities = thinned(affinities, settings["thin"])
+        affinities = thin_boundaries(affinities, settings["thin"])
     if settings.get("power", 1.0) != 1.0:
         affinities = affinities ** settings["power"]
     if settings.get("colour_sigma", 0.0) > 0:

@@ -25,7 +25,7 @@ variant named ``NAME@K``;
 ``--relax COST [COST ...]`` once per relaxation cost, named ``NAME/rCOST``;
 ``--lam L [L ...]`` once per balancing weight ``lam``, named ``NAME/lamL``;
 ``--thin F [F ...]`` (learned source) once per factor of
-:func:`sealseg.affinity.thin_boundaries` applied to the net's affinities
+:func:`sealseg.thin_boundaries` applied to the net's affinities
 first, named ``NAME/thinF``.
 """
 import argparse
@@ -202,7 +202,7 @@ def main(argv=None):
                              "named NAME/lamL")
     parser.add_argument("--thin", nargs="+", type=float, default=None, metavar="F",
                         help="learned source: thin the net's boundaries first by each of these "
-                             "factors (sealseg.affinity.thin_boundaries), named NAME/thinF")
+                             "factors (sealseg.thin_boundaries), named NAME/thinF")
     parser.add_argument("--summarize", nargs="+", metavar="CSV")
     args = parser.parse_args(argv)
     if args.summarize:
