@@ -120,16 +120,22 @@ def summarize(paths):
               f"{s['br'] / p:.4f},{(s['br'] - s['ssn_br']) / p:+.4f}")
 
 
+def add_anchor_scan_arguments(parser, out):
+    """The options every scan against the SSN anchor takes (this tool's, asa_gap_where's)."""
+    parser.add_argument("--shard", default="0/1", help="K/M: the images K, K + M, ...")
+    parser.add_argument("--cache", default="/tmp/sealseg-val-affinities",
+                        help="the affinities of tools/ers_val_scan.py (computed when absent)")
+    parser.add_argument("--anchor", default=str(ANCHOR), help="SSN's anchor folder")
+    parser.add_argument("--out", default=out)
+    parser.add_argument("--summarize", nargs="+", metavar="FILE",
+                        help="summarize these outputs of earlier runs instead")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", type=parse_variant, default=[],
                         metavar="NAME[:key=value,...]")
-    parser.add_argument("--shard", default="0/1")
-    parser.add_argument("--cache", default="/tmp/sealseg-val-affinities",
-                        help="the affinities of tools/ers_val_scan.py (computed when absent)")
-    parser.add_argument("--anchor", default=str(ANCHOR), help="SSN's anchor folder")
-    parser.add_argument("--out", default="anchor_count.csv")
-    parser.add_argument("--summarize", nargs="+", metavar="CSV")
+    add_anchor_scan_arguments(parser, "anchor_count.csv")
     args = parser.parse_args(argv)
     if args.summarize:
         summarize(args.summarize)

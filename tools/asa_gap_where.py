@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anchor_count_scan import ANCHOR
+from anchor_count_scan import ANCHOR, add_anchor_scan_arguments
 from ers_val_scan import _affinities
 
 BORDER_BINS = [0, 2, 5, 10, 20]        # px to the image border: [0, 2), [2, 5), ...
@@ -110,11 +110,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, choices=(200, 600, 1200), default=600,
                         help="SSN's n asked; seal_ers runs at SSN's count of each image")
-    parser.add_argument("--shard", default="0/1")
-    parser.add_argument("--cache", default="/tmp/sealseg-val-affinities")
-    parser.add_argument("--anchor", default=str(ANCHOR), help="SSN's anchor folder")
-    parser.add_argument("--out", default="asa_gap.npz")
-    parser.add_argument("--summarize", nargs="+", metavar="NPZ")
+    add_anchor_scan_arguments(parser, "asa_gap.npz")
     args = parser.parse_args(argv)
     if args.summarize:
         summarize(args.summarize)
