@@ -402,7 +402,7 @@ def _check_collection(summary, kw):
 
 
 def _check_pooled(out, kw):
-    values = np.asarray(kw["values"])
+    values = _np(kw["values"])   # a tensor that requires grad has no plain np.asarray
     assert out.shape == values.shape and np.issubdtype(out.dtype, np.floating)
     assert np.all(np.isfinite(out))
 
