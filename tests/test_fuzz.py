@@ -449,6 +449,12 @@ def _specs(root):
                 out, _spatial(kw["image"], kw.get("channel_axis", -1)), np.float64),
             dict(image={"channel_axis", "convert2lab"}, channel_axis={"image", "convert2lab"},
                  convert2lab={"image", "channel_axis"})),
+        "thin_boundaries": Spec(
+            sealseg.thin_boundaries, lambda: dict(affinities=AFF.copy(), factor=0.5),
+            dict(affinities=st.one_of(arrays(AFFINITY_SHAPES), anything), factor=_real()),
+            lambda out, kw: _check_affinities(
+                out, _np(kw["affinities"]).shape[1:],
+                np.float32 if _np(kw["affinities"]).dtype == np.float32 else np.float64)),
         "affinities_from_labels": Spec(
             sealseg.affinities_from_labels, lambda: dict(groundtruth=LAB.copy()),
             dict(groundtruth=st.one_of(_label_values(), st.lists(_label_values(),
