@@ -15,7 +15,7 @@ the (image, annotation) pairs, as on the results page::
 ``relax=None`` (plain ERS, without the boundary relaxation); ``stack``: one
 call with the whole list of n (nested levels).  ``--cache`` must hold the
 affinities of the net whose figures are wanted (delete it when the default
-net changes); they are computed in float32 whatever the CPU, so that a scan
+net changes; ``--weights`` fills an empty one with another net's); they are computed in float32 whatever the CPU, so that a scan
 on a CPU with native bfloat16 scores the same affinities, or with
 ``--precision bfloat16`` in bfloat16 (cached apart).  ``--join-slack K
 [K ...]`` runs every variant once per value of the ERS kernel's join slack
@@ -41,14 +41,14 @@ import numpy as np
 N_LIST = [100, 200, 300, 400, 600, 800, 1000, 1200]
 
 
-def _affinities(sample, cache, precision="float32"):
+def _affinities(sample, cache, precision="float32", weights=None):
     suffix = "" if precision == "float32" else f"-{precision}"
     path = Path(cache) / f"{sample.name}{suffix}.npz"
     if path.exists():
         return np.load(path)["affinities"]
     from sealseg import learn_affinities
 
-    affinities = learn_affinities(sample.image, precision=precision)
+    affinities = learn_affinities(sample.image, weights=weights, precision=precision)
     np.savez(path, affinities=affinities)
     return affinities
 
@@ -117,7 +117,8 @@ def scan(args):
         writer.writeheader()
         for index in indices:
             sample = data[index]
-            aff = _affinities(sample, args.cache, args.precision).astype(np.float64)
+            aff = _affinities(sample, args.cache, args.precision,
+                              args.weights).astype(np.float64)
             for source in args.sources:
                 for variant, slack, relax, lam, thin in runs:
                     if thin is not None and source != "learned":
@@ -190,6 +191,9 @@ def main(argv=None):
     parser.add_argument("--skip", type=int, default=0, help="start at this image index")
     parser.add_argument("--cache", default="/tmp/sealseg-val-affinities")
     parser.add_argument("--out", default="scan.csv")
+    parser.add_argument("--weights", default=None,
+                        help="the net whose affinities fill an empty --cache (default: the "
+                             "default net); a cache holds one net's")
     parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
                         help="precision of the net's affinities (learned source)")
     parser.add_argument("--join-slack", nargs="+", type=int, default=None, metavar="K",
