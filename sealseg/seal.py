@@ -156,8 +156,8 @@ def seal_ers(image, n_segments=100, compactness=0.0, max_num_iter=10, sigma=0, s
         to use :func:`sealseg.ers`, whose volumes take colours or
         affinities of shape (3, P, M, N)).  Invalid ``n_segments``, ``lam``,
         ``connectivity``, ``compactness``, ``sigma``, ``spacing``, ``mask``,
-        image (RGBA: the message says how to convert it), or weights (see :func:`sealseg.learn_affinities` and
-        :func:`sealseg.ers`).
+        image (RGBA: the message says how to convert it), or weights (see
+        :func:`sealseg.learn_affinities` and :func:`sealseg.ers`).
     FileNotFoundError
         A weight file that does not exist.
     TypeError

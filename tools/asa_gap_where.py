@@ -54,9 +54,8 @@ def scan(args):
         anchor = {(r["image"], int(r["n_asked"])): r for r in csv.DictReader(f)}
     data = load_bsds500(split="val")
     k, of = (int(v) for v in args.shard.split("/"))
-    sums = {key: np.zeros(len(bins)) for key, bins in
-            (("ours_border", BORDER_BINS), ("ssn_border", BORDER_BINS), ("all_border", BORDER_BINS),
-             ("ours_gt", BOUNDARY_BINS), ("ssn_gt", BOUNDARY_BINS), ("all_gt", BOUNDARY_BINS))}
+    sums = {f"{who}_{where}": np.zeros(len(bins)) for who in ("ours", "ssn", "all")
+            for where, bins in (("border", BORDER_BINS), ("gt", BOUNDARY_BINS))}
     names, gaps = [], []
     for index in range(k, len(data), of):
         sample = data[index]

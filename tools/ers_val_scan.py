@@ -15,8 +15,8 @@ the (image, annotation) pairs, as on the results page::
 ``relax=None`` (plain ERS, without the boundary relaxation); ``stack``: one
 call with the whole list of n (nested levels).  ``--cache`` must hold the
 affinities of the net whose figures are wanted (delete it when the default
-net changes; ``--weights`` fills an empty one with another net's); they are computed in float32 whatever the CPU, so that a scan
-on a CPU with native bfloat16 scores the same affinities, or with
+net changes; ``--weights`` fills an empty one with another net's); they
+are computed in float32 whatever the CPU, so that a scan on a CPU with native bfloat16 scores the same affinities, or with
 ``--precision bfloat16`` in bfloat16 (cached apart).  ``--join-slack K
 [K ...]`` runs every variant once per value of the ERS kernel's join slack
 (``JOIN_SLACK`` in ``sealseg/_ext/_ers.pyx`` for the colour source, the
