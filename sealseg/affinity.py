@@ -119,7 +119,7 @@ def affinities_from_labels(groundtruth):
     return total
 
 
-def thin_boundaries(affinities, factor=0.5):
+def thin_boundaries(affinities, factor=0.9):
     """Non-maximum suppression of the boundaries that affinities draw.
 
     The boundary strength of an edge is ``1 - A``.  A learned boundary is a
@@ -138,7 +138,10 @@ def thin_boundaries(affinities, factor=0.5):
         Affinities in [0, 1] (the convention of this module).
     factor : float, optional
         In [0, 1]: what is left of an off-crest edge's boundary strength (1:
-        no change; 0: off-crest edges become affinity 1).
+        no change; 0: off-crest edges become affinity 1).  The default, 0.9,
+        is the factor measured with ``seal_ers``'s segmenter on BSDS500 val,
+        SBD and CamVid on the results page ("Thinning the net's
+        boundaries": more ASA, less recall at equal boundary length).
 
     Returns
     -------
