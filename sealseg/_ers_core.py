@@ -30,8 +30,9 @@ from ._slic_arguments import (check_smoothing_sigma, check_smoothing_width, chec
                               warn_without_effect)
 
 __all__ = ["RELAX_DEFAULT", "JOIN_SLACK_NET", "ERSSettings", "check_ers_settings",
-           "check_n_segments_levels", "check_relax", "check_slic_options", "colour_weights_maker", "graph_connectivity",
-           "run_ers_on_affinities", "run_ers_on_weights", "shift_labels", "smooth",
+           "check_n_segments_levels", "check_relax", "check_slic_options",
+           "colour_weights_maker", "graph_connectivity", "run_ers_on_affinities",
+           "run_ers_on_weights", "shift_labels", "smooth",
            "check_start_label_with_mask"]
 
 # Progress of a long call (INFO; silent unless the caller shows it, as

@@ -16,17 +16,17 @@ the (image, annotation) pairs, as on the results page::
 call with the whole list of n (nested levels).  ``--cache`` must hold the
 affinities of the net whose figures are wanted (delete it when the default
 net changes; ``--weights`` fills an empty one with another net's); they
-are computed in float32 whatever the CPU, so that a scan on a CPU with native bfloat16 scores the same affinities, or with
-``--precision bfloat16`` in bfloat16 (cached apart).  ``--join-slack K
-[K ...]`` runs every variant once per value of the ERS kernel's join slack
+are computed in float32 whatever the CPU, so that a scan on a CPU with
+native bfloat16 scores the same affinities, or with ``--precision
+bfloat16`` in bfloat16 (cached apart).  ``--join-slack K [K ...]`` runs
+every variant once per value of the ERS kernel's join slack
 (``JOIN_SLACK`` in ``sealseg/_ext/_ers.pyx`` for the colour source, the
-``join_slack`` of ``sealseg.seal.ers_as_seal_ers`` for the learned one), the
-variant named ``NAME@K``;
-``--relax COST [COST ...]`` once per relaxation cost, named ``NAME/rCOST``;
-``--lam L [L ...]`` once per balancing weight ``lam``, named ``NAME/lamL``;
-``--thin F [F ...]`` (learned source) once per factor of
-:func:`sealseg.thin_boundaries` applied to the net's affinities
-first, named ``NAME/thinF``.
+``join_slack`` of ``sealseg.seal.ers_as_seal_ers`` for the learned one),
+the variant named ``NAME@K``; ``--relax COST [COST ...]`` once per
+relaxation cost, named ``NAME/rCOST``; ``--lam L [L ...]`` once per
+balancing weight ``lam``, named ``NAME/lamL``; ``--thin F [F ...]``
+(learned source) once per factor of :func:`sealseg.thin_boundaries`
+applied to the net's affinities first, named ``NAME/thinF``.
 """
 import argparse
 import csv
@@ -79,19 +79,11 @@ def _stack(image, affinities, n_list, kwargs):
 VARIANTS = {"separate": _separate, "plain": _plain, "stack": _stack}
 
 
-def _boundary_share(labels):
-    """Transition pixels / all pixels: L(y, x) differs from L(y, x+1) or L(y+1, x)."""
-    edge = np.zeros(labels.shape, bool)
-    edge[:, :-1] |= labels[:, :-1] != labels[:, 1:]
-    edge[:-1, :] |= labels[:-1, :] != labels[1:, :]
-    return float(edge.mean())
-
-
 def _shape_scores(labels):
     """Strip share (sealseg.metrics) and boundary share of a label map."""
-    from sealseg.metrics import strip_share
+    from sealseg.metrics import boundary_share, strip_share
 
-    return {"strip": strip_share(labels), "bshare": _boundary_share(labels)}
+    return {"strip": strip_share(labels), "bshare": boundary_share(labels)}
 
 
 def scan(args):
