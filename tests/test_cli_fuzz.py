@@ -218,9 +218,11 @@ def _run(argv, root):
     try:
         os.chdir(root)
         # A command may warn (a FIFO left out of a data set): a user sees the
-        # warning on stderr; here it must not turn into an exception.
+        # warning on stderr; here it must not turn into an exception.  The
+        # recorded block keeps pytest's "error" filter unless it is reset.
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), \
                 warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
             try:
                 code = main(argv)
             except SystemExit as exc:
