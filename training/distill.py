@@ -31,6 +31,10 @@ uniformly from the 438; random 128-pixel crops at a random scale in
 rotations, flips, and a colour jitter (brightness, contrast, saturation
 +-20%, half the draws).  BSDS500 val and CamVid are never read.
 
+``--distil-weight W`` scales the distillation loss (default 1); with 0 the
+teacher is not run and the net learns from the annotations alone (a
+fine-tune with ``--init``, not a distillation).
+
 Distillation loss (``--distil-loss``): ``bce``, BCE of the student's
 affinities against the teacher's; or ``logit``, the mean squared difference
 of the two nets' logits (Ba & Caruana 2014), each clipped to [-8, 8]
@@ -202,6 +206,9 @@ def main():
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--gt-weight", type=float, default=1.0)
+    p.add_argument("--distil-weight", type=float, default=1.0,
+                   help="weight of the distillation loss; 0: the annotations alone "
+                        "(the teacher is then not run)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
@@ -252,7 +259,10 @@ def main():
         batch = [sample(data, rng, a.crop) for _ in range(a.batch)]
         x = torch.from_numpy(np.stack([b[0] for b in batch]))
         tgt = torch.from_numpy(np.stack([b[1] for b in batch]))
-        if a.distil_loss == "logit":
+        if a.distil_weight == 0:
+            s_aff = student(x)
+            ld = torch.zeros((), dtype=s_aff.dtype)
+        elif a.distil_loss == "logit":
             with torch.no_grad():
                 t_logit = teacher.forward_logits(x)
             s_logit = student.forward_logits(x)
@@ -265,7 +275,7 @@ def main():
             ld = bce(s_aff, t_aff)          # soft targets: the teacher's affinities
         lg = (balanced_bce(s_aff, tgt) if a.gt_weight
               else torch.zeros((), dtype=s_aff.dtype))
-        loss = ld + a.gt_weight * lg
+        loss = a.distil_weight * ld + a.gt_weight * lg
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

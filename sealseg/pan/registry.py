@@ -90,7 +90,7 @@ SHIPPED = (
         architecture=_DILATED_C32,
         exponent=2.0,
         recipe=("the recipe of 'bsds500-dilated' run once on BSDS500 train + val "
-                f"(300 images): {_RECIPES}, section 'The default: train + val'"),
+                f"(300 images): {_RECIPES}, section 'The train + val net'"),
         val_figures=(f"none: it trained on val ({_RESULTS}, section "
                      "'The train + val default')"),
         doc="The twin's recipe on train + val; val cannot measure it.",
