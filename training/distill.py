@@ -18,8 +18,10 @@ on the image and its transpose).  It starts from the twin's weights (head and
 residual blocks copied; the mid and fuse layers duplicated so that channel 0
 is the twin's horizontal output at step 0).
 
-Teacher: "bsds500-dilated" (trained on BSDS500 train only), exponent 1, eval
-mode, on the same augmented crop.
+Teacher: "bsds500-dilated" (trained on BSDS500 train only) unless ``--teacher``
+names another net (a shipped name or a model file of the twin's architecture),
+exponent 1, eval mode, on the same augmented crop; a student without ``--init``
+starts from the teacher.
 
 Loss: BCE against the teacher's affinities on every valid pair (soft targets)
 + 1.0 x HED class-balanced BCE against the consensus target of the crop (the
@@ -206,6 +208,9 @@ def main():
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--gt-weight", type=float, default=1.0)
+    p.add_argument("--teacher", default="bsds500-dilated",
+                   help="the teacher (a shipped name or a model file); a pruned or one-pass "
+                        "student starts from it")
     p.add_argument("--distil-weight", type=float, default=1.0,
                    help="weight of the distillation loss; 0: the annotations alone "
                         "(the teacher is then not run)")
@@ -223,7 +228,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    twin = read_weight_file("bsds500-dilated")
+    twin = read_weight_file(a.teacher)
     twin.config["exponent"] = 1.0
     if a.init is not None:
         student = read_weight_file(a.init)
