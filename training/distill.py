@@ -218,8 +218,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--student", choices=("one-pass", "pruned"), default="one-pass",
-                   help="one-pass: both directions from one pass at the twin's width; "
-                        "pruned: the twin's architecture at --width, pruned from the twin")
+                   help="one-pass: both directions from one pass at the teacher's width; "
+                        "pruned: the teacher's architecture at --width, pruned from it")
     p.add_argument("--width", type=int, default=16, help="width of the pruned student")
     p.add_argument("--init", default=None,
                    help="start the student from this model file (fresh optimiser, step 0)")
@@ -228,15 +228,15 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    twin = read_weight_file(a.teacher)
-    twin.config["exponent"] = 1.0
+    teacher = read_weight_file(a.teacher)
+    teacher.config["exponent"] = 1.0
     if a.init is not None:
         student = read_weight_file(a.init)
         student.config["exponent"] = 1.0
     else:
-        student = (student_from_twin(twin) if a.student == "one-pass"
-                   else pruned_student(twin, a.width))
-    teacher = twin.eval()
+        student = (student_from_twin(teacher) if a.student == "one-pass"
+                   else pruned_student(teacher, a.width))
+    teacher.eval()
     for q in teacher.parameters():
         q.requires_grad_(False)
     opt = torch.optim.Adam(student.parameters(), lr=a.lr, weight_decay=1e-4)
