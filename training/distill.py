@@ -43,7 +43,9 @@ of the two nets' logits (Ba & Caruana 2014), each clipped to [-8, 8]
 (``LOGIT_CLIP``).  BCE's gradient on a logit is p - t, so two affinities of
 0.01 and 0.05, which ERS cuts in a different order, pull with 0.04; in logit
 space they are 1.6 apart.  ``--init FILE`` starts the student from a model
-file (fresh optimiser, step 0) instead of pruning the twin.
+file (fresh optimiser, step 0) instead of pruning the twin.  ``--add-block D``
+appends a residual block of dilation D that adds nothing at step 0
+(``with_identity_block``): a deeper student grown from a trained one.
 
 Schedule: Adam, lr 1e-4, 1e-5 for the last quarter; batch 4; checkpoints
 (model, optimiser, step, RNG) every 3 minutes; resumable.
@@ -200,6 +202,27 @@ def pruned_student(twin, width):
     return st
 
 
+def with_identity_block(net, dilation):
+    """``net`` with one residual block of ``dilation`` appended after its last.
+
+    The new block's second BatchNorm starts at zero scale and shift, so the
+    block adds nothing to the stream (whose values are >= 0 after the last
+    ReLU, which the block's own ReLU then keeps): the grown net computes
+    exactly ``net``'s function at step 0 and training decides what the block
+    adds.
+    """
+    cfg = dict(net.config)
+    cfg["dilations"] = list(cfg["dilations"]) + [int(dilation)]
+    grown = PixelAffinityNet(**cfg)
+    own = grown.state_dict()
+    own.update({k: v.clone() for k, v in net.state_dict().items()})
+    new = f"blocks.{len(cfg['dilations']) - 1}.bn2"
+    own[f"{new}.weight"].zero_()
+    own[f"{new}.bias"].zero_()
+    grown.load_state_dict(own)
+    return grown
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
@@ -223,6 +246,9 @@ def main():
     p.add_argument("--width", type=int, default=16, help="width of the pruned student")
     p.add_argument("--init", default=None,
                    help="start the student from this model file (fresh optimiser, step 0)")
+    p.add_argument("--add-block", type=int, default=None, metavar="DILATION",
+                   help="append a residual block of this dilation to the student, "
+                        "initialised to add nothing (see with_identity_block)")
     p.add_argument("--distil-loss", choices=("bce", "logit"), default="bce",
                    help="bce: BCE on the affinities; logit: squared difference of the logits")
     a = p.parse_args()
@@ -236,6 +262,8 @@ def main():
     else:
         student = (student_from_twin(teacher) if a.student == "one-pass"
                    else pruned_student(teacher, a.width))
+    if a.add_block is not None:
+        student = with_identity_block(student, a.add_block)
     teacher.eval()
     for q in teacher.parameters():
         q.requires_grad_(False)

@@ -101,10 +101,11 @@ class PixelAffinityNet(nn.Module):
         Hidden channels of the two final 1x1 convolutions.
     padding_mode : {"replicate", "reflect"}, optional
         Edge-preserving padding of every spatial convolution.
-    dilations : sequence of 3 positive ints, optional
-        Dilation of the 3x3 convolutions of each residual block.  The paper's
-        net has (1, 1, 1); (1, 2, 4) widens the receptive field from 19 to 35
-        pixels along the row at the same cost in multiply-adds.
+    dilations : sequence of 1 to 8 positive ints, optional
+        One residual block per entry, the dilation of its 3x3 convolutions.
+        The paper's net has three blocks, (1, 1, 1); (1, 2, 4) widens the
+        receptive field from 19 to 35 pixels along the row at the same cost in
+        multiply-adds.  Each further block adds its share of the cost.
     exponent : float, optional
         The affinities are ``sigmoid(logits) ** exponent``.  Training uses 1
         (the losses see the sigmoid); a weight file may carry a larger value,
@@ -239,15 +240,20 @@ def _affinities(logits, exponent):
     return set_border(a)
 
 
+#: Most residual blocks a net may have (one per entry of ``dilations``).
+MAX_BLOCKS = 8
+
+
 def _check_dilations(dilations):
-    """The three residual blocks' dilations as a list of positive ints."""
+    """The residual blocks' dilations as a list of 1 to MAX_BLOCKS positive ints."""
     try:
         dilations = [int(d) for d in dilations]
     except (TypeError, ValueError):
-        raise TypeError(f"dilations must be a sequence of 3 positive ints, "
+        raise TypeError(f"dilations must be a sequence of 1 to {MAX_BLOCKS} positive ints, "
                         f"got {dilations!r}") from None
-    if len(dilations) != 3 or min(dilations) < 1:
-        raise ValueError(f"dilations must be 3 positive ints, got {dilations!r}")
+    if not 1 <= len(dilations) <= MAX_BLOCKS or min(dilations) < 1:
+        raise ValueError(f"dilations must be 1 to {MAX_BLOCKS} positive ints, "
+                         f"got {dilations!r}")
     return dilations
 
 
