@@ -26,7 +26,8 @@ torch.set_num_threads(2)
 
 @pytest.mark.parametrize("kwargs", [{}, {"kernel": "7x7"}, {"use_edges": False},
                                     {"one_way": False}, {"padding_mode": "reflect"},
-                                    {"dilations": (1, 2, 4)}])
+                                    {"dilations": (1, 2, 4)}, {"dilations": (2,)},
+                                    {"dilations": (1, 2, 4, 1)}])
 def test_net_shapes_and_range(kwargs):
     torch.manual_seed(0)
     net = PixelAffinityNet(8, **kwargs).eval()
@@ -115,14 +116,22 @@ def test_net_bad_arguments():
         PixelAffinityNet(8, kernel="3x3")
     with pytest.raises(ValueError, match="width"):
         PixelAffinityNet(0)
-    with pytest.raises(ValueError, match="dilations"):
-        PixelAffinityNet(8, dilations=(1, 2))
+    with pytest.raises(ValueError, match="dilations must be 1 to 8"):
+        PixelAffinityNet(8, dilations=())
+    with pytest.raises(ValueError, match="dilations must be 1 to 8"):
+        PixelAffinityNet(8, dilations=(1,) * 9)
     with pytest.raises(ValueError, match="dilations"):
         PixelAffinityNet(8, dilations=(1, 0, 2))
     with pytest.raises(TypeError, match="dilations"):
         PixelAffinityNet(8, dilations=4)
     with pytest.raises(ValueError, match="B, 4, H, W"):
         PixelAffinityNet(8).forward_logits(torch.zeros(1, 3, 5, 5))
+
+
+def test_one_residual_block_per_dilation():
+    net = PixelAffinityNet(8, dilations=(1, 2, 4, 1))
+    assert [block.conv1.dilation for block in net.blocks] == [(1, 1), (2, 2), (4, 4), (1, 1)]
+    assert net.config["dilations"] == [1, 2, 4, 1]
 
 
 def test_width_32_cheaper_than_128():

@@ -100,6 +100,8 @@ def test_receptive_radius_of_the_paper_net():
     assert receptive_radius(PixelAffinityNet(8, kernel="7x7")) == 9
     # dilated blocks: 3 + 2 * (1 + 2 + 4)
     assert receptive_radius(PixelAffinityNet(8, dilations=(1, 2, 4))) == 17
+    # a fourth block adds its own two convolutions: 3 + 2 * (1 + 2 + 4 + 1)
+    assert receptive_radius(PixelAffinityNet(8, dilations=(1, 2, 4, 1))) == 19
 
 
 _TILING_NETS = [{}, {"kernel": "7x7"}, {"padding_mode": "reflect"}, {"dilations": (1, 2, 4)}]

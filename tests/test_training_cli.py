@@ -79,6 +79,16 @@ def test_a_folder_data_set_trains_and_writes_the_run(tmp_path, data, capsys):
     assert saved["config"]["dilations"] == [1, 2, 4] and not saved["config"]["use_edges"]
 
 
+def test_dilations_give_one_residual_block_each(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    code, err = _train(["--out", str(out), *data, *TINY, "--dilations", "1", "2", "4", "1"],
+                       capsys)
+    assert code == 0, err
+    saved = torch.load(out / "model.pt", weights_only=True)
+    assert saved["config"]["dilations"] == [1, 2, 4, 1]
+    assert "blocks.3.conv1.weight" in saved["state_dict"]
+
+
 def test_defaults_are_the_shipped_recipe():
     from sealseg.pan.registry import DEFAULT
     from sealseg.training.loop import TrainConfig, model_config
@@ -138,6 +148,7 @@ def test_init_with_another_architecture_given_is_refused(tmp_path, data, capsys)
 
 @pytest.mark.parametrize("option, value, match", [
     ("--dilations", ["100000", "1", "1"], "--dilations must be an integer from 1 to 64"),
+    ("--dilations", ["1"] * 9, "--dilations must be 1 to 8 integers"),
     ("--lr", ["1e308"], "--lr must be a finite number > 0 and <= 1"),
     ("--lr", ["inf"], "--lr must be a finite number > 0"),
     ("--lr", ["nan"], "--lr must be a finite number > 0"),

@@ -313,10 +313,11 @@ def read_weight_file(weights):
             warnings.simplefilter("ignore", UserWarning)
             # weights_only=True: tensors and plain containers only, so a
             # weight file can never run code while it is read.
-            # mmap: tensors stay in the file until read, so their shapes are
-            # checked against the architecture before their data is touched.
-            payload = torch.load(path, map_location="cpu", weights_only=True,
-                                 mmap=zipfile.is_zipfile(path))
+            # No mmap: a memory-mapped tensor whose record is shorter than
+            # the tensor reads past its record (other records, or past the
+            # end of the file) unchecked; a plain load checks every record's
+            # size, and _check_archive has bounded what it reads.
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # torch's own message suggests weights_only=False, which is exactly
         # what must not be done with a file of unknown origin.

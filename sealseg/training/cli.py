@@ -69,8 +69,9 @@ def add_train_parser(subparsers):
     p.add_argument("--no-edges", dest="use_edges", action="store_false", default=None,
                    help="no edge channel (the default)")
     p.add_argument("--two-output", dest="one_way", action="store_false", default=None)
-    p.add_argument("--dilations", type=int, nargs=3, default=None, metavar="D",
-                   help="dilation of each residual block's 3x3 convolutions "
+    p.add_argument("--dilations", type=int, nargs="+", default=None, metavar="D",
+                   help="one residual block per value, the dilation of its 3x3 "
+                        "convolutions "
                         f"(default: {' '.join(map(str, d['dilations']))})")
     p.add_argument("--crop", type=int, default=None,
                    help=f"square crop side in pixels (default: {d['crop']})")

@@ -107,11 +107,14 @@ class TrainConfig(dict):
             if not isinstance(self[key], (bool, np.bool_)):
                 raise TypeError(f"{key} must be True or False, got {self[key]!r}")
             self[key] = bool(self[key])
+        # The net's own bound (its module imports torch, so only here).
+        from ..pan.model import MAX_BLOCKS
+
         dilations = self["dilations"]
         if isinstance(dilations, (str, bytes)) or np.ndim(dilations) != 1 \
-                or len(dilations) != 3:
-            raise ValueError(f"dilations must be 3 integers, one per residual block, "
-                             f"got {dilations!r}")
+                or not 1 <= len(dilations) <= MAX_BLOCKS:
+            raise ValueError(f"dilations must be 1 to {MAX_BLOCKS} integers, one per residual "
+                             f"block, got {dilations!r}")
         self["dilations"] = tuple(_bounded_int(d, "dilations", 1, MAX_DILATION)
                                   for d in dilations)
         if self["n_segments"] is not None:
