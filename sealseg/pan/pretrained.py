@@ -239,7 +239,7 @@ def _check_config(config, path):
 
 
 def _check_tensors(state, expected, path):
-    """Shapes against the architecture (before the data is read), then finiteness."""
+    """Shapes against the architecture (before a net is built), then finiteness."""
     import torch
 
     where = f"weight file {str(path)!r}"
@@ -349,7 +349,8 @@ def read_weight_file(weights):
             config = _infer_config(state)
     except mismatch as exc:
         raise refuse(exc) from exc
-    # Bounds, then shapes, then values: nothing large is built or read first.
+    # Bounds, then shapes, then values, before a net is built; what was read
+    # is bounded by _check_archive.
     _check_config(config, path)
     try:
         shapes = _expected_shapes(config)
